@@ -1,0 +1,167 @@
+"""``alleybot``: the command line of DESIGN §5. Every ``--json`` prints exactly one JSON document."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from bot.config import ConfigError
+from bot.logging_setup import configure_logging
+from bot.settings import Settings
+
+
+def _runtime() -> Any:
+    from bot.runtime import Runtime
+
+    return Runtime.build(Settings.from_env())
+
+
+def _emit(doc: Any) -> None:
+    click.echo(json.dumps(doc, ensure_ascii=False, default=str))
+
+
+@click.group()
+def cli() -> None:
+    """街巷助手 alleybot."""
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the webhook in one process (production runs gunicorn: see README)."""
+    from werkzeug.serving import run_simple
+
+    from webhooks.app import create_app
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    if settings.uses_fake_redis:
+        click.echo("REDIS_URL 未设置：使用进程内 fakeredis，去重、对话状态和任务都只在这个进程里，"
+                   "所以只能运行一个进程。生产环境请设置 REDIS_URL 并用 gunicorn 多进程运行。", err=True)
+    app = create_app(settings)
+    click.echo(f"alleybot listening on http://{host}:{port}/wechat", err=True)
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@cli.command()
+@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
+def worker(burst: bool) -> None:
+    """Run an RQ worker for media downloads, notifications and broadcasts."""
+    from rq import Worker
+
+    from bot.jobs import QUEUE_NAME, set_worker_runtime
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    if settings.uses_fake_redis:
+        raise click.ClickException("REDIS_URL 未设置：嵌入模式下任务在 webhook 进程里直接执行，不需要 worker。")
+    rt = _runtime()
+    set_worker_runtime(rt)
+    Worker([QUEUE_NAME], connection=rt.redis).work(burst=burst)
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations up to the newest."""
+    from bot.db import upgrade
+
+    settings = Settings.from_env()
+    upgrade(settings.database_url)
+    click.echo(f"database at head ({settings.database_url.split('@')[-1]})", err=True)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+def seed(as_json: bool) -> None:
+    """Load config/ into the database (idempotent)."""
+    rt = _runtime()
+    result = rt.accounts.seed_alleys(rt.config)
+    if as_json:
+        _emit({"alleys_created": result.created, "alleys_updated": result.updated})
+    else:
+        click.echo(f"alleys: {result.created} created, {result.updated} updated")
+
+
+@cli.group()
+def users() -> None:
+    """Users and roles."""
+
+
+@users.command("grant")
+@click.argument("openid")
+@click.argument("role", type=click.Choice(["resident", "steward", "chief", "staff"]))
+@click.option("--alley", default=None, help="The alley a chief or steward serves.")
+@click.option("--json", "as_json", is_flag=True)
+def users_grant(openid: str, role: str, alley: str | None, as_json: bool) -> None:
+    """Give OPENID a ROLE (resident, steward, chief or staff)."""
+    from bot.services.accounts import AccountError
+
+    rt = _runtime()
+    if alley:
+        alley = rt.gazetteer.find_alley(alley) or alley
+    try:
+        view = rt.accounts.grant_role(openid, role, alley)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    doc = {"openid": view.openid, "role": view.role, "alley": view.duty_alley}
+    _emit(doc) if as_json else click.echo(f"{view.openid}: {view.role} {view.duty_alley or ''}".rstrip())
+
+
+@cli.command()
+@click.option("--as", "openid", default="o_chat_resident", show_default=True, help="The WeChat openid to be.")
+def chat(openid: str) -> None:
+    """Talk to the bot in the terminal (text, /photo FILE, /location LAT LNG, /menu KEY, /as, /role)."""
+    from bot.simulator import repl
+    from webhooks.app import create_app
+
+    settings = Settings.from_env()
+    configure_logging("WARNING")
+    repl(create_app(settings), openid)
+
+
+@cli.group()
+def menu() -> None:
+    """The official account's custom menu."""
+
+
+@menu.command("push")
+def menu_push() -> None:
+    """Send config/menu.json to WeChat (menu/create)."""
+    rt = _runtime()
+    rt.wechat.create_menu(rt.config.menu)
+    click.echo("menu pushed", err=True)
+
+
+@cli.group()
+def nlu() -> None:
+    """Natural-language understanding."""
+
+
+@nlu.command("parse")
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True)
+def nlu_parse(text: str, as_json: bool) -> None:
+    """Print the intent, confidence and entities of TEXT."""
+    rt = _runtime()
+    parsed = rt.nlu.parse(text)
+    if as_json:
+        _emit(parsed.to_json())
+    else:
+        click.echo(f"{parsed.intent} ({parsed.confidence:.2f}) {parsed.entities}")
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)

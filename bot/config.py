@@ -1,0 +1,235 @@
+"""Load and validate the YAML/JSON data a street office edits in ``config/``.
+
+Invalid data stops start-up with a message that names the file, the entry and what is wrong, because the
+person fixing it is a clerk with a text editor, not a developer reading a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TRIAGE_CLASSES = ("简易", "基础", "难点")
+CATEGORY_CODES = (
+    "illegal_construction", "wall_opening", "illegal_parking", "road_occupation", "overhead_wires",
+    "facade_damage", "illegal_ads", "road_damage", "illegal_business", "piled_materials", "sanitation",
+    "facility_damage", "ground_lock", "other",
+)
+# Beijing's municipal area with a margin: a coordinate outside it is a typo (often lat/lng swapped).
+_LAT_RANGE = (39.4, 41.1)
+_LNG_RANGE = (115.4, 117.6)
+# WeChat's own menu limits (custom menu API): 3 top buttons, 5 sub-buttons, names in bytes.
+_MENU_TOP, _MENU_SUB = 3, 5
+_MENU_TOP_NAME_BYTES, _MENU_SUB_NAME_BYTES = 16, 60
+
+
+class ConfigError(Exception):
+    """A config file is missing or wrong; the message is meant for the person editing it."""
+
+    def __init__(self, file: Path | str, entry: str, problem: str) -> None:
+        self.file, self.entry, self.problem = str(file), entry, problem
+        super().__init__(f"配置错误 {self.file} · {entry}: {problem}")
+
+
+@dataclass(frozen=True)
+class StreetOffice:
+    name: str
+    district: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class Alley:
+    name: str
+    aliases: tuple[str, ...]
+    district: str
+    street_office: str
+    chief: str
+    center: tuple[float, float]
+    polyline: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    name: str
+    item: str
+    triage: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    directory: Path
+    street_offices: dict[str, StreetOffice]
+    alleys: tuple[Alley, ...]
+    categories: tuple[Category, ...]
+    handling_days: dict[str, int]
+    menu: dict[str, Any]
+
+    def alley(self, name: str) -> Alley | None:
+        return next((a for a in self.alleys if a.name == name), None)
+
+    def category(self, code: str) -> Category | None:
+        return next((c for c in self.categories if c.code == code), None)
+
+    def menu_keys(self) -> set[str]:
+        keys: set[str] = set()
+        for button in self.menu["button"]:
+            for item in button.get("sub_button") or [button]:
+                if item.get("key"):
+                    keys.add(item["key"])
+        return keys
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(path, "(file)", "文件不存在")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(path, "(file)", f"YAML 格式错误: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(path, "(file)", "顶层应当是一个映射 (key: value)")
+    return data
+
+
+def _point(path: Path, entry: str, value: Any, what: str) -> tuple[float, float]:
+    if not (isinstance(value, list | tuple) and len(value) == 2
+            and all(isinstance(v, int | float) for v in value)):
+        raise ConfigError(path, entry, f"{what} 应为 [纬度, 经度] 两个数字，实际是 {value!r}")
+    lat, lng = float(value[0]), float(value[1])
+    if not (_LAT_RANGE[0] <= lat <= _LAT_RANGE[1] and _LNG_RANGE[0] <= lng <= _LNG_RANGE[1]):
+        raise ConfigError(path, entry, f"{what} {value!r} 不在北京范围内（是否把纬度和经度写反了？）")
+    return lat, lng
+
+
+def _text(path: Path, entry: str, raw: dict[str, Any], key: str) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(path, entry, f"缺少字段 {key} 或它不是文字")
+    return value.strip()
+
+
+def _load_alleys(path: Path) -> tuple[dict[str, StreetOffice], tuple[Alley, ...]]:
+    data = _read_yaml(path)
+    offices: dict[str, StreetOffice] = {}
+    for name, raw in (data.get("street_offices") or {}).items():
+        entry = f"street_offices.{name}"
+        if not isinstance(raw, dict):
+            raise ConfigError(path, entry, "应为映射 {district, phone}")
+        offices[name] = StreetOffice(name, _text(path, entry, raw, "district"), str(raw.get("phone", "")))
+    raws = data.get("alleys")
+    if not isinstance(raws, list) or not raws:
+        raise ConfigError(path, "alleys", "应为非空列表")
+    alleys: list[Alley] = []
+    seen: dict[str, str] = {}
+    for index, raw in enumerate(raws):
+        entry = f"alleys[{index}]"
+        if not isinstance(raw, dict):
+            raise ConfigError(path, entry, "应为映射")
+        name = _text(path, entry, raw, "name")
+        entry = f"alleys[{index}] ({name})"
+        office = _text(path, entry, raw, "street_office")
+        if office not in offices:
+            raise ConfigError(path, entry, f"街道 {office} 没有在 street_offices 中列出")
+        aliases = raw.get("aliases") or []
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a for a in aliases):
+            raise ConfigError(path, entry, "aliases 应为文字列表")
+        for spelling in (name, *aliases):
+            if spelling in seen and seen[spelling] != name:
+                raise ConfigError(path, entry, f"名称或别名 {spelling} 已被 {seen[spelling]} 使用")
+            seen[spelling] = name
+        polyline = raw.get("polyline")
+        if not isinstance(polyline, list) or len(polyline) < 2:
+            raise ConfigError(path, entry, "polyline 至少需要两个点")
+        alleys.append(Alley(
+            name=name,
+            aliases=tuple(aliases),
+            district=_text(path, entry, raw, "district"),
+            street_office=office,
+            chief=_text(path, entry, raw, "chief"),
+            center=_point(path, entry, raw.get("center"), "center"),
+            polyline=tuple(_point(path, entry, p, f"polyline[{i}]") for i, p in enumerate(polyline)),
+        ))
+    return offices, tuple(alleys)
+
+
+def _load_categories(path: Path) -> tuple[tuple[Category, ...], dict[str, int]]:
+    data = _read_yaml(path)
+    triage = data.get("triage") or {}
+    handling: dict[str, int] = {}
+    for cls in TRIAGE_CLASSES:
+        days = (triage.get(cls) or {}).get("handling_days")
+        if not isinstance(days, int) or days <= 0:
+            raise ConfigError(path, f"triage.{cls}", "handling_days 应为正整数")
+        handling[cls] = days
+    raws = data.get("categories")
+    if not isinstance(raws, list):
+        raise ConfigError(path, "categories", "应为列表")
+    categories: list[Category] = []
+    for index, raw in enumerate(raws):
+        entry = f"categories[{index}]"
+        if not isinstance(raw, dict):
+            raise ConfigError(path, entry, "应为映射")
+        code = _text(path, entry, raw, "code")
+        entry = f"categories[{index}] ({code})"
+        if code not in CATEGORY_CODES:
+            raise ConfigError(path, entry, f"未知的分类代码 {code}（见 DESIGN §5）")
+        if any(c.code == code for c in categories):
+            raise ConfigError(path, entry, f"分类代码 {code} 重复")
+        cls = _text(path, entry, raw, "triage")
+        if cls not in TRIAGE_CLASSES:
+            raise ConfigError(path, entry, f"triage 应为 {'/'.join(TRIAGE_CLASSES)} 之一，实际是 {cls}")
+        keywords = raw.get("keywords") or []
+        if not isinstance(keywords, list) or not all(isinstance(k, str) and k for k in keywords):
+            raise ConfigError(path, entry, "keywords 应为文字列表")
+        categories.append(Category(code, _text(path, entry, raw, "name"), _text(path, entry, raw, "item"),
+                                   cls, tuple(keywords)))
+    missing = [c for c in CATEGORY_CODES if c not in {x.code for x in categories}]
+    if missing:
+        raise ConfigError(path, "categories", f"缺少分类: {', '.join(missing)}")
+    return tuple(categories), handling
+
+
+def _load_menu(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(path, "(file)", "文件不存在")
+    try:
+        menu = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(path, "(file)", f"JSON 格式错误: {exc}") from exc
+    buttons = menu.get("button") if isinstance(menu, dict) else None
+    if not isinstance(buttons, list) or not 1 <= len(buttons) <= _MENU_TOP:
+        raise ConfigError(path, "button", f"应有 1 到 {_MENU_TOP} 个一级菜单")
+    for i, button in enumerate(buttons):
+        entry = f"button[{i}]"
+        name = button.get("name") if isinstance(button, dict) else None
+        if not isinstance(name, str) or len(name.encode()) > _MENU_TOP_NAME_BYTES:
+            raise ConfigError(path, entry, f"name 缺失或超过 {_MENU_TOP_NAME_BYTES} 字节")
+        subs = button.get("sub_button")
+        if subs is None:
+            if button.get("type") != "click" or not button.get("key"):
+                raise ConfigError(path, entry, "没有子菜单的按钮应为 type=click 并带 key")
+            continue
+        if not isinstance(subs, list) or not 1 <= len(subs) <= _MENU_SUB:
+            raise ConfigError(path, entry, f"sub_button 应有 1 到 {_MENU_SUB} 项")
+        for j, sub in enumerate(subs):
+            sub_entry = f"{entry}.sub_button[{j}]"
+            if not isinstance(sub, dict) or sub.get("type") != "click" or not sub.get("key"):
+                raise ConfigError(path, sub_entry, "应为 type=click 并带 key")
+            if len(str(sub.get("name", "")).encode()) > _MENU_SUB_NAME_BYTES or not sub.get("name"):
+                raise ConfigError(path, sub_entry, f"name 缺失或超过 {_MENU_SUB_NAME_BYTES} 字节")
+    return menu
+
+
+def load_config(directory: Path) -> AppConfig:
+    """Read every file in ``directory`` once; raise ConfigError on the first problem found."""
+    offices, alleys = _load_alleys(directory / "alleys.yml")
+    categories, handling = _load_categories(directory / "categories.yml")
+    menu = _load_menu(directory / "menu.json")
+    return AppConfig(directory, offices, alleys, categories, handling, menu)

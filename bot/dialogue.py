@@ -1,0 +1,66 @@
+"""Dialogue state in Redis: one JSON document per user with a TTL, plus a per-user lock.
+
+A trace key outlives the state so that the bot can tell a user whose flow timed out that it did, instead of
+silently treating their next message as a fresh start (DESIGN §4.4).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+from redis.lock import Lock
+
+TRACE_TTL_SECONDS = 24 * 3600
+
+
+@dataclass
+class FlowState:
+    flow: str
+    step: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        # json.dumps refuses non-JSON values: dialogue state must survive any worker reading it.
+        return json.dumps({"flow": self.flow, "step": self.step, "data": self.data}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> FlowState:
+        doc = json.loads(raw)
+        return cls(doc["flow"], doc["step"], dict(doc.get("data") or {}))
+
+
+class DialogueStore:
+    def __init__(self, client: redis.Redis, ttl_seconds: int, prefix: str = "alleybot") -> None:
+        self._r = client
+        self._ttl = ttl_seconds
+        self._prefix = prefix
+
+    def _key(self, openid: str) -> str:
+        return f"{self._prefix}:dlg:{openid}"
+
+    def _trace(self, openid: str) -> str:
+        return f"{self._prefix}:dlg-trace:{openid}"
+
+    def load(self, openid: str) -> tuple[FlowState | None, bool]:
+        """Return the user's state and whether a flow expired since their last message."""
+        raw = self._r.get(self._key(openid))
+        if raw is not None:
+            return FlowState.from_json(raw), False
+        expired = bool(self._r.delete(self._trace(openid)))
+        return None, expired
+
+    def save(self, openid: str, state: FlowState) -> None:
+        pipe = self._r.pipeline()
+        pipe.set(self._key(openid), state.to_json(), ex=self._ttl)
+        pipe.set(self._trace(openid), state.flow, ex=TRACE_TTL_SECONDS)
+        pipe.execute()
+
+    def clear(self, openid: str) -> None:
+        self._r.delete(self._key(openid), self._trace(openid))
+
+    def lock(self, openid: str, timeout: float = 30.0, wait: float = 10.0) -> Lock:
+        """Serialise one user's messages across workers; two of them must never edit one state at once."""
+        return self._r.lock(f"{self._prefix}:lock:user:{openid}", timeout=timeout, blocking_timeout=wait)

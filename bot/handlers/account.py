@@ -1,0 +1,117 @@
+"""Account handlers: following, leaving, help, small talk, and binding a home alley."""
+
+from __future__ import annotations
+
+import difflib
+
+from bot import texts
+from bot.geo import distance_to_polyline
+from bot.turn import Reply, Turn
+
+# The bind-alley flow and its states.
+BIND_FLOW = "bind_alley"
+ASK_ALLEY = "ask_alley"  # waiting for an alley name, a number from the offered list, or a location
+
+NEAREST_OFFERED = 3
+SIMILAR_OFFERED = 5
+
+
+def subscribed(turn: Turn) -> Reply:
+    """Welcome a new follower; a QR code of an alley (qrscene_<alley>) binds them to it."""
+    key = turn.msg.event_key or ""
+    scene = key[len("qrscene_"):] if key.startswith("qrscene_") else ""
+    alley = turn.gazetteer.find_alley(scene) if scene else None
+    _, bound = turn.accounts.subscribe(turn.msg.openid, alley)
+    if bound:
+        return Reply(texts.welcome_bound(bound.name, bound.chief))
+    return Reply(texts.WELCOME)
+
+
+def scanned(turn: Turn) -> Reply:
+    """Bind a follower who scans an alley's QR code (WeChat sends the scene without the prefix)."""
+    alley = turn.gazetteer.find_alley(turn.msg.event_key or "")
+    if not alley:
+        return Reply(texts.GREET)
+    _, bound = turn.accounts.bind_alley(turn.msg.openid, alley)
+    return Reply(texts.alley_bound(bound.name, bound.chief))
+
+
+def unsubscribed(turn: Turn) -> Reply:
+    """Forget the follower: stop sending, anonymise, and say nothing (WeChat would not deliver it)."""
+    turn.finish()
+    turn.accounts.unsubscribe(turn.msg.openid)
+    return Reply.silent()
+
+
+def cancel(turn: Turn) -> Reply:
+    """Leave whatever flow the user is in."""
+    if turn.state is None:
+        return Reply(texts.NOTHING_TO_CANCEL)
+    turn.finish()
+    return Reply(texts.CANCELLED)
+
+
+def help_menu(turn: Turn) -> Reply:
+    """Show what the bot can do; a flow in progress stays where it was."""
+    return Reply(texts.MENU)
+
+
+def greet(turn: Turn) -> Reply:
+    """Answer a greeting."""
+    return Reply(texts.GREET)
+
+
+def thanks(turn: Turn) -> Reply:
+    """Answer thanks."""
+    return Reply(texts.THANKS)
+
+
+def location(turn: Turn) -> Reply:
+    """Tell the user which alley they are near when they share a location outside any flow."""
+    names = _nearest(turn, 1)
+    return Reply(texts.location_seen(names[0]) if names else texts.MENU)
+
+
+def bind_start(turn: Turn) -> Reply:
+    """Bind the alley named in the message, or ask for it."""
+    alley = turn.parse().entities.get("alley")
+    if isinstance(alley, str):
+        return _bind(turn, alley)
+    turn.start(BIND_FLOW, ASK_ALLEY)
+    return Reply(texts.ASK_ALLEY)
+
+
+def bind_continue(turn: Turn) -> Reply:
+    """Take an alley name, a number from the offered list or a location; ask again otherwise."""
+    offered: list[str] = list((turn.state.data.get("offered") if turn.state else None) or [])
+    if turn.msg.kind == "location":
+        names = _nearest(turn, NEAREST_OFFERED)
+        turn.goto(ASK_ALLEY, offered=names)
+        return Reply(texts.nearest_alleys(names))
+    choice = turn.text.strip().rstrip(".。")
+    if choice.isdigit() and offered and 1 <= int(choice) <= len(offered):
+        return _bind(turn, offered[int(choice) - 1])
+    alley = turn.gazetteer.find_alley(turn.text) if turn.text else None
+    if alley:
+        return _bind(turn, alley)
+    similar = difflib.get_close_matches(turn.text, turn.gazetteer.alley_names, n=SIMILAR_OFFERED, cutoff=0.3)
+    if similar:
+        turn.goto(ASK_ALLEY, offered=similar)
+        return Reply(texts.ask_alley_with_choices(texts.ALLEY_NOT_FOUND, similar))
+    turn.goto(ASK_ALLEY, offered=[])
+    return Reply(texts.ASK_ALLEY)
+
+
+def _bind(turn: Turn, alley: str) -> Reply:
+    _, bound = turn.accounts.bind_alley(turn.msg.openid, alley)
+    if turn.state is not None:
+        turn.finish()
+    return Reply(texts.alley_bound(bound.name, bound.chief))
+
+
+def _nearest(turn: Turn, n: int) -> list[str]:
+    if turn.msg.lat is None or turn.msg.lng is None:
+        return []
+    here = (turn.msg.lat, turn.msg.lng)
+    ranked = sorted(turn.config.alleys, key=lambda a: distance_to_polyline(here, a.polyline))
+    return [a.name for a in ranked[:n]]

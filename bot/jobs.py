@@ -1,0 +1,82 @@
+"""Background jobs: RQ workers against Redis in production, inline in the embedded default.
+
+Jobs are looked up by name so that what is stored in Redis is a plain string plus JSON-safe arguments,
+readable by any worker running any version of this module that still knows the name.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import redis
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+QUEUE_NAME = "alleybot"
+
+JobFn = Callable[["Runtime"], None] | Callable[..., None]
+_REGISTRY: dict[str, Callable[..., None]] = {}
+_worker_runtime: Runtime | None = None
+
+
+def job(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    def register(fn: Callable[..., None]) -> Callable[..., None]:
+        _REGISTRY[name] = fn
+        return fn
+    return register
+
+
+def set_worker_runtime(rt: Runtime) -> None:
+    """Give RQ-executed jobs the runtime of the worker process (``alleybot worker`` or a test's worker)."""
+    global _worker_runtime
+    _worker_runtime = rt
+
+
+def run_job(name: str, kwargs: dict[str, Any]) -> None:
+    """Entry point RQ calls: resolve the runtime once per worker process, then the job by name."""
+    global _worker_runtime
+    if _worker_runtime is None:
+        from bot.runtime import Runtime
+        from bot.settings import Settings
+
+        _worker_runtime = Runtime.build(Settings.from_env())
+    _REGISTRY[name](_worker_runtime, **kwargs)
+
+
+class JobQueue:
+    def __init__(self, client: redis.Redis, inline: bool, runtime: Runtime) -> None:
+        self._inline = inline
+        self._rt = runtime
+        self._queue: Any = None
+        if not inline:
+            from rq import Queue
+
+            self._queue = Queue(QUEUE_NAME, connection=client)
+
+    @property
+    def inline(self) -> bool:
+        return self._inline
+
+    def enqueue(self, name: str, **kwargs: Any) -> None:
+        if name not in _REGISTRY:
+            raise KeyError(f"unknown job {name}")
+        if self._inline:
+            try:
+                _REGISTRY[name](self._rt, **kwargs)
+            except Exception:  # inline jobs must not break the caller, as a separate worker would not
+                log.exception("inline job %s failed", name)
+            return
+        self._queue.enqueue("bot.jobs.run_job", name, kwargs, retry=None, job_timeout=300)
+
+
+@job("deliver_reply")
+def deliver_reply(rt: Runtime, openid: str, text: str, msg_key: str) -> None:
+    """Send a reply that missed WeChat's passive-reply deadline, and note the outcome on the message."""
+    result = rt.messenger.deliver_text(openid, text)
+    outcome = "late" if result.status in ("sent", "template") else "late_failed"
+    rt.inbound_log.set_outcome(msg_key, outcome, None if outcome == "late" else result.reason)
+    log.info("late reply to %s: %s %s", openid, result.status, result.errcode or "")

@@ -1,0 +1,71 @@
+"""SQLAlchemy 2 typed models: the tables of the foundation (alleys, users, inbound-message log)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+ROLES = ("resident", "steward", "chief", "staff")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Alley(Base):
+    __tablename__ = "alleys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    district: Mapped[str] = mapped_column(String(32))
+    street_office: Mapped[str] = mapped_column(String(64), index=True)
+    chief_name: Mapped[str] = mapped_column(String(64))
+    center_lat: Mapped[float] = mapped_column(Float)
+    center_lng: Mapped[float] = mapped_column(Float)
+    polyline: Mapped[list[Any]] = mapped_column(JSON)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16), default="resident")
+    home_alley_id: Mapped[int | None] = mapped_column(ForeignKey("alleys.id"), nullable=True)
+    # The alley a chief or steward serves; residents use home_alley only.
+    duty_alley_id: Mapped[int | None] = mapped_column(ForeignKey("alleys.id"), nullable=True)
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
+    display_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # WeChat lets us send customer-service messages only within 48 h of the user's last message.
+    last_message_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    anonymised: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    home_alley: Mapped[Alley | None] = relationship(foreign_keys=[home_alley_id])
+    duty_alley: Mapped[Alley | None] = relationship(foreign_keys=[duty_alley_id])
+
+
+class InboundMessage(Base):
+    """One row per distinct inbound message or event; the unique key backs up the Redis dedupe."""
+
+    __tablename__ = "inbound_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64), index=True)
+    msg_key: Mapped[str] = mapped_column(String(160), unique=True)
+    msg_type: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # handled | failed | late (reply went by customer-service message) | late_failed | ignored
+    outcome: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)

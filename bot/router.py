@@ -1,0 +1,103 @@
+"""The routing order, visible in one list (DESIGN §4.3): cancel and help first, fallback last."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot import texts
+from bot.handlers import account, fallback
+from bot.turn import Reply, Turn
+
+Predicate = Callable[[Turn], bool]
+Handler = Callable[[Turn], Reply]
+
+CANCEL_WORDS = frozenset({"取消", "退出", "不弄了", "算了", "cancel"})
+HELP_WORDS = frozenset({"帮助", "菜单", "help", "?", "？", "怎么用"})
+# Events that need no reply: menu links, periodic location reports, delivery reports, …
+SILENT_EVENTS = frozenset({"view", "location", "templatesendjobfinish", "masssendjobfinish", "view_miniprogram"})
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    when: Predicate
+    handle: Handler
+
+
+# Multi-step flows by name: a message while a flow is active goes to that flow's continue handler.
+FLOWS: dict[str, Handler] = {
+    account.BIND_FLOW: account.bind_continue,
+}
+
+
+def _words(turn: Turn) -> str:
+    return turn.text.strip().strip("。！!~～ ").lower()
+
+
+def event(*names: str) -> Predicate:
+    return lambda t: t.msg.kind == "event" and t.msg.event in names
+
+
+def menu(*keys: str) -> Predicate:
+    return lambda t: t.msg.kind == "event" and t.msg.event == "click" and t.msg.event_key in keys
+
+
+def said(words: frozenset[str]) -> Predicate:
+    return lambda t: t.msg.kind in ("text", "voice") and _words(t) in words
+
+
+def intent(*names: str) -> Predicate:
+    return lambda t: t.msg.kind in ("text", "voice") and bool(t.text) and t.parse().intent in names
+
+
+def in_flow(t: Turn) -> bool:
+    return t.state is not None and t.state.flow in FLOWS
+
+
+def any_of(*predicates: Predicate) -> Predicate:
+    return lambda t: any(p(t) for p in predicates)
+
+
+def kind(*kinds: str) -> Predicate:
+    return lambda t: t.msg.kind in kinds
+
+
+def _continue_flow(turn: Turn) -> Reply:
+    assert turn.state is not None
+    return FLOWS[turn.state.flow](turn)
+
+
+def _always(_: Turn) -> bool:
+    return True
+
+
+_COMING_INTENTS = tuple(texts.INTENT_FEATURE_NAMES)
+
+ROUTES: list[Route] = [
+    Route("unsubscribe", event("unsubscribe"), account.unsubscribed),
+    Route("subscribe", event("subscribe"), account.subscribed),
+    Route("scan", event("scan"), account.scanned),
+    Route("silent-event", lambda t: t.msg.kind == "event" and t.msg.event in SILENT_EVENTS, fallback.silent),
+    Route("cancel", said(CANCEL_WORDS), account.cancel),
+    Route("help", any_of(said(HELP_WORDS), menu("HELP")), account.help_menu),
+    Route("flow", in_flow, _continue_flow),
+    Route("bind-alley", any_of(menu("BIND_ALLEY"), intent("bind_alley")), account.bind_start),
+    Route("help-intent", intent("help"), account.help_menu),
+    Route("greet", intent("greet"), account.greet),
+    Route("thanks", intent("thanks"), account.thanks),
+    Route("location", kind("location"), account.location),
+    Route("coming-menu", menu(*texts.MENU_FEATURE_NAMES), fallback.feature_coming),
+    Route("coming-intent", intent(*_COMING_INTENTS), fallback.feature_coming),
+    Route("media", lambda t: t.msg.kind in ("image", "video", "shortvideo", "link", "file")
+          or (t.msg.kind == "voice" and not t.text), fallback.media),
+    Route("unknown-event", kind("event"), fallback.silent),
+    Route("fallback", _always, fallback.fallback),
+]
+
+
+def route(turn: Turn, routes: list[Route] | None = None) -> tuple[str, Reply]:
+    for r in routes if routes is not None else ROUTES:
+        if r.when(turn):
+            return r.name, r.handle(turn)
+    raise AssertionError("the fallback route always matches")

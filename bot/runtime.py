@@ -1,0 +1,82 @@
+"""The runtime: every long-lived object one process needs, built once from Settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+from sqlalchemy import Engine
+
+from bot.config import AppConfig, load_config
+from bot.db import UnitOfWork, make_engine, uow_factory
+from bot.dedupe import Deduper
+from bot.dialogue import DialogueStore
+from bot.jobs import JobQueue
+from bot.redis_conn import connect
+from bot.services.accounts import Accounts
+from bot.services.inbound_log import InboundLog
+from bot.services.messaging import Messenger
+from bot.settings import Settings
+from bot.wechat_api import ConsoleWeChatAPI, WeChatAPI, WechatpyAPI
+from nlu.gazetteer import Gazetteer
+from nlu.interface import NLU
+from nlu.keywords import KeywordNLU
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class NLUStatus:
+    """Which NLU backend answered last: /healthz shows it so an operator sees a silent fallback."""
+
+    last_backend: str | None = None
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    config: AppConfig
+    engine: Engine
+    uow: Callable[[], UnitOfWork]
+    redis: redis.Redis
+    wechat: WeChatAPI
+    nlu: NLU
+    gazetteer: Gazetteer
+    dialogue: DialogueStore
+    deduper: Deduper
+    accounts: Accounts
+    inbound_log: InboundLog
+    messenger: Messenger
+    nlu_status: NLUStatus = field(default_factory=NLUStatus)
+    jobs: JobQueue = field(init=False)
+
+    @classmethod
+    def build(cls, settings: Settings, *, wechat: WeChatAPI | None = None, **overrides: Any) -> Runtime:
+        config = load_config(settings.config_dir)
+        engine = make_engine(settings.database_url)
+        uow = uow_factory(engine)
+        client = connect(settings.redis_url)
+        if wechat is None:
+            wechat = (WechatpyAPI(settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base, client)
+                      if settings.uses_real_wechat_client else ConsoleWeChatAPI())
+        gazetteer = Gazetteer.from_config(config)
+        rt = cls(
+            settings=settings,
+            config=config,
+            engine=engine,
+            uow=uow,
+            redis=client,
+            wechat=wechat,
+            nlu=overrides.get("nlu") or KeywordNLU(gazetteer),
+            gazetteer=gazetteer,
+            dialogue=DialogueStore(client, settings.dialogue_ttl_seconds),
+            deduper=Deduper(client, settings.dedupe_ttl_seconds),
+            accounts=Accounts(uow),
+            inbound_log=InboundLog(uow),
+            messenger=Messenger(uow, wechat, settings.wechat_notice_template_id),
+        )
+        rt.jobs = JobQueue(client, inline=settings.uses_fake_redis, runtime=rt)
+        return rt

@@ -1,0 +1,1 @@
+"""Use-case services: each function owns one transaction and returns plain dataclasses."""

@@ -1,0 +1,85 @@
+"""Settings read once from the environment; nothing else in the project touches ``os.environ``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+REAL_WECHAT_API = "https://api.weixin.qq.com/cgi-bin/"
+# The embedded default signs with this token so that `alleybot chat` and `alleybot serve` agree out of the box.
+DEV_TOKEN = "alleybot-dev"
+
+
+def _normalise_api_base(value: str) -> str:
+    """Accept ``http://host:port`` or ``…/cgi-bin`` and always end in ``/cgi-bin/`` like wechatpy expects."""
+    base = value.strip().rstrip("/")
+    if not base.endswith("/cgi-bin"):
+        base += "/cgi-bin"
+    return base + "/"
+
+
+def _database_url(value: str | None, var_dir: Path) -> str:
+    if not value:
+        return f"sqlite:///{var_dir / 'alleybot.db'}"
+    # psycopg 3 is the driver we ship; plain postgresql:// URLs would ask SQLAlchemy for psycopg2.
+    for prefix in ("postgresql://", "postgres://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value[len(prefix):]
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str | None
+    wechat_token: str
+    wechat_appid: str
+    wechat_secret: str
+    wechat_aes_key: str | None
+    wechat_aes_key_previous: str | None
+    wechat_api_base: str
+    wechat_notice_template_id: str | None
+    nlu_backend: str
+    rasa_url: str | None
+    config_dir: Path
+    var_dir: Path
+    reply_budget_seconds: float = 4.0
+    max_body_bytes: int = 1024 * 1024
+    dedupe_ttl_seconds: int = 600
+    dialogue_ttl_seconds: int = 1800
+    log_level: str = "INFO"
+
+    @property
+    def uses_fake_redis(self) -> bool:
+        return not self.redis_url
+
+    @property
+    def uses_real_wechat_client(self) -> bool:
+        """The wechatpy client needs credentials; without them outbound calls go to the console fake."""
+        return bool(self.wechat_appid and self.wechat_secret)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        var_dir = Path(env.get("ALLEYBOT_VAR_DIR", "var")).resolve()
+        default_config = Path(__file__).resolve().parent.parent / "config"
+        return cls(
+            database_url=_database_url(env.get("DATABASE_URL"), var_dir),
+            redis_url=env.get("REDIS_URL") or None,
+            wechat_token=env.get("WECHAT_TOKEN") or DEV_TOKEN,
+            wechat_appid=env.get("WECHAT_APPID", ""),
+            wechat_secret=env.get("WECHAT_SECRET", ""),
+            wechat_aes_key=env.get("WECHAT_AES_KEY") or None,
+            wechat_aes_key_previous=env.get("WECHAT_AES_KEY_PREVIOUS") or None,
+            wechat_api_base=_normalise_api_base(env.get("WECHAT_API_BASE") or REAL_WECHAT_API),
+            # Optional: the template used when a customer-service message is not allowed (outside 48 h).
+            wechat_notice_template_id=env.get("WECHAT_NOTICE_TEMPLATE_ID") or None,
+            nlu_backend=(env.get("NLU_BACKEND") or "builtin").lower(),
+            rasa_url=env.get("RASA_URL") or None,
+            config_dir=Path(env.get("ALLEYBOT_CONFIG_DIR") or default_config).resolve(),
+            var_dir=var_dir,
+            reply_budget_seconds=float(env.get("ALLEYBOT_REPLY_BUDGET", "4.0")),
+            log_level=env.get("ALLEYBOT_LOG_LEVEL", "INFO"),
+        )

@@ -1,0 +1,80 @@
+"""Every user-facing Chinese string, by name (DESIGN §4.10).
+
+Residents are often elderly: keep replies short, offer numbered choices, and always say what to do next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+MENU = (
+    "您可以这样用我：\n"
+    "1. 随手拍：发照片+一句话，反映胡同里的问题\n"
+    "2. 停车问答：问停车、车位的规定\n"
+    "3. 我的反映：看处理进度\n"
+    "4. 小巷管家：签到、查积分\n"
+    "5. 绑定胡同：收到您家胡同的通知\n"
+    "随时回复“帮助”看这份说明，回复“取消”退出当前操作。"
+)
+
+WELCOME = "您好，欢迎关注街巷助手！我帮您把胡同里的事儿说给街巷长听。\n\n" + MENU
+
+
+def welcome_bound(alley: str, chief: str) -> str:
+    return (f"您好，欢迎关注街巷助手！已为您绑定{alley}，街巷长是{chief}。"
+            f"以后{alley}的通知会发给您。\n\n" + MENU)
+
+
+GREET = "您好！有什么可以帮您？回复“帮助”看看我能做什么。"
+THANKS = "不客气！胡同是大家的，谢谢您一起出力。"
+CANCELLED = "好的，已取消。还有别的事儿随时说。"
+NOTHING_TO_CANCEL = "现在没有进行中的操作。回复“帮助”看看我能做什么。"
+EXPIRED = "刚才的操作时间太久已自动结束，咱们重新来。"
+FALLBACK = "抱歉，这句话我还没听懂。\n\n" + MENU
+APOLOGY = "抱歉，系统刚才出了点问题，您的消息已记录，请稍后再试。"
+VOICE_UNHEARD = "没听清您的语音，麻烦再说一遍，或者直接打字告诉我。"
+IMAGE_WITHOUT_FLOW = "收到您的照片。“随手拍”反映问题的功能即将开通，开通后直接发照片就能反映。"
+OTHER_MEDIA = "收到啦。目前我能看懂文字、语音、照片和位置。\n\n" + MENU
+FEATURE_COMING = "“{name}”功能正在建设中，很快开通。现在可以先试试：\n\n" + MENU
+
+ASK_ALLEY = "请问您住在哪条胡同（街巷）？直接回复名称，比如“光明胡同”，也可以发送位置。"
+ALLEY_NOT_FOUND = "没找到这条胡同。请回复下面的序号，或者重新输入名称："
+
+
+def alley_choices(names: Sequence[str]) -> str:
+    return "\n".join(f"{i}. {name}" for i, name in enumerate(names, 1))
+
+
+def ask_alley_with_choices(intro: str, names: Sequence[str]) -> str:
+    return f"{intro}\n{alley_choices(names)}\n（回复“取消”退出）"
+
+
+def alley_bound(alley: str, chief: str) -> str:
+    return f"已为您绑定{alley}（街巷长：{chief}）。以后{alley}的通知会发给您。"
+
+
+def nearest_alleys(names: Sequence[str]) -> str:
+    return "您附近的胡同有：\n" + alley_choices(names) + "\n请回复序号确认。"
+
+
+def location_seen(alley: str) -> str:
+    return f"收到位置，您在{alley}附近。\n\n" + MENU
+
+
+def role_granted(role_label: str, alley: str | None) -> str:
+    where = f"（{alley}）" if alley else ""
+    return f"已设置为{role_label}{where}。"
+
+
+ROLE_LABELS = {"resident": "居民", "steward": "小巷管家", "chief": "街巷长", "staff": "街道工作人员"}
+
+# Menu keys whose feature lands in a later release, with the name shown to the user.
+MENU_FEATURE_NAMES = {
+    "REPORT": "随手拍", "CHECKIN": "巡查签到", "POINTS": "我的积分", "JOIN_STEWARD": "申请当管家",
+    "PARKING": "停车问答", "MY_ISSUES": "我的反映", "POLL": "满意度调查",
+}
+INTENT_FEATURE_NAMES = {
+    "report_issue": "随手拍", "query_issue_status": "我的反映", "checkin": "巡查签到",
+    "query_points": "我的积分", "redeem_points": "积分兑换", "join_steward": "申请当管家",
+    "poll_answer": "满意度调查", "ask_parking": "停车问答", "broadcast_notice": "发通知",
+}

@@ -1,0 +1,61 @@
+"""One inbound message on its way through the router: what handlers read and the replies they give."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.config import AppConfig
+from bot.dialogue import FlowState
+from bot.inbound import Inbound
+from bot.services.accounts import AccountView, Accounts
+from nlu.gazetteer import Gazetteer
+from nlu.interface import NLU, Parse
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A passive reply; ``text=None`` answers WeChat with ``success`` and shows the user nothing."""
+
+    text: str | None
+
+    @classmethod
+    def silent(cls) -> Reply:
+        return cls(None)
+
+
+@dataclass
+class Turn:
+    msg: Inbound
+    account: AccountView
+    state: FlowState | None
+    expired: bool
+    accounts: Accounts
+    config: AppConfig
+    gazetteer: Gazetteer
+    nlu: NLU
+    _parse: Parse | None = field(default=None, repr=False)
+    state_changed: bool = False
+
+    @property
+    def text(self) -> str:
+        return self.msg.text
+
+    def parse(self) -> Parse:
+        """Understand the text once per message, whichever routes ask."""
+        if self._parse is None:
+            self._parse = self.nlu.parse(self.text) if self.text else Parse("out_of_scope", 0.0, {}, "none")
+        return self._parse
+
+    def start(self, flow: str, step: str, **data: Any) -> None:
+        self.state = FlowState(flow, step, dict(data))
+        self.state_changed = True
+
+    def goto(self, step: str, **data: Any) -> None:
+        assert self.state is not None, "goto() needs a flow in progress"
+        self.state = FlowState(self.state.flow, step, {**self.state.data, **data})
+        self.state_changed = True
+
+    def finish(self) -> None:
+        self.state = None
+        self.state_changed = True

@@ -1,0 +1,1 @@
+"""Natural-language understanding: one interface, interchangeable backends (DESIGN §5 intents/entities)."""

@@ -1,0 +1,1 @@
+"""The HTTP face of the bot: Flask app factory and blueprints."""

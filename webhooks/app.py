@@ -1,0 +1,38 @@
+"""Flask application factory (the Flask tutorial's ``create_app``)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response
+from werkzeug.exceptions import HTTPException
+
+from bot.dispatch import Bot
+from bot.runtime import Runtime
+from bot.settings import Settings
+from webhooks import health, wechat
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None, bot: Bot | None = None) -> Flask:
+    if bot is None:
+        runtime = runtime or Runtime.build(settings or Settings.from_env())
+        bot = Bot(runtime)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = bot.rt.settings.max_body_bytes
+    app.extensions["alleybot"] = bot
+    app.register_blueprint(wechat.bp)
+    app.register_blueprint(health.bp)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        # Plain text, never Werkzeug's HTML page: the caller is WeChat's server or a monitoring probe.
+        return Response(exc.name, status=exc.code or 500, mimetype="text/plain")
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error")
+        return Response("success", status=200, mimetype="text/plain")
+
+    return app
