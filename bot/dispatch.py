@@ -81,7 +81,7 @@ class Bot:
         with guard.lock:
             if guard.late:
                 if reply:
-                    self.rt.jobs.enqueue("deliver_reply", openid=msg.openid, text=reply, msg_key=log_key(msg))
+                    self._send_late(msg, reply)
                 return None
             guard.done, guard.reply = True, reply
         try:
@@ -89,6 +89,13 @@ class Bot:
         except Exception:
             log.exception("could not store the reply of %s for retries", msg.dedupe_key)
         return reply
+
+    def _send_late(self, msg: Inbound, reply: str) -> None:
+        try:
+            self.rt.jobs.enqueue("deliver_reply", openid=msg.openid, text=reply, msg_key=log_key(msg))
+        except Exception as exc:
+            log.exception("could not queue the late reply to %s", msg.dedupe_key)
+            self.rt.inbound_log.set_outcome(log_key(msg), "late_failed", f"queue: {exc}"[:2000])
 
     def process(self, msg: Inbound) -> str | None:
         """Handle one message under the user's lock and record what became of it; never raises."""

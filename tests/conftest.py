@@ -1,0 +1,175 @@
+"""Fixtures: a database and Redis per backend, the fake WeChat API, the app and a chat helper.
+
+Backends: ALLEYBOT_TEST_DB=postgres|sqlite|auto and ALLEYBOT_TEST_REDIS=real|fake|auto. In CI (CI=true) an
+unreachable PostgreSQL or Redis is a failure, never a skip; on a laptop ``auto`` falls back to SQLite and
+fakeredis, and tests that need a real Redis are skipped there.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis as redis_lib
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from bot import redis_conn
+from bot.db import upgrade
+from bot.dispatch import Bot
+from bot.runtime import Runtime
+from bot.settings import Settings
+from bot.simulator import Simulator
+from bot.testing.fake_wechat import FakeWeChatServer
+from webhooks.app import create_app
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+DB_CHOICE = os.environ.get("ALLEYBOT_TEST_DB", "auto")
+REDIS_CHOICE = os.environ.get("ALLEYBOT_TEST_REDIS", "auto")
+TOKEN, APPID = "test-token", "wx-test-app"
+
+
+def _unavailable(what: str, exc: Exception) -> None:
+    message = f"{what} is unreachable: {exc}"
+    if IN_CI:
+        pytest.fail(f"{message} (CI requires it; .ci/run should have started it)", pytrace=False)
+    pytest.skip(message)
+
+
+def _postgres_reachable() -> Exception | None:
+    try:
+        engine = sa.create_engine(PG_URL)
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:
+        return exc
+    return None
+
+
+def _redis_reachable() -> Exception | None:
+    try:
+        redis_lib.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        return exc
+    return None
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh database at the migrations' head, dropped at the end of the session."""
+    use_pg = DB_CHOICE == "postgres" or (DB_CHOICE == "auto" and (IN_CI or _postgres_reachable() is None))
+    if not use_pg:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        upgrade(url)
+        yield url
+        return
+    problem = _postgres_reachable()
+    if problem:
+        _unavailable("PostgreSQL", problem)
+    name = f"alleybot_t_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str | None:
+    """The Redis the app uses: a real server, or None for the embedded fakeredis."""
+    if REDIS_CHOICE == "fake":
+        return None
+    problem = _redis_reachable()
+    if problem is None:
+        return REDIS_URL
+    if REDIS_CHOICE == "real" or IN_CI:
+        _unavailable("Redis", problem)
+    return None
+
+
+@pytest.fixture()
+def real_redis_url() -> str:
+    """For tests that are about cross-process behaviour: only a real Redis server can show it."""
+    problem = _redis_reachable()
+    if problem:
+        _unavailable("Redis", problem)
+    redis_lib.Redis.from_url(REDIS_URL).flushdb()
+    return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def fake_wechat() -> Iterator[FakeWeChatServer]:
+    server = FakeWeChatServer().start()
+    yield server
+    server.stop()
+
+
+def make_settings(database_url: str, redis_url: str | None, fake: FakeWeChatServer, var_dir: Path,
+                  **extra: str) -> Settings:
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url or "",
+        "WECHAT_TOKEN": TOKEN,
+        "WECHAT_APPID": APPID,
+        "WECHAT_SECRET": "test-secret",
+        "WECHAT_API_BASE": fake.base_url,
+        "ALLEYBOT_VAR_DIR": str(var_dir),
+        "ALLEYBOT_REPLY_BUDGET": "3.0",
+        **extra,
+    }
+    return Settings.from_env(env)
+
+
+def _clean_database(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for table in ("inbound_messages", "users", "alleys"):
+            conn.execute(sa.text(f"DELETE FROM {table}"))
+    engine.dispose()
+
+
+@pytest.fixture()
+def settings(database_url: str, redis_url: str | None, fake_wechat: FakeWeChatServer,
+             tmp_path: Path) -> Settings:
+    _clean_database(database_url)
+    if redis_url:
+        redis_lib.Redis.from_url(redis_url).flushdb()
+    else:
+        redis_conn.connect(None).flushall()
+    fake_wechat.reset()
+    return make_settings(database_url, redis_url, fake_wechat, tmp_path)
+
+
+@pytest.fixture()
+def rt(settings: Settings) -> Iterator[Runtime]:
+    runtime = Runtime.build(settings)
+    runtime.accounts.seed_alleys(runtime.config)
+    yield runtime
+    runtime.engine.dispose()
+
+
+@pytest.fixture()
+def app(rt: Runtime) -> Flask:
+    return create_app(bot=Bot(rt))
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture()
+def chat(app: Flask) -> Simulator:
+    """A WeChat user talking to the app through signed XML (the same code as `alleybot chat`)."""
+    return Simulator(app, "o_resident_1")
