@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -19,7 +20,7 @@ def distance_to_polyline(point: Point, polyline: Sequence[Point]) -> float:
     px, py = _to_xy(point, point[0])
     best = math.inf
     xy = [_to_xy(p, point[0]) for p in polyline]
-    for (ax, ay), (bx, by) in zip(xy, xy[1:], strict=False):
+    for (ax, ay), (bx, by) in itertools.pairwise(xy):
         dx, dy = bx - ax, by - ay
         seg = dx * dx + dy * dy
         t = 0.0 if seg == 0 else max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / seg))

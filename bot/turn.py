@@ -8,7 +8,7 @@ from typing import Any
 from bot.config import AppConfig
 from bot.dialogue import FlowState
 from bot.inbound import Inbound
-from bot.services.accounts import AccountView, Accounts
+from bot.services.accounts import Accounts, AccountView
 from nlu.gazetteer import Gazetteer
 from nlu.interface import NLU, Parse
 

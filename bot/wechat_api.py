@@ -46,7 +46,7 @@ class WeChatAPI(Protocol):
     def create_menu(self, menu: dict[str, Any]) -> None: ...
 
 
-class _SharedTokenClient(WeChatClient):  # type: ignore[misc]
+class _SharedTokenClient(WeChatClient):
     """wechatpy's client with the token URL under our API base and the refresh under a Redis lock."""
 
     def __init__(self, appid: str, secret: str, api_base: str, client: redis.Redis, timeout: float) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 from bot.config import AppConfig
@@ -49,6 +50,23 @@ class Gazetteer:
                 if len(window) == n and hits == n - 1 and (best is None or hits > best[0]):
                     best = (hits, name)
         return best[1] if best else None
+
+    def candidates(self, text: str, limit: int = 5) -> list[str]:
+        """Alleys a vague or ambiguous answer may mean (四块玉那边 → the three 四块玉 streets), best first."""
+        def shared_run(name: str) -> int:
+            best = 0
+            for i in range(len(text)):
+                for j in range(i + best + 1, len(text) + 1):
+                    if text[i:j] in name:
+                        best = j - i
+                    else:
+                        break
+            return best
+
+        scored = [(shared_run(name), difflib.SequenceMatcher(None, text, name).ratio(), name)
+                  for name in self.alley_names]
+        ranked = sorted((s for s in scored if s[0] >= 2 or s[1] >= 0.4), reverse=True)
+        return [name for _, _, name in ranked[:limit]]
 
     def find_category(self, text: str) -> str | None:
         for keyword, code in self.category_keywords:

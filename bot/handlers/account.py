@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-
 from bot import texts
 from bot.geo import distance_to_polyline
 from bot.turn import Reply, Turn
@@ -89,12 +87,14 @@ def bind_continue(turn: Turn) -> Reply:
         turn.goto(ASK_ALLEY, offered=names)
         return Reply(texts.nearest_alleys(names))
     choice = turn.text.strip().rstrip(".。")
-    if choice.isdigit() and offered and 1 <= int(choice) <= len(offered):
-        return _bind(turn, offered[int(choice) - 1])
+    if choice.isdigit() and offered:
+        if 1 <= int(choice) <= len(offered):
+            return _bind(turn, offered[int(choice) - 1])
+        return Reply(texts.ask_alley_with_choices(texts.CHOOSE_FROM_LIST, offered))
     alley = turn.gazetteer.find_alley(turn.text) if turn.text else None
     if alley:
         return _bind(turn, alley)
-    similar = difflib.get_close_matches(turn.text, turn.gazetteer.alley_names, n=SIMILAR_OFFERED, cutoff=0.3)
+    similar = turn.gazetteer.candidates(turn.text, SIMILAR_OFFERED) if turn.text else []
     if similar:
         turn.goto(ASK_ALLEY, offered=similar)
         return Reply(texts.ask_alley_with_choices(texts.ALLEY_NOT_FOUND, similar))

@@ -7,6 +7,8 @@ from bot.models import Base
 
 config = context.config
 url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+if not url:
+    raise RuntimeError("no database URL: run migrations through `alleybot db upgrade`")
 
 if context.is_offline_mode():
     context.configure(url=url, target_metadata=Base.metadata, render_as_batch=True, literal_binds=True)

@@ -15,6 +15,7 @@ POST /_fake/expire-tokens.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import itertools
 import json
@@ -136,10 +137,8 @@ class FakeWeChatServer:
 
     def _record(self, path: str) -> Call:
         body: Any = request.get_data(as_text=True)
-        try:
+        with contextlib.suppress(ValueError):  # not JSON: keep the text as it came
             body = json.loads(body) if body else None
-        except ValueError:
-            pass
         call = Call(path, dict(request.args), body, time.time())
         with self._lock:
             self._state.calls.append(call)

@@ -160,7 +160,8 @@ def test_compatible_mode_body_with_plaintext_and_encrypt_is_answered_encrypted(r
     inner = text_xml("o_compat", "你好")
     req = signer.sign(inner)
     # Compatible mode carries the plaintext fields beside <Encrypt>; the bot must trust only the encrypted part.
-    compat = req.body.replace(b"</xml>", b"<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[forged]]></Content></xml>")
+    forged = b"<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[forged]]></Content></xml>"
+    compat = req.body.replace(b"</xml>", forged)
     res = client.post("/wechat", query_string=req.query, data=compat)
     assert res.status_code == 200 and b"<Encrypt>" in res.get_data()
     assert signer.open_reply(res.get_data(), req.query) == texts.GREET
@@ -300,7 +301,10 @@ def test_retries_are_deduplicated_across_workers(rt: Runtime, real_redis_url: st
     worker_b = create_app(bot=Bot(Runtime.build(settings), routes=routes))
     xml = text_xml("o_two_workers", "有人私装地锁", msg_id=777)
     results: dict[str, tuple[int, bytes]] = {}
-    ta = threading.Thread(target=lambda: results.__setitem__("a", post(worker_a.test_client(), Signer("test-token"), xml)))
+    def first_delivery() -> None:
+        results["a"] = post(worker_a.test_client(), Signer("test-token"), xml)
+
+    ta = threading.Thread(target=first_delivery)
     ta.start()
     time.sleep(0.1)
     results["b"] = post(worker_b.test_client(), Signer("test-token"), xml)

@@ -1,0 +1,139 @@
+"""Following, binding an alley, help, small talk and the fallback, as a resident experiences them."""
+
+from __future__ import annotations
+
+import time
+
+from bot import texts
+from bot.runtime import Runtime
+from bot.simulator import Simulator
+from bot.testing.signing import event_xml
+from tests.transcript import play
+
+
+def test_follow_through_an_alley_qr_code_binds_the_alley(chat: Simulator, rt: Runtime) -> None:
+    play(chat, [("/scan 光明胡同", ("欢迎关注", "已为您绑定光明胡同", "王立新"))])
+    account = rt.accounts.get(chat.openid)
+    assert account and account.home_alley == "光明胡同" and account.subscribed
+
+
+def test_plain_follow_welcomes_with_the_menu(chat: Simulator) -> None:
+    assert chat.subscribe() == texts.WELCOME
+
+
+def test_stale_qr_scene_still_welcomes(chat: Simulator, rt: Runtime) -> None:
+    play(chat, [("/scan 不存在的胡同", texts.WELCOME)])
+    account = rt.accounts.get(chat.openid)
+    assert account is not None and account.home_alley is None
+
+
+def test_scan_while_following_binds(chat: Simulator, rt: Runtime) -> None:
+    chat.subscribe()
+    reply = chat.post(event_xml(chat.openid, "SCAN", "体育馆西路"))
+    assert reply == texts.alley_bound("体育馆西路", "蒋志刚")
+
+
+def test_bind_flow_by_name_with_typo_and_erhua(chat: Simulator, rt: Runtime) -> None:
+    play(chat, [
+        ("/menu BIND_ALLEY", texts.ASK_ALLEY),
+        ("光明胡桶儿", "已为您绑定光明胡同"),
+        ("你好", texts.GREET),  # the flow is over: ordinary routing again
+    ])
+    assert rt.accounts.get(chat.openid).home_alley == "光明胡同"  # type: ignore[union-attr]
+
+
+def test_bind_in_one_sentence(chat: Simulator, rt: Runtime) -> None:
+    play(chat, [("我住在西四块玉胡同儿", "已为您绑定西四块玉胡同")])
+
+
+def test_bind_flow_asks_again_with_numbered_candidates_then_takes_a_number(chat: Simulator, rt: Runtime) -> None:
+    replies = play(chat, [
+        ("绑定胡同", texts.ASK_ALLEY),
+        ("四块玉那边", ("没找到", "1.")),
+    ])
+    offered = [line.split(". ", 1)[1] for line in (replies[1] or "").splitlines() if line[:1].isdigit()]
+    assert offered, replies[1]
+    play(chat, [("1", f"已为您绑定{offered[0]}")])
+
+
+def test_bind_flow_by_location_offers_the_nearest_alleys(chat: Simulator, rt: Runtime) -> None:
+    play(chat, [
+        ("/menu BIND_ALLEY", texts.ASK_ALLEY),
+        ("/location 39.8774 116.4371", ("附近的胡同", "1. 福光路")),
+        ("9", "1."),  # out of range: asked again, never a dead end
+        ("1", "已为您绑定福光路"),
+    ])
+
+
+def test_nonsense_in_the_bind_flow_is_asked_again(chat: Simulator) -> None:
+    play(chat, [("绑定胡同", texts.ASK_ALLEY), ("😀😀", texts.ASK_ALLEY), ("。", texts.ASK_ALLEY)])
+
+
+def test_cancel_and_help_work_inside_a_flow(chat: Simulator, rt: Runtime) -> None:
+    play(chat, [
+        ("绑定胡同", texts.ASK_ALLEY),
+        ("帮助", texts.MENU),
+        ("东斜街", "已为您绑定东斜街"),  # help did not end the flow
+        ("绑定胡同", texts.ASK_ALLEY),
+        ("取消", texts.CANCELLED),
+        ("东斜街", texts.FALLBACK),  # cancelled: a bare name is no longer an answer
+        ("取消", texts.NOTHING_TO_CANCEL),
+    ])
+
+
+def test_an_expired_flow_says_so(chat: Simulator, rt: Runtime) -> None:
+    play(chat, [("绑定胡同", texts.ASK_ALLEY)])
+    rt.redis.delete(f"alleybot:dlg:{chat.openid}")  # what the TTL does after half an hour
+    play(chat, [("你好", (texts.EXPIRED, texts.GREET)), ("你好", texts.GREET)])
+    assert texts.EXPIRED not in (chat.text("你好") or "")
+
+
+def test_small_talk_and_fallback(chat: Simulator) -> None:
+    play(chat, [
+        ("您好", texts.GREET),
+        ("谢谢您嘞", texts.THANKS),
+        ("菜单", texts.MENU),
+        ("/menu HELP", texts.MENU),
+        ("今天天气怎么样啊", texts.FALLBACK),
+    ])
+
+
+def test_voice_uses_wechat_recognition_and_empty_recognition_asks_again(chat: Simulator) -> None:
+    play(chat, [("/voice 你好", texts.GREET), ("/voice", texts.VOICE_UNHEARD)])
+
+
+def test_features_of_later_releases_say_so_and_offer_the_menu(chat: Simulator) -> None:
+    play(chat, [("/menu REPORT", ("随手拍", "建设中")), ("我要签到", ("巡查签到", "建设中"))])
+
+
+def test_photo_outside_a_flow_is_acknowledged(chat: Simulator, tmp_path: object) -> None:
+    from pathlib import Path
+
+    photo = Path(str(tmp_path)) / "p.jpg"
+    photo.write_bytes(b"\xff\xd8\xff")
+    play(chat, [(f"/photo {photo}", texts.IMAGE_WITHOUT_FLOW)])
+
+
+def test_location_outside_a_flow_names_the_nearest_alley(chat: Simulator) -> None:
+    play(chat, [("/location 39.9097 116.3790", "光明胡同附近")])
+
+
+def test_every_message_opens_the_48_hour_window(chat: Simulator, rt: Runtime) -> None:
+    before = time.time()
+    chat.text("你好")
+    seen = rt.accounts.get(chat.openid).last_message_at  # type: ignore[union-attr]
+    assert seen is not None and seen.timestamp() >= before - 1
+
+
+def test_every_menu_key_has_an_answer_other_than_the_fallback(chat: Simulator, rt: Runtime) -> None:
+    for key in sorted(rt.config.menu_keys()):
+        reply = chat.menu(key)
+        assert reply and reply != texts.FALLBACK, key
+        chat.text("取消")
+
+
+def test_role_grant_from_the_simulator(chat: Simulator, rt: Runtime) -> None:
+    assert "chief" in (chat.command("/role chief 光明胡同") or "")
+    account = rt.accounts.get(chat.openid)
+    assert account and account.role == "chief" and account.duty_alley == "光明胡同"
+    assert "unknown role" in (chat.command("/role mayor") or "")

@@ -1,0 +1,50 @@
+"""A real `alleybot worker` process takes jobs from real Redis and calls the (fake) WeChat API."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.runtime import Runtime
+from bot.testing.fake_wechat import FakeWeChatServer
+from tests.conftest import make_settings
+
+
+@pytest.mark.realredis
+def test_worker_process_delivers_a_late_reply(rt: Runtime, real_redis_url: str, fake_wechat: FakeWeChatServer,
+                                              tmp_path: Path) -> None:
+    settings = make_settings(rt.settings.database_url, real_redis_url, fake_wechat, tmp_path)
+    queued = Runtime.build(settings)
+    queued.accounts.seen("o_worker")
+    queued.inbound_log.record("o_worker", "k-late", "text", "processing")
+    queued.jobs.enqueue("deliver_reply", openid="o_worker", text="您反映的问题已收到", msg_key="k-late")
+    assert fake_wechat.calls("message/custom/send") == []  # queued, not sent inline
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": real_redis_url,
+           "WECHAT_APPID": settings.wechat_appid, "WECHAT_SECRET": settings.wechat_secret,
+           "WECHAT_API_BASE": settings.wechat_api_base}
+    out = subprocess.run([sys.executable, "-m", "bot", "worker", "--burst"], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    [call] = fake_wechat.calls("message/custom/send")
+    assert call.body["touser"] == "o_worker" and call.body["text"]["content"] == "您反映的问题已收到"
+    assert [e.outcome for e in queued.inbound_log.entries()] == ["late"]
+
+
+def test_worker_refuses_to_start_without_redis(rt: Runtime) -> None:
+    env = {**os.environ, "DATABASE_URL": rt.settings.database_url, "REDIS_URL": ""}
+    out = subprocess.run([sys.executable, "-m", "bot", "worker", "--burst"], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode != 0 and "REDIS_URL" in out.stderr
+
+
+def test_inline_jobs_in_the_embedded_default(rt: Runtime, fake_wechat: FakeWeChatServer) -> None:
+    inline = Runtime.build(dataclasses.replace(rt.settings, redis_url=None))
+    assert inline.jobs.inline
+    inline.accounts.seen("o_inline")
+    inline.jobs.enqueue("deliver_reply", openid="o_inline", text="内联", msg_key="k-inline")
+    assert [c.body["touser"] for c in fake_wechat.calls("message/custom/send")] == ["o_inline"]
