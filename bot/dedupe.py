@@ -54,7 +54,7 @@ class Deduper:
         """Forget a claim whose processing could not even start, so WeChat's retry gets another chance."""
         self._r.delete(self._key(msg_key))
 
-    def wait(self, msg_key: str, timeout: float, poll: float = 0.05) -> Record | None:
+    def wait(self, msg_key: str, timeout: float, poll: float = 0.02) -> Record | None:
         """Wait for the first delivery to finish; None if it is still running when the time is up."""
         deadline = time.monotonic() + timeout
         while True:

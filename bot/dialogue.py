@@ -46,11 +46,13 @@ class DialogueStore:
 
     def load(self, openid: str) -> tuple[FlowState | None, bool]:
         """Return the user's state and whether a flow expired since their last message."""
-        raw = self._r.get(self._key(openid))
+        raw, trace = self._r.mget(self._key(openid), self._trace(openid))
         if raw is not None:
             return FlowState.from_json(raw), False
-        expired = bool(self._r.delete(self._trace(openid)))
-        return None, expired
+        if trace is None:
+            return None, False
+        # The state is gone but its trace is not: the flow timed out. Say so once, then forget it.
+        return None, bool(self._r.delete(self._trace(openid)))
 
     def save(self, openid: str, state: FlowState) -> None:
         pipe = self._r.pipeline()
@@ -63,4 +65,5 @@ class DialogueStore:
 
     def lock(self, openid: str, timeout: float = 30.0, wait: float = 10.0) -> Lock:
         """Serialise one user's messages across workers; two of them must never edit one state at once."""
-        return self._r.lock(f"{self._prefix}:lock:user:{openid}", timeout=timeout, blocking_timeout=wait)
+        # sleep: how often a waiting worker retries; redis-py's 0.1 s default would add 100 ms per collision.
+        return self._r.lock(f"{self._prefix}:lock:user:{openid}", timeout=timeout, blocking_timeout=wait, sleep=0.01)

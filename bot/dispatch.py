@@ -95,44 +95,55 @@ class Bot:
             self.rt.jobs.enqueue("deliver_reply", openid=msg.openid, text=reply, msg_key=log_key(msg))
         except Exception as exc:
             log.exception("could not queue the late reply to %s", msg.dedupe_key)
-            self.rt.inbound_log.set_outcome(log_key(msg), "late_failed", f"queue: {exc}"[:2000])
+            self.rt.inbox.settle(log_key(msg), "late_failed", f"queue: {exc}"[:2000])
 
     def process(self, msg: Inbound) -> str | None:
         """Handle one message under the user's lock and record what became of it; never raises."""
         rt, key = self.rt, log_key(msg)
+        if msg.kind not in KNOWN_KINDS:
+            self._record_quietly(msg, "ignored", "unknown MsgType")
+            log.info("ignored unknown MsgType %s from %s", msg.kind, msg.openid)
+            return None
         try:
-            if msg.kind not in KNOWN_KINDS:
-                rt.inbound_log.record(msg.openid, key, msg.type_label, "ignored", "unknown MsgType")
-                log.info("ignored unknown MsgType %s from %s", msg.kind, msg.openid)
-                return None
-            if not rt.inbound_log.record(msg.openid, key, msg.type_label, "processing"):
-                log.info("%s was processed before (Redis forgot it); not processing again", msg.dedupe_key)
-                return None
-        except Exception:
-            log.exception("cannot log inbound %s", msg.dedupe_key)
-            return texts.APOLOGY
-        try:
+            # The lock spans arrival too: two first messages of a new user must not both create them.
             with rt.dialogue.lock(msg.openid):
-                state, expired = rt.dialogue.load(msg.openid)
-                account = rt.accounts.seen(msg.openid)
-                turn = Turn(msg, account, state, expired, rt.accounts, rt.config, rt.gazetteer, rt.nlu)
-                name, reply = route(turn, self.routes)
-                if turn.state_changed:
-                    if turn.state is None:
-                        rt.dialogue.clear(msg.openid)
-                    else:
-                        rt.dialogue.save(msg.openid, turn.state)
-            if turn._parse is not None:
-                rt.nlu_status.last_backend = turn._parse.backend
-            text = reply.text
-            if expired and text and turn.state is None:
-                text = f"{texts.EXPIRED}\n\n{text}"
-            rt.inbound_log.set_outcome(key, "handled", name)
-            return text
-        except Exception as exc:
-            log.exception("handler failed for %s", msg.dedupe_key)
-            try:
-                rt.inbound_log.set_outcome(key, "failed", f"{type(exc).__name__}: {exc}"[:2000])
-            except Exception:
-                log.exception("could not record the failure of %s", msg.dedupe_key)
+                account = rt.inbox.arrive(msg.openid, key, msg.type_label)
+                if account is None:
+                    log.info("%s was processed before (Redis forgot it); not again", msg.dedupe_key)
+                    return None
+                try:
+                    state, expired = rt.dialogue.load(msg.openid)
+                    turn = Turn(msg, account, state, expired, rt.accounts, rt.config, rt.gazetteer, rt.nlu)
+                    name, reply = route(turn, self.routes)
+                    if turn.state_changed:
+                        if turn.state is None:
+                            rt.dialogue.clear(msg.openid)
+                        else:
+                            rt.dialogue.save(msg.openid, turn.state)
+                except Exception as exc:
+                    log.exception("handler failed for %s", msg.dedupe_key)
+                    self._settle_quietly(key, "failed", f"{type(exc).__name__}: {exc}")
+                    return texts.APOLOGY
+        except Exception as exc:  # the lock, Redis or the database itself: record if at all possible
+            log.exception("could not take %s in", msg.dedupe_key)
+            self._record_quietly(msg, "failed", f"{type(exc).__name__}: {exc}")
             return texts.APOLOGY
+        if turn.parsed is not None:
+            rt.nlu_status.last_backend = turn.parsed.backend
+        text = reply.text
+        if expired and text and turn.state is None:
+            text = f"{texts.EXPIRED}\n\n{text}"
+        self._settle_quietly(key, "handled", name)
+        return text
+
+    def _settle_quietly(self, key: str, outcome: str, detail: str) -> None:
+        try:
+            self.rt.inbox.settle(key, outcome, detail[:2000])
+        except Exception:
+            log.exception("could not record outcome %s of %s", outcome, key)
+
+    def _record_quietly(self, msg: Inbound, outcome: str, detail: str) -> None:
+        try:
+            self.rt.inbox.record(msg.openid, log_key(msg), msg.type_label, outcome, detail[:2000])
+        except Exception:
+            log.exception("could not record %s as %s", msg.dedupe_key, outcome)

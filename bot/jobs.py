@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 QUEUE_NAME = "alleybot"
 
-JobFn = Callable[["Runtime"], None] | Callable[..., None]
 _REGISTRY: dict[str, Callable[..., None]] = {}
 _worker_runtime: Runtime | None = None
 
@@ -78,5 +77,5 @@ def deliver_reply(rt: Runtime, openid: str, text: str, msg_key: str) -> None:
     """Send a reply that missed WeChat's passive-reply deadline, and note the outcome on the message."""
     result = rt.messenger.deliver_text(openid, text)
     outcome = "late" if result.status in ("sent", "template") else "late_failed"
-    rt.inbound_log.set_outcome(msg_key, outcome, None if outcome == "late" else result.reason)
+    rt.inbox.settle(msg_key, outcome, None if outcome == "late" else result.reason)
     log.info("late reply to %s: %s %s", openid, result.status, result.errcode or "")

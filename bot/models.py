@@ -52,8 +52,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
-    home_alley: Mapped[Alley | None] = relationship(foreign_keys=[home_alley_id])
-    duty_alley: Mapped[Alley | None] = relationship(foreign_keys=[duty_alley_id])
+    # Joined: every message reads the user with their alleys; lazy loads would cost two more round trips.
+    home_alley: Mapped[Alley | None] = relationship(foreign_keys=[home_alley_id], lazy="joined")
+    duty_alley: Mapped[Alley | None] = relationship(foreign_keys=[duty_alley_id], lazy="joined")
 
 
 class InboundMessage(Base):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,13 +10,13 @@ import redis
 from sqlalchemy import Engine
 
 from bot.config import AppConfig, load_config
-from bot.db import UnitOfWork, make_engine, uow_factory
+from bot.db import UowFactory, make_engine, uow_factory
 from bot.dedupe import Deduper
 from bot.dialogue import DialogueStore
 from bot.jobs import JobQueue
 from bot.redis_conn import connect
 from bot.services.accounts import Accounts
-from bot.services.inbound_log import InboundLog
+from bot.services.inbox import Inbox
 from bot.services.messaging import Messenger
 from bot.settings import Settings
 from bot.wechat_api import ConsoleWeChatAPI, WeChatAPI, WechatpyAPI
@@ -40,7 +39,7 @@ class Runtime:
     settings: Settings
     config: AppConfig
     engine: Engine
-    uow: Callable[[], UnitOfWork]
+    uow: UowFactory
     redis: redis.Redis
     wechat: WeChatAPI
     nlu: NLU
@@ -48,7 +47,7 @@ class Runtime:
     dialogue: DialogueStore
     deduper: Deduper
     accounts: Accounts
-    inbound_log: InboundLog
+    inbox: Inbox
     messenger: Messenger
     nlu_status: NLUStatus = field(default_factory=NLUStatus)
     jobs: JobQueue = field(init=False)
@@ -57,7 +56,7 @@ class Runtime:
     def build(cls, settings: Settings, *, wechat: WeChatAPI | None = None, **overrides: Any) -> Runtime:
         config = load_config(settings.config_dir)
         engine = make_engine(settings.database_url)
-        uow = uow_factory(engine)
+        uow = uow_factory(settings.database_url, engine)
         client = connect(settings.redis_url)
         if wechat is None:
             wechat = (WechatpyAPI(settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base, client)
@@ -75,7 +74,7 @@ class Runtime:
             dialogue=DialogueStore(client, settings.dialogue_ttl_seconds),
             deduper=Deduper(client, settings.dedupe_ttl_seconds),
             accounts=Accounts(uow),
-            inbound_log=InboundLog(uow),
+            inbox=Inbox(uow),
             messenger=Messenger(uow, wechat, settings.wechat_notice_template_id),
         )
         rt.jobs = JobQueue(client, inline=settings.uses_fake_redis, runtime=rt)

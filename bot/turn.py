@@ -41,6 +41,11 @@ class Turn:
     def text(self) -> str:
         return self.msg.text
 
+    @property
+    def parsed(self) -> Parse | None:
+        """The parse if some route asked for one (for reporting which NLU backend answered)."""
+        return self._parse
+
     def parse(self) -> Parse:
         """Understand the text once per message, whichever routes ask."""
         if self._parse is None:

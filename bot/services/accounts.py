@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from bot.config import AppConfig
 from bot.db import UnitOfWork
@@ -43,7 +44,7 @@ class SeedResult:
     updated: int
 
 
-def _view(user: User) -> AccountView:
+def account_view(user: User) -> AccountView:
     return AccountView(
         openid=user.openid,
         role=user.role,
@@ -59,18 +60,18 @@ def _alley_view(alley: Alley) -> AlleyView:
                      tuple((float(p[0]), float(p[1])) for p in alley.polyline))
 
 
+def get_or_create_user(session: Session, openid: str) -> User:
+    user = session.scalar(select(User).where(User.openid == openid))
+    if user is None:
+        user = User(openid=openid, role="resident", subscribed=True, anonymised=False)
+        session.add(user)
+        session.flush()
+    return user
+
+
 class Accounts:
     def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
         self._uow = uow
-
-    @staticmethod
-    def _get_or_create(uow: UnitOfWork, openid: str) -> User:
-        user = uow.session.scalar(select(User).where(User.openid == openid))
-        if user is None:
-            user = User(openid=openid, role="resident", subscribed=True, anonymised=False)
-            uow.session.add(user)
-            uow.session.flush()
-        return user
 
     @staticmethod
     def _alley(uow: UnitOfWork, name: str) -> Alley:
@@ -82,19 +83,19 @@ class Accounts:
     def seen(self, openid: str, now: datetime | None = None) -> AccountView:
         """Record that the user just wrote to us: it opens WeChat's 48-hour customer-service window."""
         with self._uow() as uow:
-            user = self._get_or_create(uow, openid)
+            user = get_or_create_user(uow.session, openid)
             user.last_message_at = now or datetime.now(UTC)
-            return _view(user)
+            return account_view(user)
 
     def get(self, openid: str) -> AccountView | None:
         with self._uow() as uow:
             user = uow.session.scalar(select(User).where(User.openid == openid))
-            return _view(user) if user else None
+            return account_view(user) if user else None
 
     def subscribe(self, openid: str, scene_alley: str | None) -> tuple[AccountView, AlleyView | None]:
         """Start (or restart) following; a QR code of an alley binds the user to it."""
         with self._uow() as uow:
-            user = self._get_or_create(uow, openid)
+            user = get_or_create_user(uow.session, openid)
             user.subscribed, user.unsubscribed_at = True, None
             bound = None
             if scene_alley:
@@ -102,7 +103,7 @@ class Accounts:
                 if alley is not None:  # an unknown scene is a stale QR code: welcome without binding
                     user.home_alley = alley
                     bound = _alley_view(alley)
-            return _view(user), bound
+            return account_view(user), bound
 
     def unsubscribe(self, openid: str) -> None:
         """Stop sending and anonymise: the row stays (later records point at it) but no longer names anyone."""
@@ -121,19 +122,19 @@ class Accounts:
 
     def bind_alley(self, openid: str, alley_name: str) -> tuple[AccountView, AlleyView]:
         with self._uow() as uow:
-            user = self._get_or_create(uow, openid)
+            user = get_or_create_user(uow.session, openid)
             alley = self._alley(uow, alley_name)
             user.home_alley = alley
-            return _view(user), _alley_view(alley)
+            return account_view(user), _alley_view(alley)
 
     def grant_role(self, openid: str, role: str, alley_name: str | None) -> AccountView:
         if role not in ROLES:
             raise AccountError(f"unknown role {role}; use one of {', '.join(ROLES)}")
         with self._uow() as uow:
-            user = self._get_or_create(uow, openid)
+            user = get_or_create_user(uow.session, openid)
             user.role = role
             user.duty_alley = self._alley(uow, alley_name) if alley_name else None
-            return _view(user)
+            return account_view(user)
 
     def alleys(self) -> list[AlleyView]:
         with self._uow() as uow:

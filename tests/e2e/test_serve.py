@@ -77,7 +77,7 @@ def test_conversation_and_retry_over_http(server: str, rt: Runtime) -> None:
     xml = text_xml("o_e2e", "谢谢", msg_id=31415926)
     first, retry = post(server, xml), post(server, xml)
     assert first == retry and first[1] and "不客气" in first[1]
-    assert len([e for e in rt.inbound_log.entries() if e.msg_type == "text"]) == 1
+    assert len([e for e in rt.inbox.entries() if e.msg_type == "text"]) == 1
 
 
 def test_garbage_over_http_is_4xx(server: str) -> None:

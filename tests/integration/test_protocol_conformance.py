@@ -58,7 +58,7 @@ def content(result: tuple[int, bytes]) -> tuple[int, str | None]:
 
 
 def logged(rt: Runtime) -> list[str]:
-    return [e.outcome for e in rt.inbound_log.entries()]
+    return [e.outcome for e in rt.inbox.entries()]
 
 
 # --- GET: URL verification -------------------------------------------------------------------------------
@@ -81,7 +81,7 @@ def test_get_with_bad_or_missing_parameters_is_403_and_stores_nothing(rt: Runtim
     res = app_with(rt, wechat_token="AAAAA").test_client().get("/wechat", query_string=query)
     assert res.status_code == 403
     assert "x" not in res.get_data(as_text=True)
-    assert rt.inbound_log.entries() == []
+    assert rt.inbox.entries() == []
 
 
 # --- POST: plaintext mode --------------------------------------------------------------------------------
@@ -99,7 +99,7 @@ def test_post_with_wrong_signature_is_403_and_stores_nothing(client: FlaskClient
     req = Signer("not-our-token").sign(text_xml("o_x", "你好"))
     res = client.post("/wechat", query_string=req.query, data=req.body)
     assert res.status_code == 403
-    assert rt.inbound_log.entries() == [] and rt.accounts.get("o_x") is None
+    assert rt.inbox.entries() == [] and rt.accounts.get("o_x") is None
 
 
 def test_plaintext_reply_is_a_text_message_to_the_sender(client: FlaskClient) -> None:
@@ -128,14 +128,14 @@ def test_safe_mode_known_answer_decrypts_and_replies_encrypted(rt: Runtime) -> N
     assert b"<Encrypt>" in body and b"messense" not in body
     reply = Signer(SAFE_TOKEN, SAFE_APPID, SAFE_KEY).open_reply(body, {})
     assert reply == texts.FALLBACK  # the vector's text is "test": not understood, answered politely
-    [entry] = rt.inbound_log.entries()
+    [entry] = rt.inbox.entries()
     assert entry.openid == "messense" and entry.msg_type == "text" and entry.outcome == "handled"
 
 
 def test_safe_mode_with_wrong_appid_is_403(rt: Runtime) -> None:
     client = app_with(rt, wechat_token=SAFE_TOKEN, wechat_aes_key=SAFE_KEY, wechat_appid="wx_not_ours").test_client()
     assert client.post("/wechat", query_string=_safe_query(), data=_safe_body()).status_code == 403
-    assert rt.inbound_log.entries() == []
+    assert rt.inbox.entries() == []
 
 
 def test_safe_mode_with_wrong_msg_signature_is_403(rt: Runtime) -> None:
@@ -198,7 +198,7 @@ def test_bad_bodies_get_4xx_without_traceback(client: FlaskClient, rt: Runtime, 
     res = client.post("/wechat", query_string=req.query, data=body)
     assert res.status_code == status
     assert b"Traceback" not in res.get_data() and b"<html" not in res.get_data().lower()
-    assert rt.inbound_log.entries() == []
+    assert rt.inbox.entries() == []
 
 
 def test_body_over_one_megabyte_is_413(client: FlaskClient) -> None:
@@ -229,7 +229,7 @@ def test_handler_exception_answers_with_an_apology_and_records_failure(rt: Runti
     client = app_with(rt, routes=routes).test_client()
     status, body = post(client, Signer("test-token"), text_xml("o_boom", "你好"))
     assert status == 200 and texts.APOLOGY.encode() in body and b"Traceback" not in body
-    [entry] = rt.inbound_log.entries()
+    [entry] = rt.inbox.entries()
     assert entry.outcome == "failed" and "database on fire" in (entry.detail or "")
 
 
@@ -255,7 +255,7 @@ def test_retry_of_a_message_gets_the_same_reply_and_is_processed_once(rt: Runtim
     first, second, third = (content(post(client, Signer("test-token"), xml)) for _ in range(3))
     assert handler.calls == 1
     assert first == second == third == (200, "第1次处理：路灯坏了")
-    assert len(rt.inbound_log.entries()) == 1
+    assert len(rt.inbox.entries()) == 1
 
 
 def test_retry_of_an_event_is_deduplicated_on_time_event_and_key(rt: Runtime) -> None:
@@ -372,7 +372,7 @@ def test_late_reply_to_a_user_outside_the_48_hour_window_is_recorded_not_retried
         _run_worker(rt)
     _wait_for(lambda: logged(rt) == ["late_failed"])
     assert len(fake_wechat.calls("message/custom/send")) == 1  # tried once, never looped
-    [entry] = rt.inbound_log.entries()
+    [entry] = rt.inbox.entries()
     assert "template" in (entry.detail or "")
 
 
@@ -384,8 +384,8 @@ def test_unsubscribe_stops_sending_and_anonymises(client: FlaskClient, rt: Runti
     assert rt.accounts.get("o_leaving") is not None
     assert post(client, signer, event_xml("o_leaving", "unsubscribe")) == (200, b"success")
     assert rt.accounts.get("o_leaving") is None  # the openid is gone from the users table
-    assert all(not e.openid.startswith("o_leaving") for e in rt.inbound_log.entries())
-    assert all("o_leaving" not in e.msg_key for e in rt.inbound_log.entries())
+    assert all(not e.openid.startswith("o_leaving") for e in rt.inbox.entries())
+    assert all("o_leaving" not in e.msg_key for e in rt.inbox.entries())
     assert rt.messenger.deliver_text("o_leaving", "明天停水").status == "skipped"
     assert fake_wechat.calls("message/custom/send") == []
 

@@ -38,10 +38,10 @@ def test_seed_updates_a_changed_chief(rt: Runtime, tmp_path: object) -> None:
     assert rt.accounts.alleys()[0].chief == "新街巷长"
 
 
-def test_inbound_log_key_is_unique(rt: Runtime) -> None:
-    assert rt.inbound_log.record("o1", "k1", "text", "handled")
-    assert not rt.inbound_log.record("o1", "k1", "text", "handled")
-    assert len(rt.inbound_log.entries()) == 1
+def test_inbox_key_is_unique(rt: Runtime) -> None:
+    assert rt.inbox.record("o1", "k1", "text", "handled")
+    assert not rt.inbox.record("o1", "k1", "text", "handled")
+    assert len(rt.inbox.entries()) == 1
 
 
 def test_role_constraint_holds_in_the_database(rt: Runtime) -> None:

@@ -21,7 +21,7 @@ def test_worker_process_delivers_a_late_reply(rt: Runtime, real_redis_url: str, 
     settings = make_settings(rt.settings.database_url, real_redis_url, fake_wechat, tmp_path)
     queued = Runtime.build(settings)
     queued.accounts.seen("o_worker")
-    queued.inbound_log.record("o_worker", "k-late", "text", "processing")
+    queued.inbox.record("o_worker", "k-late", "text", "processing")
     queued.jobs.enqueue("deliver_reply", openid="o_worker", text="您反映的问题已收到", msg_key="k-late")
     assert fake_wechat.calls("message/custom/send") == []  # queued, not sent inline
     env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": real_redis_url,
@@ -32,7 +32,7 @@ def test_worker_process_delivers_a_late_reply(rt: Runtime, real_redis_url: str, 
     assert out.returncode == 0, out.stderr
     [call] = fake_wechat.calls("message/custom/send")
     assert call.body["touser"] == "o_worker" and call.body["text"]["content"] == "您反映的问题已收到"
-    assert [e.outcome for e in queued.inbound_log.entries()] == ["late"]
+    assert [e.outcome for e in queued.inbox.entries()] == ["late"]
 
 
 def test_worker_refuses_to_start_without_redis(rt: Runtime) -> None:

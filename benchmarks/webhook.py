@@ -1,0 +1,234 @@
+"""Throughput and latency of /wechat under a mixed message load, beside a bare Flask + wechatpy echo.
+
+Both run under gunicorn on loopback with the same worker count; the bot uses real PostgreSQL and Redis.
+Two phases per target:
+  1. open loop at a fixed rate (default 200 messages/s): latency p50/p99 measured from each message's
+     scheduled send time, so a server that falls behind is charged for the queue it builds;
+  2. closed loop with C concurrent senders for T seconds: the sustainable throughput.
+
+    python benchmarks/webhook.py [--rate 200] [--seconds 10] [--workers 4] [--concurrency 16] [--json]
+
+Needs PostgreSQL (TEST_POSTGRES_URL, default postgres@127.0.0.1/test) and Redis (127.0.0.1:6379, db 13).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.testing.signing import Signer, event_xml, message_xml, text_xml  # noqa: E402
+
+TOKEN = "bench-token"
+PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+TEXTS = ["你好", "谢谢", "菜单", "我住光明胡同儿", "今天天气怎么样", "绑定胡同", "东斜街", "取消", "路灯坏了",
+         "怎么用啊", "我要签到"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def mixed_messages(n: int, users: int = 500, retry_share: float = 0.05) -> list[str]:
+    """Texts, events, locations and photos from many users, with some WeChat retries mixed in."""
+    rng = random.Random(7)
+    out: list[str] = []
+    for i in range(n):
+        if len(out) > 1000 and rng.random() < retry_share:
+            # A retry: the very same delivery again, about 5 s later at 200/s, as WeChat retries.
+            out.append(out[-1000])
+            continue
+        openid = f"o_bench_{rng.randrange(users)}"
+        kind = rng.random()
+        if kind < 0.70:
+            out.append(text_xml(openid, rng.choice(TEXTS)))
+        elif kind < 0.80:
+            key = rng.choice(["HELP", "BIND_ALLEY", "REPORT"])
+            out.append(event_xml(openid, "CLICK", key, create_time=1_700_000_000 + i))
+        elif kind < 0.88:
+            out.append(message_xml(openid, "location", Location_X=39.9097, Location_Y=116.3783, Scale=16, Label="x"))
+        elif kind < 0.95:
+            out.append(message_xml(openid, "image", PicUrl="http://x/p.jpg", MediaId=f"media-{i}"))
+        else:
+            out.append(event_xml(openid, "subscribe", "qrscene_光明胡同", create_time=1_700_000_000 + i))
+    return out
+
+
+@contextmanager
+def gunicorn(app: str, workers: int, env: dict[str, str]) -> Iterator[int]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         "--timeout", "30", app], cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        time.sleep(1.0)  # let every worker finish importing
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+class Sender:
+    """One keep-alive HTTP connection per thread; signs each message as WeChat would."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.signer = Signer(TOKEN)
+        self.local = threading.local()
+
+    def send(self, xml: str) -> int:
+        conn = getattr(self.local, "conn", None)
+        if conn is None:
+            conn = self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        req = self.signer.sign(xml)
+        try:
+            conn.request("POST", "/wechat?" + urllib.parse.urlencode(req.query), body=req.body,
+                         headers={"Content-Type": "text/xml"})
+            res = conn.getresponse()
+            res.read()
+            return res.status
+        except (http.client.HTTPException, OSError):
+            conn.close()
+            self.local.conn = None
+            return 599
+
+
+def open_loop(send: Callable[[str], int], messages: list[str], rate: float) -> dict[str, float]:
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    start = time.perf_counter() + 0.2
+
+    def one(i: int, xml: str) -> None:
+        nonlocal errors
+        scheduled = start + i / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        status = send(xml)
+        elapsed = time.perf_counter() - scheduled
+        with lock:
+            latencies.append(elapsed)
+            errors += status != 200
+
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        for i, xml in enumerate(messages):
+            pool.submit(one, i, xml)
+    wall = time.perf_counter() - start
+    q = statistics.quantiles(latencies, n=100)
+    return {"sent": len(latencies), "errors": errors, "achieved_rate": len(latencies) / wall,
+            "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000}
+
+
+def closed_loop(send: Callable[[str], int], messages: list[str], concurrency: int, seconds: float) -> dict[str, float]:
+    done = errors = 0
+    lock = threading.Lock()
+    stop = time.perf_counter() + seconds
+    cursor = iter(range(10**9))
+
+    def worker() -> None:
+        nonlocal done, errors
+        while time.perf_counter() < stop:
+            with lock:
+                i = next(cursor)
+            status = send(messages[i % len(messages)])
+            with lock:
+                done += 1
+                errors += status != 200
+
+    began = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - began
+    return {"messages": done, "errors": errors, "throughput": done / wall}
+
+
+def prepare_database() -> str:
+    name = "alleybot_bench"
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = sa.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    env = {**os.environ, "DATABASE_URL": url}
+    for args in (["db", "upgrade"], ["seed"]):
+        subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, check=True, capture_output=True)
+    return url
+
+
+def measure(label: str, port: int, args: argparse.Namespace) -> dict[str, object]:
+    sender = Sender(port)
+    n = int(args.rate * args.seconds)
+    fixed = open_loop(sender.send, mixed_messages(n), args.rate)
+    peak = closed_loop(sender.send, mixed_messages(20000), args.concurrency, args.seconds)
+    return {"target": label, **{f"fixed_{k}": round(v, 2) for k, v in fixed.items()},
+            **{f"peak_{k}": round(v, 2) for k, v in peak.items()}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="benchmark /wechat against a bare echo")
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    db_url = prepare_database()
+    bot_env = {"DATABASE_URL": db_url, "REDIS_URL": REDIS_URL, "WECHAT_TOKEN": TOKEN,
+               "ALLEYBOT_LOG_LEVEL": "WARNING"}
+    with gunicorn("webhooks.wsgi:app", args.workers, bot_env) as port:
+        bot = measure("alleybot", port, args)
+    with gunicorn("benchmarks.echo_app:app", args.workers, {"WECHAT_TOKEN": TOKEN}) as port:
+        echo = measure("bare echo", port, args)
+    ratio = float(bot["peak_throughput"]) / float(echo["peak_throughput"])  # type: ignore[arg-type]
+    report = {"workers": args.workers, "rate": args.rate, "seconds": args.seconds, "bot": bot, "echo": echo,
+              "throughput_ratio": round(ratio, 3)}
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+        return
+    print(f"gunicorn -w {args.workers}, {args.seconds:.0f}s per phase, mixed load (5% retries)")
+    print(f"{'':12}{'p50 @' + str(int(args.rate)) + '/s':>14}{'p99':>10}{'errors':>8}{'peak msg/s':>12}")
+    for row in (bot, echo):
+        print(f"{row['target']:12}{row['fixed_p50_ms']:>12.1f}ms{row['fixed_p99_ms']:>8.1f}ms"
+              f"{row['fixed_errors'] + row['peak_errors']:>8}{row['peak_throughput']:>12.1f}")  # type: ignore[operator]
+    print(f"throughput ratio bot/echo: {ratio:.2f}  (targets: p99 < 100 ms at {int(args.rate)}/s, ratio ≥ 0.50)")
+
+
+if __name__ == "__main__":
+    main()
