@@ -36,8 +36,12 @@ def make_engine(url: str, durable: bool = True) -> Engine:
 
         return engine
     # No pre-ping (it costs a round trip per transaction); recycle connections before servers drop them.
-    options = {} if durable else {"options": "-c synchronous_commit=off"}
-    return create_engine(url, pool_recycle=1800, pool_size=5, max_overflow=10, connect_args=options)
+    if durable:
+        return create_engine(url, pool_recycle=1800, pool_size=5, max_overflow=10)
+    # Bookkeeping: every statement commits alone, without waiting for the WAL flush, and a connection
+    # going back to the pool needs no ROLLBACK because it never holds a transaction open.
+    return create_engine(url, pool_recycle=1800, pool_size=5, max_overflow=10, isolation_level="AUTOCOMMIT",
+                         pool_reset_on_return=None, connect_args={"options": "-c synchronous_commit=off"})
 
 
 def alembic_config(url: str) -> AlembicConfig:
@@ -53,11 +57,7 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 
 class UnitOfWork:
-    """One transaction: commit on clean exit, roll back on an exception.
-
-    Bookkeeping units (see UowFactory.bookkeeping) run on connections whose commits do not wait for the
-    WAL flush on PostgreSQL.
-    """
+    """One transaction: commit on clean exit, roll back on an exception."""
 
     def __init__(self, session_factory: Callable[[], Session]) -> None:
         self._factory = session_factory
@@ -79,29 +79,29 @@ class UnitOfWork:
 
 
 class UowFactory:
-    """Makes units of work: call it for a durable one, ``.bookkeeping()`` for a fast, non-durable one.
+    """Makes units of work (call it), or bookkeeping connections (``.autocommit()``).
 
-    Bookkeeping rows (the inbound-message log, last-seen times) go through a second engine whose PostgreSQL
-    sessions have ``synchronous_commit=off``: a database crash may lose the last fraction of a second of
-    them but never corrupts anything. Business data (issues, points) always commits durably.
+    Bookkeeping rows (the inbound-message log, last-seen times) are written one statement at a time on a
+    second engine in autocommit mode whose PostgreSQL sessions have ``synchronous_commit=off``: a database
+    crash may lose the last fraction of a second of them but never corrupts anything, and each write is a
+    single round trip. Business data (issues, points) always goes through durable units of work.
     """
 
     def __init__(self, engine: Engine, bookkeeping_engine: Engine | None = None) -> None:
+        self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        self._bookkeeping_engine = bookkeeping_engine or engine
-        self._bookkeeping = sessionmaker(self._bookkeeping_engine, expire_on_commit=False)
+        self._bookkeeping_engine = bookkeeping_engine
 
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self._sessions)
 
-    def bookkeeping(self) -> UnitOfWork:
-        return UnitOfWork(self._bookkeeping)
-
     def autocommit(self) -> Connection:
-        """A bookkeeping connection where each statement commits alone: one round trip, no BEGIN/COMMIT."""
-        return self._bookkeeping_engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        """A connection where each statement commits alone: one round trip, no BEGIN/COMMIT."""
+        if self._bookkeeping_engine is not None:
+            return self._bookkeeping_engine.connect()
+        return self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
 
 def uow_factory(url: str, engine: Engine) -> UowFactory:
-    bookkeeping = engine if url.startswith("sqlite") else make_engine(url, durable=False)
-    return UowFactory(engine, bookkeeping)
+    # SQLite has one writer and no WAL-flush setting per session: its bookkeeping shares the engine.
+    return UowFactory(engine, None if url.startswith("sqlite") else make_engine(url, durable=False))

@@ -69,9 +69,9 @@ class Inbox:
     def record(self, openid: str, msg_key: str, msg_type: str, outcome: str, detail: str | None = None) -> bool:
         """Record a delivery that is not processed (ignored, refused); False if the key was there already."""
         try:
-            with self._uow.bookkeeping() as uow:
-                uow.session.add(InboundMessage(openid=openid, msg_key=msg_key, msg_type=msg_type,
-                                               outcome=outcome, detail=detail))
+            with self._uow.autocommit() as conn:
+                conn.execute(insert(InboundMessage).values(openid=openid, msg_key=msg_key, msg_type=msg_type,
+                                                           outcome=outcome, detail=detail, received_at=utcnow()))
         except IntegrityError:
             return False
         return True
