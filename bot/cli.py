@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -107,7 +108,7 @@ def users_grant(openid: str, role: str, alley: str | None, as_json: bool) -> Non
 
     rt = _runtime()
     if alley:
-        alley = rt.gazetteer.find_alley(alley) or alley
+        alley = rt.gazetteer.alley_in(alley) or alley
     try:
         view = rt.accounts.grant_role(openid, role, alley)
     except AccountError as exc:
@@ -146,17 +147,63 @@ def nlu() -> None:
     """Natural-language understanding."""
 
 
+BACKEND = click.Choice(["builtin", "rasa"])
+
+
+def _nlu_backend(backend: str | None) -> Any:
+    from bot.config import load_config
+    from nlu.factory import make_nlu
+
+    settings = Settings.from_env()
+    return make_nlu(settings, load_config(settings.config_dir), backend)
+
+
 @nlu.command("parse")
 @click.argument("text")
+@click.option("--backend", type=BACKEND, default=None, help="Default: NLU_BACKEND.")
 @click.option("--json", "as_json", is_flag=True)
-def nlu_parse(text: str, as_json: bool) -> None:
-    """Print the intent, confidence and entities of TEXT."""
-    rt = _runtime()
-    parsed = rt.nlu.parse(text)
+def nlu_parse(text: str, backend: str | None, as_json: bool) -> None:
+    """Print the intent, confidence and canonical entities of TEXT."""
+    parsed = _nlu_backend(backend).parse(text)
     if as_json:
         _emit(parsed.to_json())
     else:
         click.echo(f"{parsed.intent} ({parsed.confidence:.2f}) {parsed.entities}")
+
+
+@nlu.command("eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--backend", type=BACKEND, default=None, help="Default: NLU_BACKEND.")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--min-accuracy", type=float, default=None, help="Exit 1 when intent accuracy is lower.")
+@click.option("--min-entity-f1", type=float, default=None, help="Exit 1 when entity F1 is lower.")
+@click.option("--min-oos-recall", type=float, default=None, help="Exit 1 when out_of_scope recall is lower.")
+def nlu_eval(file: Path, backend: str | None, as_json: bool, min_accuracy: float | None,
+             min_entity_f1: float | None, min_oos_recall: float | None) -> None:
+    """Evaluate a backend on FILE (JSONL of {"text", "intent", "entities"})."""
+    from nlu.evaluation import evaluate, read_jsonl
+
+    try:
+        rows = read_jsonl(file)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    report = evaluate(_nlu_backend(backend), rows)
+    if as_json:
+        _emit(report)
+    else:
+        click.echo(f"n={report['n']} intent_accuracy={report['intent_accuracy']:.3f} "
+                   f"entity_f1={report['entity_f1']:.3f} p50={report['latency_ms']['p50']}ms "
+                   f"p99={report['latency_ms']['p99']}ms backends={report['backends']}")
+        for row in report["misclassified"]:
+            click.echo(f"  ✗ {row['text']}  {row['expected']} → {row['predicted']} ({row['confidence']})")
+    oos = report["per_intent"].get("out_of_scope", {}).get("recall", 1.0)
+    failures = [f"{name} {value:.3f} < {floor}" for name, value, floor in (
+        ("intent_accuracy", report["intent_accuracy"], min_accuracy),
+        ("entity_f1", report["entity_f1"], min_entity_f1),
+        ("out_of_scope recall", oos, min_oos_recall)) if floor is not None and value < floor]
+    if failures:
+        click.echo("below target: " + "; ".join(failures), err=True)
+        sys.exit(1)
 
 
 def main() -> None:

@@ -20,9 +20,9 @@ from bot.services.inbox import Inbox
 from bot.services.messaging import Messenger
 from bot.settings import Settings
 from bot.wechat_api import ConsoleWeChatAPI, WeChatAPI, WechatpyAPI
+from nlu.factory import make_nlu
 from nlu.gazetteer import Gazetteer
 from nlu.interface import NLU
-from nlu.keywords import KeywordNLU
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class Runtime:
         if wechat is None:
             wechat = (WechatpyAPI(settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base, client)
                       if settings.uses_real_wechat_client else ConsoleWeChatAPI())
-        gazetteer = Gazetteer.from_config(config)
+        nlu = overrides.get("nlu") or make_nlu(settings, config)
         rt = cls(
             settings=settings,
             config=config,
@@ -69,8 +69,8 @@ class Runtime:
             uow=uow,
             redis=client,
             wechat=wechat,
-            nlu=overrides.get("nlu") or KeywordNLU(gazetteer),
-            gazetteer=gazetteer,
+            nlu=nlu,
+            gazetteer=nlu.gazetteer,
             dialogue=DialogueStore(client, settings.dialogue_ttl_seconds),
             deduper=Deduper(client, settings.dedupe_ttl_seconds),
             accounts=Accounts(uow),

@@ -43,8 +43,10 @@ class Settings:
     wechat_notice_template_id: str | None
     nlu_backend: str
     rasa_url: str | None
+    rasa_token: str | None
     config_dir: Path
     var_dir: Path
+    nlu_cache_dir: Path
     reply_budget_seconds: float = 4.0
     max_body_bytes: int = 1024 * 1024
     dedupe_ttl_seconds: int = 600
@@ -78,8 +80,11 @@ class Settings:
             wechat_notice_template_id=env.get("WECHAT_NOTICE_TEMPLATE_ID") or None,
             nlu_backend=(env.get("NLU_BACKEND") or "builtin").lower(),
             rasa_url=env.get("RASA_URL") or None,
+            rasa_token=env.get("RASA_TOKEN") or None,  # rasa run --auth-token: without it Rasa is open
             config_dir=Path(env.get("ALLEYBOT_CONFIG_DIR") or default_config).resolve(),
             var_dir=var_dir,
+            # Trained built-in NLU models, keyed by a hash of nlu/data and config: safe to share.
+            nlu_cache_dir=Path(env.get("ALLEYBOT_NLU_CACHE") or var_dir / "nlu").resolve(),
             reply_budget_seconds=float(env.get("ALLEYBOT_REPLY_BUDGET", "4.0")),
             log_level=env.get("ALLEYBOT_LOG_LEVEL", "INFO"),
         )

@@ -1,55 +1,129 @@
-"""Alley and category names found in free text, built from config so a new alley needs no code change."""
+"""Alley, category and rating names found in free text.
+
+Built from config (alleys.yml names and aliases, categories.yml keywords) and from the entity spans annotated in
+the training data, so that adding an alley to the YAML needs no code change. Alleys are also matched
+through pinyin, which catches the homophones of pinyin input (光明胡桶, 力学湖同) and one wrong character.
+"""
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rapidfuzz.distance import Levenshtein
 
 from bot.config import AppConfig
+from nlu.training_data import TrainingData
+
+MIN_FUZZY_LENGTH = 3  # shorter names (二龙路 is the shortest kept) would match too much by sound
+NEGATIONS = ("不", "没")  # not 非, which intensifies: 非常好 is very good
 
 
-def spellings(name: str, aliases: tuple[str, ...]) -> set[str]:
+def spellings(name: str, aliases: Iterable[str]) -> set[str]:
     """Every way residents write an alley: the name, its aliases and their 儿化 forms (光明胡同儿)."""
     forms = {name, *aliases}
     return forms | {f + "儿" for f in forms}
 
 
+def _longest_first(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(set(pairs), key=lambda p: (-len(p[0]), p[0])))
+
+
 @dataclass(frozen=True)
+class Match:
+    start: int
+    end: int
+    value: str
+
+
+@dataclass
 class Gazetteer:
-    # (spelling, canonical) longest spelling first, so 东四块玉北街 wins over 四块玉
-    alley_spellings: tuple[tuple[str, str], ...]
+    alley_spellings: tuple[tuple[str, str], ...]  # (spelling, canonical), longest first
     alley_names: tuple[str, ...]
-    category_keywords: tuple[tuple[str, str], ...]
+    category_keywords: tuple[tuple[str, str], ...]  # (keyword, code), longest first
+    rating_words: tuple[tuple[str, str], ...] = ()  # (word, "1"|"2"|"3"), longest first
+    # Pinyin of every character that may matter, filled by the NLU model (pypinyin is slow to import).
+    pinyin: dict[str, str] = field(default_factory=dict, repr=False)
+    # Sound-alike index: first syllable -> (syllables, name), and last syllable -> the same, so that a
+    # window is only compared with names it could possibly be (keeps parsing well under a millisecond).
+    _by_first: dict[str, list[tuple[tuple[str, ...], str]]] = field(default_factory=dict, repr=False)
+    _by_last: dict[str, list[tuple[tuple[str, ...], str]]] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_config(cls, config: AppConfig) -> Gazetteer:
-        pairs = {(s, a.name) for a in config.alleys for s in spellings(a.name, a.aliases)}
+    def from_config(cls, config: AppConfig, training: TrainingData | None = None) -> Gazetteer:
+        alleys = {(s, a.name) for a in config.alleys for s in spellings(a.name, a.aliases)}
         keywords = {(k, c.code) for c in config.categories for k in (c.name, *c.keywords) if c.code != "other"}
-        return cls(
-            tuple(sorted(pairs, key=lambda p: (-len(p[0]), p[0]))),
-            tuple(a.name for a in config.alleys),
-            tuple(sorted(keywords, key=lambda p: (-len(p[0]), p[0]))),
-        )
+        ratings: set[tuple[str, str]] = set()
+        if training is not None:
+            for ex in training.examples:
+                for span in ex.spans:
+                    if span.entity == "alley":
+                        alleys.add((span.text, span.value))
+                    elif span.entity == "category" and span.value != "other":
+                        keywords.add((span.text, span.value))
+                    elif span.entity == "rating":
+                        ratings.add((span.text, span.value))
+        return cls(_longest_first(alleys), tuple(a.name for a in config.alleys), _longest_first(keywords),
+                   _longest_first(ratings))
 
-    def find_alley(self, text: str) -> str | None:
+    # --- alleys -------------------------------------------------------------------------------------
+    def use_pinyin(self, table: dict[str, str]) -> None:
+        """Enable sound-alike matching with a character → pinyin table (see nlu.pinyin_table)."""
+        self.pinyin = table
+        self._by_first, self._by_last = {}, {}
         for spelling, name in self.alley_spellings:
-            if spelling in text:
-                return name
-        return self._near_miss(text)
+            if len(spelling) < MIN_FUZZY_LENGTH or spelling.endswith("儿"):
+                continue
+            syllables = tuple(table.get(ch, ch) for ch in spelling)
+            self._by_first.setdefault(syllables[0], []).append((syllables, name))
+            self._by_last.setdefault(syllables[-1], []).append((syllables, name))
 
-    def _near_miss(self, text: str) -> str | None:
-        """Tolerate one wrong character in names of four or more (光明胡桶 from pinyin input)."""
-        best: tuple[int, str] | None = None
+    def alley_in(self, text: str) -> str | None:
+        """The canonical name of the alley the text mentions, if any."""
+        found = self.find_alley(text)
+        return found.value if found else None
+
+    def find_alley(self, text: str) -> Match | None:
+        for spelling, name in self.alley_spellings:
+            at = text.find(spelling)
+            if at >= 0:
+                return Match(at, at + len(spelling), name)
+        return self._sounds_like(text)
+
+    def _sounds_like(self, text: str) -> Match | None:
+        """A window of the text that reads like an alley name, or differs from one by one character."""
+        if not self._by_first:
+            return self._one_typo(text)
+        sounds = [self.pinyin.get(ch, ch) for ch in text]
+        best: tuple[int, Match] | None = None
+        for i, sound in enumerate(sounds):
+            # Names starting at i (by their first syllable) or ending at i (by their last).
+            candidates = [(s, n, i) for s, n in self._by_first.get(sound, ())]
+            candidates += [(s, n, i - len(s) + 1) for s, n in self._by_last.get(sound, ())]
+            for syllables, name, start in candidates:
+                end = start + len(syllables)
+                if start < 0 or end > len(text):
+                    continue
+                differing = sum(1 for a, b in zip(sounds[start:end], syllables, strict=True) if a != b)
+                # Same sound throughout (a homophone typo), or one wrong syllable in a long canonical name;
+                # not in an alias, where one syllable is often all that tells two alleys apart (四块玉中).
+                one_off = differing == 1 and len(syllables) >= 4 and len(syllables) == len(name)
+                if differing == 0 or one_off:
+                    score = len(syllables) * 2 - differing
+                    if best is None or score > best[0]:
+                        best = (score, Match(start, end, name))
+        return best[1] if best else None
+
+    def _one_typo(self, text: str) -> Match | None:
         for name in self.alley_names:
             n = len(name)
             if n < 4:
                 continue
-            for start in range(0, max(0, len(text) - n) + 1):
-                window = text[start:start + n]
-                hits = sum(1 for a, b in zip(window, name, strict=False) if a == b)
-                if len(window) == n and hits == n - 1 and (best is None or hits > best[0]):
-                    best = (hits, name)
-        return best[1] if best else None
+            for start in range(0, len(text) - n + 1):
+                if Levenshtein.distance(text[start:start + n], name) == 1:
+                    return Match(start, start + n, name)
+        return None
 
     def candidates(self, text: str, limit: int = 5) -> list[str]:
         """Alleys a vague or ambiguous answer may mean (四块玉那边 → the three 四块玉 streets), best first."""
@@ -68,8 +142,22 @@ class Gazetteer:
         ranked = sorted((s for s in scored if s[0] >= 2 or s[1] >= 0.4), reverse=True)
         return [name for _, _, name in ranked[:limit]]
 
-    def find_category(self, text: str) -> str | None:
-        for keyword, code in self.category_keywords:
-            if keyword in text:
-                return code
-        return None
+    # --- categories and ratings ---------------------------------------------------------------------
+    def find_category(self, text: str) -> Match | None:
+        return _first(text, self.category_keywords)
+
+    def find_rating(self, text: str) -> Match | None:
+        found = _first(text, self.rating_words)
+        # 不太满意, 没那么好: a negated positive word is a negative answer.
+        if found and found.value == "3" and any(neg in text[max(0, found.start - 2):found.start] for neg in NEGATIONS):
+            return Match(found.start, found.end, "1")
+        return found
+
+
+def _first(text: str, pairs: tuple[tuple[str, str], ...]) -> Match | None:
+    """The longest listed word in the text (pairs come longest first), earliest if tied."""
+    for word, value in pairs:
+        at = text.find(word)
+        if at >= 0:
+            return Match(at, at + len(word), value)
+    return None

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from nlu.gazetteer import Gazetteer
 
 INTENTS = (
     "report_issue", "query_issue_status", "checkin", "query_points", "redeem_points", "join_steward",
@@ -24,5 +27,6 @@ class Parse:
 
 class NLU(Protocol):
     name: str
+    gazetteer: Gazetteer  # the alley/category names the rest of the bot resolves free text against
 
     def parse(self, text: str) -> Parse: ...

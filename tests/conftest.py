@@ -33,6 +33,9 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 DB_CHOICE = os.environ.get("ALLEYBOT_TEST_DB", "auto")
 REDIS_CHOICE = os.environ.get("ALLEYBOT_TEST_REDIS", "auto")
 TOKEN, APPID = "test-token", "wx-test-app"
+# One trained NLU model for the whole run, subprocesses included (they inherit the environment).
+NLU_CACHE = str(Path(__file__).resolve().parents[1] / "var" / "nlu-test-cache")
+os.environ.setdefault("ALLEYBOT_NLU_CACHE", NLU_CACHE)
 
 
 def _unavailable(what: str, exc: Exception) -> None:
@@ -126,6 +129,7 @@ def make_settings(database_url: str, redis_url: str | None, fake: FakeWeChatServ
         "WECHAT_API_BASE": fake.base_url,
         "ALLEYBOT_VAR_DIR": str(var_dir),
         "ALLEYBOT_REPLY_BUDGET": "3.0",
+        "ALLEYBOT_NLU_CACHE": os.environ["ALLEYBOT_NLU_CACHE"],
         **extra,
     }
     return Settings.from_env(env)

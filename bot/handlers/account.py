@@ -18,7 +18,7 @@ def subscribed(turn: Turn) -> Reply:
     """Welcome a new follower; a QR code of an alley (qrscene_<alley>) binds them to it."""
     key = turn.msg.event_key or ""
     scene = key[len("qrscene_"):] if key.startswith("qrscene_") else ""
-    alley = turn.gazetteer.find_alley(scene) if scene else None
+    alley = turn.gazetteer.alley_in(scene) if scene else None
     _, bound = turn.accounts.subscribe(turn.msg.openid, alley)
     if bound:
         return Reply(texts.welcome_bound(bound.name, bound.chief))
@@ -27,7 +27,7 @@ def subscribed(turn: Turn) -> Reply:
 
 def scanned(turn: Turn) -> Reply:
     """Bind a follower who scans an alley's QR code (WeChat sends the scene without the prefix)."""
-    alley = turn.gazetteer.find_alley(turn.msg.event_key or "")
+    alley = turn.gazetteer.alley_in(turn.msg.event_key or "")
     if not alley:
         return Reply(texts.GREET)
     _, bound = turn.accounts.bind_alley(turn.msg.openid, alley)
@@ -91,7 +91,7 @@ def bind_continue(turn: Turn) -> Reply:
         if 1 <= int(choice) <= len(offered):
             return _bind(turn, offered[int(choice) - 1])
         return Reply(texts.ask_alley_with_choices(texts.CHOOSE_FROM_LIST, offered))
-    alley = turn.gazetteer.find_alley(turn.text) if turn.text else None
+    alley = turn.gazetteer.alley_in(turn.text) if turn.text else None
     if alley:
         return _bind(turn, alley)
     similar = turn.gazetteer.candidates(turn.text, SIMILAR_OFFERED) if turn.text else []

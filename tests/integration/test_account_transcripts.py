@@ -75,10 +75,12 @@ def test_cancel_and_help_work_inside_a_flow(chat: Simulator, rt: Runtime) -> Non
         ("帮助", texts.MENU),
         ("东斜街", "已为您绑定东斜街"),  # help did not end the flow
         ("绑定胡同", texts.ASK_ALLEY),
+        ("四块玉那边", "1."),
         ("取消", texts.CANCELLED),
-        ("东斜街", texts.FALLBACK),  # cancelled: a bare name is no longer an answer
+        ("1", texts.FALLBACK),  # cancelled: a number from the old list is no longer an answer
         ("取消", texts.NOTHING_TO_CANCEL),
     ])
+    assert rt.accounts.get(chat.openid).home_alley == "东斜街"  # type: ignore[union-attr]
 
 
 def test_an_expired_flow_says_so(chat: Simulator, rt: Runtime) -> None:

@@ -38,7 +38,8 @@ def test_seed_json_and_nlu_parse_json(rt: Runtime) -> None:
     out = alleybot(rt, "seed", "--json")
     assert json.loads(out.stdout) == {"alleys_created": 0, "alleys_updated": 0}
     out = alleybot(rt, "nlu", "parse", "我住光明胡同儿", "--json")
-    assert json.loads(out.stdout) == {"intent": "bind_alley", "confidence": 1.0, "entities": {"alley": "光明胡同"}}
+    doc = json.loads(out.stdout)
+    assert (doc["intent"], doc["entities"]) == ("bind_alley", {"alley": "光明胡同"}) and 0.5 < doc["confidence"] <= 1
 
 
 def test_menu_push_sends_the_config_menu(rt: Runtime, fake_wechat: FakeWeChatServer) -> None:

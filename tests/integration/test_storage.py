@@ -59,7 +59,7 @@ def test_healthz_reports_every_dependency(client: FlaskClient, rt: Runtime) -> N
     assert doc["status"] == "ok"
     assert doc["database"] == {"ok": True, "backend": rt.engine.dialect.name}
     assert doc["redis"]["ok"] and doc["redis"]["backend"] in ("redis", "fakeredis")
-    assert doc["nlu"]["ok"] and doc["nlu"]["backend"] == "keyword"
+    assert doc["nlu"]["ok"] and doc["nlu"]["backend"] == "builtin"
 
 
 def test_healthz_is_503_when_redis_is_down(rt: Runtime) -> None:

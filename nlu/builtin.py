@@ -1,0 +1,253 @@
+"""The built-in NLU backend: jieba words and character n-grams → a linear classifier, plus the gazetteer.
+
+Training uses scikit-learn (TF-IDF, logistic regression); the result is exported to plain NumPy arrays and
+cached under ``var/nlu`` by a hash of the training data and the config, so that a running bot never imports
+scikit-learn (a second of start-up) and parses a message in well under a millisecond.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import pickle
+import re
+import tempfile
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.config import AppConfig
+from nlu import training_data
+from nlu.gazetteer import Gazetteer
+from nlu.interface import Parse
+
+log = logging.getLogger(__name__)
+
+MODEL_VERSION = "builtin-5"
+ALLEY_MARK = "Ⓐ"  # stands in for any alley name, so the classifier learns "an alley", not "光明胡同"
+OUT_OF_SCOPE = "out_of_scope"
+CATEGORY_INTENTS = frozenset({"report_issue"})  # DESIGN §5: only report_issue carries a category
+SLOT_CONFIDENCE = 0.3  # below this a slot classifier's guess is left out: better missing than wrong
+_SPACES = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """Full-width to half-width, lower case, one space: what residents type varies, the meaning does not."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip().lower()
+
+
+def _jieba() -> Any:
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+def features(masked: str) -> list[str]:
+    """Character 1–3-grams (with edges) and jieba words of a normalised, alley-masked text."""
+    padded = f"^{masked}$"
+    grams = [padded[i:i + n] for n in (1, 2, 3) for i in range(len(padded) - n + 1)]
+    words = [f"w:{w}" for w in _jieba().lcut(masked) if w.strip()]
+    return grams + words
+
+
+@dataclass
+class Linear:
+    """A trained TF-IDF + logistic-regression classifier as plain arrays."""
+
+    labels: list[str]
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    coef: np.ndarray  # (labels, features)
+    intercept: np.ndarray
+
+    def best(self, feats: list[str]) -> tuple[str, float]:
+        probs = self.scores(feats)
+        i = int(np.argmax(probs))
+        return self.labels[i], float(probs[i])
+
+    def scores(self, feats: list[str]) -> np.ndarray:
+        counts = Counter(f for f in feats if f in self.vocabulary)
+        if not counts:
+            return np.full(len(self.labels), 1.0 / len(self.labels))
+        idx = np.fromiter((self.vocabulary[f] for f in counts), dtype=np.int64, count=len(counts))
+        tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), dtype=np.float64, count=len(counts))
+        weights = tf * self.idf[idx]
+        weights /= np.linalg.norm(weights)
+        logits = self.coef[:, idx] @ weights + self.intercept
+        logits -= logits.max()
+        probs: np.ndarray = np.exp(logits)
+        return probs / probs.sum()
+
+    @classmethod
+    def from_sklearn(cls, vectorizer: Any, classifier: Any) -> Linear:
+        coef = np.asarray(classifier.coef_, dtype=np.float64)
+        intercept = np.asarray(classifier.intercept_, dtype=np.float64)
+        if coef.shape[0] == 1:  # scikit-learn keeps one row for two classes; softmax wants both
+            coef, intercept = np.vstack([-coef / 2, coef / 2]), np.array([-intercept[0] / 2, intercept[0] / 2])
+        return cls([str(c) for c in classifier.classes_],
+                   {str(k): int(v) for k, v in vectorizer.vocabulary_.items()},
+                   np.asarray(vectorizer.idf_, dtype=np.float64), coef, intercept)
+
+
+@dataclass
+class Model:
+    intents: Linear
+    threshold: float
+    slots: dict[str, Linear]  # entity -> classifier over the examples annotated with it (category, rating)
+    pinyin: dict[str, str]
+    fingerprint: str
+
+class BuiltinNLU:
+    name = "builtin"
+
+    def __init__(self, model: Model, gazetteer: Gazetteer) -> None:
+        self.model = model
+        self.gazetteer = gazetteer
+        gazetteer.use_pinyin(model.pinyin)
+        _jieba().initialize()
+
+    def mask(self, text: str) -> tuple[str, str | None]:
+        found = self.gazetteer.find_alley(text)
+        if found is None:
+            return text, None
+        return text[:found.start] + ALLEY_MARK + text[found.end:], found.value
+
+    def parse(self, text: str) -> Parse:
+        clean = normalise(text)
+        if not clean:
+            return Parse(OUT_OF_SCOPE, 1.0, {}, self.name)
+        masked, alley = self.mask(clean)
+        feats = features(masked)
+        intent, confidence = self.model.intents.best(feats)
+        if confidence < self.model.threshold:
+            intent = OUT_OF_SCOPE
+        return Parse(intent, confidence, self.entities(clean, feats, intent, alley), self.name)
+
+    def entities(self, text: str, feats: list[str], intent: str, alley: str | None) -> dict[str, Any]:
+        """Alley from the gazetteer; category and rating from their words, else from their classifier."""
+        found: dict[str, Any] = {}
+        if alley:
+            found["alley"] = alley
+        if intent in CATEGORY_INTENTS:
+            category = self.gazetteer.find_category(text)
+            value = category.value if category else self._slot("category", feats)
+            if value:
+                found["category"] = value
+        if intent == "poll_answer":
+            rating = self.gazetteer.find_rating(text)
+            value = rating.value if rating else self._slot("rating", feats)
+            if value:
+                found["rating"] = int(value)
+        return found
+
+    def _slot(self, entity: str, feats: list[str]) -> str | None:
+        classifier = self.model.slots.get(entity)
+        if classifier is None:
+            return None
+        value, confidence = classifier.best(feats)
+        return value if confidence >= SLOT_CONFIDENCE else None
+
+
+# --- training ------------------------------------------------------------------------------------------
+def _config_fingerprint(config: AppConfig) -> str:
+    digest = hashlib.sha256()
+    for name in ("alleys.yml", "categories.yml"):
+        digest.update((config.directory / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _given(feats: list[str]) -> list[str]:
+    return feats
+
+
+def _fit(docs: list[list[str]], labels: list[str]) -> tuple[Any, Any]:
+    """Fit on feature lists computed once per text (jieba is the slow part of training)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = TfidfVectorizer(analyzer=_given, sublinear_tf=True, min_df=1)
+    matrix = vectorizer.fit_transform(docs)
+    classifier = LogisticRegression(C=20.0, max_iter=5000, class_weight="balanced")
+    classifier.fit(matrix, labels)
+    return vectorizer, classifier
+
+
+def _tune_threshold(texts: list[list[str]], labels: list[str]) -> float:
+    """Pick the out-of-scope threshold by cross-validation on the training data alone."""
+    from sklearn.model_selection import StratifiedKFold
+
+    confidences: list[tuple[float, bool, bool]] = []  # (confidence, predicted right, truly out of scope)
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=13)
+    for train_idx, test_idx in folds.split(texts, labels):
+        vec, clf = _fit([texts[i] for i in train_idx], [labels[i] for i in train_idx])
+        probs = clf.predict_proba(vec.transform([texts[i] for i in test_idx]))
+        for row, i in zip(probs, test_idx, strict=True):
+            best = int(np.argmax(row))
+            confidences.append((float(row[best]), clf.classes_[best] == labels[i], labels[i] == OUT_OF_SCOPE))
+
+    def accuracy(threshold: float) -> float:
+        right = 0
+        for conf, correct, oos in confidences:
+            right += (oos if conf < threshold else correct)
+        return right / len(confidences)
+
+    candidates = [t / 100 for t in range(10, 70, 2)]
+    return max(candidates, key=lambda t: (accuracy(t), -t))
+
+
+def train(data: training_data.TrainingData, gazetteer: Gazetteer, fingerprint: str) -> Model:
+    from nlu.pinyin_table import build
+
+    pinyin = build()
+    gazetteer.use_pinyin(pinyin)
+    masker = BuiltinNLU.__new__(BuiltinNLU)
+    masker.gazetteer = gazetteer
+    texts = [features(masker.mask(normalise(e.text))[0]) for e in data.examples]
+    labels = [e.intent for e in data.examples]
+    threshold = _tune_threshold(texts, labels)
+    slots: dict[str, Linear] = {}
+    for entity in ("category", "rating"):
+        annotated = [(t, e.entities[entity]) for t, e in zip(texts, data.examples, strict=True)
+                     if entity in e.entities and e.entities[entity] != "other"]
+        if len({v for _, v in annotated}) >= 2:
+            slots[entity] = Linear.from_sklearn(*_fit([t for t, _ in annotated], [v for _, v in annotated]))
+    return Model(Linear.from_sklearn(*_fit(texts, labels)), threshold, slots, pinyin, fingerprint)
+
+
+_LOADED: dict[str, BuiltinNLU] = {}
+
+
+def load(config: AppConfig, data_dir: Path, cache_dir: Path) -> BuiltinNLU:
+    """The model for this data and config: from this process, from the cache, or trained now."""
+    data = training_data.load(data_dir)
+    gazetteer = Gazetteer.from_config(config, data)
+    fingerprint = hashlib.sha256(
+        f"{MODEL_VERSION}:{data.fingerprint}:{_config_fingerprint(config)}".encode()).hexdigest()[:20]
+    if fingerprint in _LOADED:
+        return _LOADED[fingerprint]
+    path = cache_dir / f"builtin-{fingerprint}.pkl"
+    model: Model | None = None
+    if path.is_file():
+        try:
+            with path.open("rb") as fh:
+                model = pickle.load(fh)
+        except Exception:  # a truncated or foreign file: train again rather than fail start-up
+            log.warning("ignoring unreadable NLU cache %s", path)
+    if model is None:
+        log.info("training the built-in NLU model (%d examples)", len(data.examples))
+        model = train(data, gazetteer, fingerprint)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)  # atomic: concurrent workers never read half a file
+    nlu = BuiltinNLU(model, gazetteer)
+    _LOADED[fingerprint] = nlu
+    return nlu

@@ -1,0 +1,144 @@
+"""The Rasa backend, over HTTP: ``POST /model/parse`` with a hard timeout and a circuit breaker.
+
+A slow or dead Rasa must never cost WeChat's 5-second reply deadline: every call is bounded (connect
+0.2 s + read 0.6 s), and after a few failures in a row the breaker opens and the built-in backend answers
+alone until a trial call succeeds again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import requests
+
+from nlu.builtin import CATEGORY_INTENTS, BuiltinNLU, normalise
+from nlu.interface import Parse
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT, READ_TIMEOUT = 0.2, 0.6
+FAILURES_TO_OPEN = 3
+OPEN_SECONDS = 30.0
+
+
+class CircuitBreaker:
+    def __init__(self, failures_to_open: int = FAILURES_TO_OPEN, open_seconds: float = OPEN_SECONDS) -> None:
+        self._lock = threading.Lock()
+        self._failures = 0
+        self._opened_at: float | None = None
+        self._trial_running = False
+        self.failures_to_open, self.open_seconds = failures_to_open, open_seconds
+
+    def allow(self) -> bool:
+        """Closed: yes. Open: no, until the cool-down is over; then one trial call at a time."""
+        with self._lock:
+            if self._opened_at is None:
+                return True
+            if time.monotonic() - self._opened_at < self.open_seconds or self._trial_running:
+                return False
+            self._trial_running = True
+            return True
+
+    def success(self) -> None:
+        with self._lock:
+            self._failures, self._opened_at, self._trial_running = 0, None, False
+
+    def failure(self) -> None:
+        with self._lock:
+            self._failures += 1
+            self._trial_running = False
+            if self._failures >= self.failures_to_open or self._opened_at is not None:
+                self._opened_at = time.monotonic()
+
+    @property
+    def is_open(self) -> bool:
+        return self._opened_at is not None
+
+
+class RasaNLU:
+    name = "rasa"
+
+    def __init__(self, url: str, fallback: BuiltinNLU, token: str | None = None,
+                 breaker: CircuitBreaker | None = None) -> None:
+        self.url = url.rstrip("/") + "/model/parse"
+        self.fallback = fallback
+        self.gazetteer = fallback.gazetteer
+        self.token = token
+        self.breaker = breaker or CircuitBreaker()
+        self._http = requests.Session()
+
+    def parse(self, text: str) -> Parse:
+        clean = normalise(text)
+        # Rasa reads "/intent" as an intent payload and raises on empty text: those never go to it.
+        sendable = clean.lstrip("/").strip()
+        if not sendable or not self.breaker.allow():
+            return self.fallback.parse(text)
+        try:
+            params = {"token": self.token} if self.token else None
+            res = self._http.post(self.url, json={"text": sendable}, params=params,
+                                  timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+            res.raise_for_status()
+            doc = res.json()
+        except (requests.RequestException, ValueError) as exc:
+            self.breaker.failure()
+            log.warning("Rasa unavailable (%s); the built-in backend answers%s", type(exc).__name__,
+                        " — circuit open" if self.breaker.is_open else "")
+            return self.fallback.parse(text)
+        self.breaker.success()
+        return self._to_parse(clean, doc)
+
+    def _to_parse(self, clean: str, doc: dict[str, Any]) -> Parse:
+        intent_doc = doc.get("intent") or {}
+        intent = str(intent_doc.get("name") or "out_of_scope")
+        if intent == "nlu_fallback":  # Rasa's FallbackClassifier: below its threshold
+            intent = "out_of_scope"
+        confidence = float(intent_doc.get("confidence") or 0.0)
+        return Parse(intent, confidence, self._entities(clean, intent, doc.get("entities") or []), self.name)
+
+    def _entities(self, clean: str, intent: str, raw: list[dict[str, Any]]) -> dict[str, Any]:
+        """Canonical values whichever extractor found them; the gazetteer fills what Rasa missed."""
+        seen: set[tuple[str, int, int]] = set()
+        values: dict[str, Any] = {}
+        for ent in raw:
+            key = (str(ent.get("entity")), int(ent.get("start", -1)), int(ent.get("end", -1)))
+            if key in seen:  # DIET and the regex extractor may both report one span
+                continue
+            seen.add(key)
+            canonical = self._canonical(key[0], str(ent.get("value", "")))
+            if canonical is not None and key[0] not in values:
+                values[key[0]] = canonical
+        # The same rules as the built-in backend, so that both keep one contract.
+        gaz = self.gazetteer
+        if "alley" not in values and (alley := gaz.find_alley(clean)):
+            values["alley"] = alley.value
+        if intent in CATEGORY_INTENTS:
+            if "category" not in values and (category := gaz.find_category(clean)):
+                values["category"] = category.value
+        else:
+            values.pop("category", None)
+        if intent == "poll_answer":
+            if "rating" not in values and (rating := gaz.find_rating(clean)):
+                values["rating"] = int(rating.value)
+        else:
+            values.pop("rating", None)
+        return values
+
+    def _canonical(self, entity: str, value: str) -> Any:
+        gaz = self.gazetteer
+        if entity == "alley":
+            if value in gaz.alley_names:
+                return value
+            found = gaz.find_alley(value)
+            return found.value if found else None
+        if entity == "category":
+            codes = {code for _, code in gaz.category_keywords}
+            if value in codes:
+                return value
+            found = gaz.find_category(value)
+            return found.value if found else None
+        if entity == "rating":
+            return int(value) if value in ("1", "2", "3") else None
+        return None

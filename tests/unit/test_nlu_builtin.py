@@ -1,0 +1,113 @@
+"""The built-in NLU backend: canonical entities, typos, new alleys from config alone, the model cache."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_config
+from nlu import builtin, training_data
+from nlu.builtin import BuiltinNLU
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHE = Path(__import__("os").environ.get("ALLEYBOT_NLU_CACHE", ROOT / "var" / "nlu-test-cache"))
+
+
+@pytest.fixture(scope="module")
+def nlu() -> BuiltinNLU:
+    return builtin.load(load_config(ROOT / "config"), ROOT / "nlu" / "data", CACHE)
+
+
+@pytest.mark.parametrize("text, intent, entities", [
+    ("老大爷们都在光明胡同儿口下棋 车过不去 有人乱停车", "report_issue",
+     {"alley": "光明胡同", "category": "illegal_parking"}),
+    ("力学湖同那地锁谁装的", "report_issue", {"alley": "力学胡同", "category": "ground_lock"}),
+    ("东四块玉北街电线耷拉下来了", "report_issue", {"alley": "东四块玉北街", "category": "overhead_wires"}),
+    ("请问居住停车证怎么办理", "ask_parking", {}),
+    ("我家住在太仆寺街", "bind_alley", {"alley": "太仆寺街"}),
+    ("巡查完了签个到", "checkin", {}),
+    ("不大满意", "poll_answer", {"rating": 1}),
+    ("非常好", "poll_answer", {"rating": 3}),
+    ("", "out_of_scope", {}),
+])
+def test_intents_and_canonical_entities(nlu: BuiltinNLU, text: str, intent: str, entities: dict[str, object]) -> None:
+    parsed = nlu.parse(text)
+    assert (parsed.intent, parsed.entities) == (intent, entities)
+    assert parsed.backend == "builtin" and 0.0 <= parsed.confidence <= 1.0
+
+
+def test_category_belongs_to_reports_only(nlu: BuiltinNLU) -> None:
+    parsed = nlu.parse("乱停车的罚款是多少钱")
+    assert parsed.intent == "ask_parking" and "category" not in parsed.entities
+
+
+@pytest.mark.parametrize("text, alley", [
+    ("光明胡桶", "光明胡同"),      # homophone from pinyin input
+    ("东斜接口", "东斜街"),        # homophone, short name
+    ("光明胡洞那块", "光明胡同"),  # one wrong syllable in a long name
+    ("西四块玉胡同儿", "西四块玉胡同"),
+])
+def test_gazetteer_tolerates_typos(nlu: BuiltinNLU, text: str, alley: str) -> None:
+    assert nlu.gazetteer.alley_in(text) == alley
+
+
+def test_an_ambiguous_fragment_is_not_forced_onto_one_alley(nlu: BuiltinNLU) -> None:
+    assert nlu.gazetteer.alley_in("四块玉那边") is None
+    assert set(nlu.gazetteer.candidates("四块玉那边")) >= {"四块玉中街", "东四块玉北街", "西四块玉胡同"}
+
+
+def test_a_new_alley_in_config_needs_no_code_change(tmp_path: Path) -> None:
+    config_dir = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config_dir)
+    with (config_dir / "alleys.yml").open("a", encoding="utf-8") as fh:
+        fh.write("  - name: 鹞儿胡同\n    aliases: [鹞子胡同]\n    district: 西城区\n    street_office: 金融街街道\n"
+                 "    chief: 测试员\n    center: [39.9150, 116.3660]\n"
+                 "    polyline: [[39.9150, 116.3650], [39.9150, 116.3670]]\n")
+    fresh = builtin.load(load_config(config_dir), ROOT / "nlu" / "data", tmp_path / "cache")
+    parsed = fresh.parse("鹞子胡同口有辆僵尸车")
+    assert parsed.intent == "report_issue" and parsed.entities["alley"] == "鹞儿胡同"
+
+
+def test_the_model_is_cached_by_data_and_config(tmp_path: Path) -> None:
+    config = load_config(ROOT / "config")
+    cache = tmp_path / "cache"
+    shutil.copytree(CACHE, cache, dirs_exist_ok=True)  # reuse what this run trained already
+    builtin._LOADED.clear()
+    builtin.load(config, ROOT / "nlu" / "data", cache)
+    files = sorted(cache.glob("builtin-*.pkl"))
+    assert len(files) >= 1
+    stamps = {f: f.stat().st_mtime_ns for f in files}
+    builtin._LOADED.clear()
+    builtin.load(config, ROOT / "nlu" / "data", cache)
+    assert {f: f.stat().st_mtime_ns for f in cache.glob("builtin-*.pkl")} == stamps  # loaded, not retrained
+
+
+def test_training_data_annotations_are_read() -> None:
+    ex = training_data.parse_example('[光明胡同儿]{"entity": "alley", "value": "光明胡同"}有[违建]{"entity": '
+                                     '"category", "value": "illegal_construction"}', "report_issue")
+    assert ex.text == "光明胡同儿有违建"
+    assert [(s.start, s.end, s.entity, s.value) for s in ex.spans] == [
+        (0, 5, "alley", "光明胡同"), (6, 8, "category", "illegal_construction")]
+    short = training_data.parse_example("我住[东斜街](alley)", "bind_alley")
+    assert short.text == "我住东斜街" and short.entities == {"alley": "东斜街"}
+
+
+def test_training_data_has_what_the_issue_asks() -> None:
+    data = training_data.load(ROOT / "nlu" / "data")
+    counts = {i: sum(1 for e in data.examples if e.intent == i) for i in data.intents()}
+    assert counts["report_issue"] >= 80 and counts["ask_parking"] >= 50
+    assert all(n >= 30 for n in counts.values()), counts
+    categories = {e.entities.get("category") for e in data.examples if e.intent == "report_issue"}
+    assert len(categories - {None}) >= 13  # every code but `other` is annotated somewhere
+
+
+def test_the_held_out_set_is_never_trained_on() -> None:
+    from nlu.evaluation import read_jsonl
+
+    data = training_data.load(ROOT / "nlu" / "data")
+    seen = {e.text for e in data.examples}
+    held_out = read_jsonl(ROOT / "nlu" / "data" / "test.jsonl")
+    assert len(held_out) >= 250
+    assert [r["text"] for r in held_out if r["text"] in seen] == []
