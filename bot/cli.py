@@ -206,6 +206,38 @@ def nlu_eval(file: Path, backend: str | None, as_json: bool, min_accuracy: float
         sys.exit(1)
 
 
+@nlu.command("rasa-train")
+@click.option("--force", is_flag=True, help="Train even if the model is up to date.")
+def nlu_rasa_train(force: bool) -> None:
+    """Build var/rasa from nlu/data and config/, and train the Rasa model (skipped when up to date)."""
+    from bot.config import load_config
+    from nlu import rasa_project
+    from nlu.factory import DATA_DIR
+
+    settings = Settings.from_env()
+    try:
+        project = rasa_project.train(load_config(settings.config_dir), DATA_DIR, settings.var_dir / "rasa", force)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(str(project.model))
+
+
+@nlu.command("rasa-serve")
+@click.option("--port", default=5005, show_default=True, type=int)
+def nlu_rasa_serve(port: int) -> None:
+    """Serve the trained Rasa model on 127.0.0.1 (`rasa run --enable-api`, with RASA_TOKEN as auth token)."""
+    import os
+
+    from nlu import rasa_project
+
+    settings = Settings.from_env()
+    project = rasa_project.Project(settings.var_dir / "rasa")
+    if not project.model.is_file():
+        raise click.ClickException("no trained model: run `alleybot nlu rasa-train` first")
+    command = rasa_project.serve_command(project, port, settings.rasa_token)
+    os.execv(command[0], command)
+
+
 def main() -> None:
     try:
         cli(standalone_mode=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from nlu.builtin import CATEGORY_INTENTS, BuiltinNLU, normalise
+from nlu.builtin import CATEGORY_INTENTS, BuiltinNLU, features, normalise
 from nlu.interface import Parse
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,11 @@ class RasaNLU:
         return Parse(intent, confidence, self._entities(clean, intent, doc.get("entities") or []), self.name)
 
     def _entities(self, clean: str, intent: str, raw: list[dict[str, Any]]) -> dict[str, Any]:
-        """Canonical values whichever extractor found them; the gazetteer fills what Rasa missed."""
+        """Rasa's entities made canonical; what it missed is filled by the built-in backend's slot logic.
+
+        Both backends keep one contract: alley always, category on reports, rating on poll answers. The
+        built-in rating words know negation (不太满意), so they win over Rasa's raw lookup match.
+        """
         seen: set[tuple[str, int, int]] = set()
         values: dict[str, Any] = {}
         for ent in raw:
@@ -110,21 +114,16 @@ class RasaNLU:
             canonical = self._canonical(key[0], str(ent.get("value", "")))
             if canonical is not None and key[0] not in values:
                 values[key[0]] = canonical
-        # The same rules as the built-in backend, so that both keep one contract.
-        gaz = self.gazetteer
-        if "alley" not in values and (alley := gaz.find_alley(clean)):
-            values["alley"] = alley.value
-        if intent in CATEGORY_INTENTS:
-            if "category" not in values and (category := gaz.find_category(clean)):
-                values["category"] = category.value
-        else:
-            values.pop("category", None)
-        if intent == "poll_answer":
-            if "rating" not in values and (rating := gaz.find_rating(clean)):
-                values["rating"] = int(rating.value)
-        else:
-            values.pop("rating", None)
-        return values
+        masked, alley = self.fallback.mask(clean)
+        slots = self.fallback.entities(clean, features(masked), intent, alley)
+        found: dict[str, Any] = {}
+        if values.get("alley") or slots.get("alley"):
+            found["alley"] = values.get("alley") or slots["alley"]
+        if intent in CATEGORY_INTENTS and (values.get("category") or slots.get("category")):
+            found["category"] = values.get("category") or slots["category"]
+        if intent == "poll_answer" and (slots.get("rating") or values.get("rating")):
+            found["rating"] = slots.get("rating") or values["rating"]
+        return found
 
     def _canonical(self, entity: str, value: str) -> Any:
         gaz = self.gazetteer

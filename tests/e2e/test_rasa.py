@@ -1,0 +1,123 @@
+"""The Rasa 3.6 backend against a real `rasa run --enable-api` server with the trained model.
+
+Runs when ALLEYBOT_RASA_MODEL names a trained model (.ci/run trains one); CI without it fails.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from bot import texts
+from bot.dispatch import Bot
+from bot.runtime import Runtime
+from bot.simulator import Simulator
+from nlu import rasa_project
+from nlu.evaluation import evaluate, read_jsonl
+from nlu.rasa_client import RasaNLU
+from webhooks.app import create_app
+
+pytestmark = pytest.mark.rasa
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _model() -> Path:
+    model = os.environ.get("ALLEYBOT_RASA_MODEL")
+    if not model or not Path(model).is_file():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("ALLEYBOT_RASA_MODEL is not a trained model; .ci/run trains one first", pytrace=False)
+        pytest.skip("no trained Rasa model (run `alleybot nlu rasa-train`, set ALLEYBOT_RASA_MODEL)")
+    return Path(model)
+
+
+class RasaServer:
+    def __init__(self, model: Path) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.token = secrets.token_hex(8)
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = rasa_project.serve_command(rasa_project.Project(model.parent.parent), self.port, self.token)
+        command[command.index("--model") + 1] = str(model)
+        self.log = open(model.parent / f"serve-{self.port}.log", "w")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=rasa_project.rasa_environment(), start_new_session=True)
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.url}/status", params={"token": self.token}, timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            if self.proc.poll() is not None:
+                break
+            time.sleep(1)
+        self.stop()
+        pytest.fail("rasa run did not come up: " + Path(self.log.name).read_text()[-2000:])
+
+    def kill(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=30)
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[RasaServer]:
+    srv = RasaServer(_model())
+    yield srv
+    srv.stop()
+
+
+def test_rasa_is_served_with_an_auth_token(server: RasaServer) -> None:
+    assert requests.get(f"{server.url}/status", timeout=5).status_code in (401, 403)
+
+
+def test_rasa_backend_on_the_held_out_set(server: RasaServer, rt: Runtime) -> None:
+    nlu = RasaNLU(server.url, rt.nlu, token=server.token)  # type: ignore[arg-type]
+    report = evaluate(nlu, read_jsonl(ROOT / "nlu" / "data" / "test.jsonl"))
+    out = ROOT / "var" / "rasa-eval.json"
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    print(f"\nRasa on the held-out set: accuracy {report['intent_accuracy']}, entity F1 {report['entity_f1']}, "
+          f"p50 {report['latency_ms']['p50']} ms, p99 {report['latency_ms']['p99']} ms (full report: {out})")
+    assert report["backends"] == {"rasa": report["n"]}  # every answer came from Rasa, none from the fallback
+    assert report["intent_accuracy"] >= 0.85 and report["entity_f1"] >= 0.80
+
+
+def test_the_bot_keeps_answering_when_rasa_dies_mid_conversation(rt: Runtime) -> None:
+    server = RasaServer(_model())
+    try:
+        nlu = RasaNLU(server.url, rt.nlu, token=server.token)  # type: ignore[arg-type]
+        runtime = dataclasses.replace(rt, nlu=nlu)  # the same runtime, talking to Rasa
+        runtime.jobs = rt.jobs
+        app = create_app(bot=Bot(runtime))
+        chat = Simulator(app, "o_rasa_user")
+        client = app.test_client()
+        assert chat.text("您好") == texts.GREET
+        assert client.get("/healthz").get_json()["nlu"]["last_backend"] == "rasa"
+        server.kill()
+        for words, expected in (("谢谢您嘞", texts.THANKS), ("你好呀", texts.GREET), ("帮助", texts.MENU),
+                                ("我住光明胡同儿", "已为您绑定光明胡同"), ("谢谢", texts.THANKS)):
+            started = time.monotonic()
+            reply = chat.text(words)
+            assert reply is not None and expected in reply
+            assert time.monotonic() - started < 1.5  # far inside WeChat's 5-second deadline
+        assert nlu.breaker.is_open
+        assert client.get("/healthz").get_json()["nlu"]["last_backend"] == "builtin"
+    finally:
+        server.stop()
