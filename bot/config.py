@@ -7,6 +7,7 @@ person fixing it is a clerk with a text editor, not a developer reading a traceb
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,13 +87,17 @@ class AppConfig:
         return keys
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def _read(path: Path, parse: Callable[[str], Any], kind: str, errors: tuple[type[Exception], ...]) -> Any:
     if not path.is_file():
         raise ConfigError(path, "(file)", "文件不存在")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(path, "(file)", f"YAML 格式错误: {exc}") from exc
+        return parse(path.read_text(encoding="utf-8"))
+    except errors as exc:
+        raise ConfigError(path, "(file)", f"{kind} 格式错误: {exc}") from exc
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    data = _read(path, yaml.safe_load, "YAML", (yaml.YAMLError,))
     if not isinstance(data, dict):
         raise ConfigError(path, "(file)", "顶层应当是一个映射 (key: value)")
     return data
@@ -197,12 +202,7 @@ def _load_categories(path: Path) -> tuple[tuple[Category, ...], dict[str, int]]:
 
 
 def _load_menu(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ConfigError(path, "(file)", "文件不存在")
-    try:
-        menu = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ConfigError(path, "(file)", f"JSON 格式错误: {exc}") from exc
+    menu = _read(path, json.loads, "JSON", (json.JSONDecodeError,))
     buttons = menu.get("button") if isinstance(menu, dict) else None
     if not isinstance(buttons, list) or not 1 <= len(buttons) <= _MENU_TOP:
         raise ConfigError(path, "button", f"应有 1 到 {_MENU_TOP} 个一级菜单")

@@ -29,7 +29,7 @@ from nlu.interface import Parse
 
 log = logging.getLogger(__name__)
 
-MODEL_VERSION = "builtin-5"
+MODEL_VERSION = "builtin-6"
 ALLEY_MARK = "Ⓐ"  # stands in for any alley name, so the classifier learns "an alley", not "光明胡同"
 OUT_OF_SCOPE = "out_of_scope"
 CATEGORY_INTENTS = frozenset({"report_issue"})  # DESIGN §5: only report_issue carries a category

@@ -55,10 +55,11 @@ class Gazetteer:
         alleys = {(s, a.name) for a in config.alleys for s in spellings(a.name, a.aliases)}
         keywords = {(k, c.code) for c in config.categories for k in (c.name, *c.keywords) if c.code != "other"}
         ratings: set[tuple[str, str]] = set()
+        names = {a.name for a in config.alleys}
         if training is not None:
             for ex in training.examples:
                 for span in ex.spans:
-                    if span.entity == "alley":
+                    if span.entity == "alley" and span.value in names:  # a removed alley's old examples
                         alleys.add((span.text, span.value))
                     elif span.entity == "category" and span.value != "other":
                         keywords.add((span.text, span.value))

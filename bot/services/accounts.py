@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.config import Alley as AlleyView
 from bot.config import AppConfig
 from bot.db import UnitOfWork
 from bot.models import ROLES, Alley, InboundMessage, User
@@ -30,15 +31,6 @@ class AccountView:
 
 
 @dataclass(frozen=True)
-class AlleyView:
-    name: str
-    street_office: str
-    chief: str
-    center: tuple[float, float]
-    polyline: tuple[tuple[float, float], ...]
-
-
-@dataclass(frozen=True)
 class SeedResult:
     created: int
     updated: int
@@ -56,8 +48,8 @@ def account_view(user: User) -> AccountView:
 
 
 def _alley_view(alley: Alley) -> AlleyView:
-    return AlleyView(alley.name, alley.street_office, alley.chief_name, (alley.center_lat, alley.center_lng),
-                     tuple((float(p[0]), float(p[1])) for p in alley.polyline))
+    return AlleyView(alley.name, tuple(alley.aliases), alley.district, alley.street_office, alley.chief_name,
+                     (alley.center_lat, alley.center_lng), tuple((float(p[0]), float(p[1])) for p in alley.polyline))
 
 
 def get_or_create_user(session: Session, openid: str) -> User:

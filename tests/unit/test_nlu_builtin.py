@@ -103,6 +103,17 @@ def test_training_data_has_what_the_issue_asks() -> None:
     assert len(categories - {None}) >= 13  # every code but `other` is annotated somewhere
 
 
+def test_every_annotated_value_is_canonical() -> None:
+    from bot.config import CATEGORY_CODES
+
+    data = training_data.load(ROOT / "nlu" / "data")
+    alleys = {a.name for a in load_config(ROOT / "config").alleys}
+    allowed = {"alley": alleys, "category": set(CATEGORY_CODES), "rating": {"1", "2", "3"}}
+    wrong = [(e.text, s.entity, s.value) for e in data.examples for s in e.spans
+             if s.value not in allowed.get(s.entity, set())]
+    assert wrong == []
+
+
 def test_the_held_out_set_is_never_trained_on() -> None:
     from nlu.evaluation import read_jsonl
 
