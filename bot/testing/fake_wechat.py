@@ -96,6 +96,10 @@ class FakeWeChatServer:
         self._thread.start()
         return self
 
+    def serve_forever(self) -> None:
+        """Serve in this thread (the process form)."""
+        self._server.serve_forever()
+
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
@@ -248,7 +252,7 @@ def main() -> None:
     args = parser.parse_args()
     server = FakeWeChatServer(args.host, args.port)
     print(f"fake WeChat API on {server.base_url}", flush=True)
-    server._server.serve_forever()
+    server.serve_forever()
 
 
 if __name__ == "__main__":

@@ -103,6 +103,12 @@ def test_training_data_has_what_the_issue_asks() -> None:
     assert len(categories - {None}) >= 13  # every code but `other` is annotated somewhere
 
 
+def test_the_training_data_covers_exactly_the_design_intents() -> None:
+    from nlu.interface import INTENTS
+
+    assert set(training_data.load(ROOT / "nlu" / "data").intents()) == set(INTENTS)
+
+
 def test_every_annotated_value_is_canonical() -> None:
     from bot.config import CATEGORY_CODES
 
