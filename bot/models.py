@@ -70,3 +70,19 @@ class InboundMessage(Base):
     # handled | failed | late (reply went by customer-service message) | late_failed | ignored
     outcome: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ParkingGap(Base):
+    """A parking question the bot could not answer, for staff to add to config/parking.yml.
+
+    No openid: what matters is the question and where it was asked, not who asked it.
+    """
+
+    __tablename__ = "parking_gaps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question: Mapped[str] = mapped_column(Text)
+    alley: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    best_topic: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    confidence: Mapped[float] = mapped_column(Float)
+    asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import texts
-from bot.handlers import account, fallback
+from bot.handlers import account, fallback, parking
 from bot.turn import Reply, Turn
 
 Predicate = Callable[[Turn], bool]
@@ -28,6 +28,7 @@ class Route:
 # Multi-step flows by name: a message while a flow is active goes to that flow's continue handler.
 FLOWS: dict[str, Handler] = {
     account.BIND_FLOW: account.bind_continue,
+    parking.PARKING_FLOW: parking.choose,
 }
 
 
@@ -83,6 +84,8 @@ ROUTES: list[Route] = [
     Route("help", any_of(said(HELP_WORDS), menu("HELP")), account.help_menu),
     Route("flow", in_flow, _continue_flow),
     Route("bind-alley", any_of(menu("BIND_ALLEY"), intent("bind_alley")), account.bind_start),
+    Route("parking-menu", any_of(menu("PARKING"), said(frozenset({"停车问答", "停车"}))), parking.menu),
+    Route("parking", intent("ask_parking"), parking.ask),
     Route("help-intent", intent("help"), account.help_menu),
     Route("greet", intent("greet"), account.greet),
     Route("thanks", intent("thanks"), account.thanks),

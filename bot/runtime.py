@@ -14,10 +14,12 @@ from bot.db import UowFactory, make_engine, uow_factory
 from bot.dedupe import Deduper
 from bot.dialogue import DialogueStore
 from bot.jobs import JobQueue
+from bot.parking_kb import load_parking
 from bot.redis_conn import connect
 from bot.services.accounts import Accounts
 from bot.services.inbox import Inbox
 from bot.services.messaging import Messenger
+from bot.services.parking import ParkingAnswers
 from bot.settings import Settings
 from bot.wechat_api import ConsoleWeChatAPI, WeChatAPI, WechatpyAPI
 from nlu.factory import make_nlu
@@ -49,6 +51,7 @@ class Runtime:
     accounts: Accounts
     inbox: Inbox
     messenger: Messenger
+    parking: ParkingAnswers
     nlu_status: NLUStatus = field(default_factory=NLUStatus)
     jobs: JobQueue = field(init=False)
 
@@ -76,6 +79,8 @@ class Runtime:
             accounts=Accounts(uow),
             inbox=Inbox(uow),
             messenger=Messenger(uow, wechat, settings.wechat_notice_template_id),
+            parking=ParkingAnswers(uow, load_parking(settings.config_dir / "parking.yml", set(config.street_offices)),
+                                   config),
         )
         rt.jobs = JobQueue(client, inline=settings.uses_fake_redis, runtime=rt)
         return rt

@@ -72,10 +72,30 @@ ROLE_LABELS = {"resident": "居民", "steward": "小巷管家", "chief": "街巷
 # Menu keys whose feature lands in a later release, with the name shown to the user.
 MENU_FEATURE_NAMES = {
     "REPORT": "随手拍", "CHECKIN": "巡查签到", "POINTS": "我的积分", "JOIN_STEWARD": "申请当管家",
-    "PARKING": "停车问答", "MY_ISSUES": "我的反映", "POLL": "满意度调查",
+    "MY_ISSUES": "我的反映", "POLL": "满意度调查",
 }
 INTENT_FEATURE_NAMES = {
     "report_issue": "随手拍", "query_issue_status": "我的反映", "checkin": "巡查签到",
     "query_points": "我的积分", "redeem_points": "积分兑换", "join_steward": "申请当管家",
-    "poll_answer": "满意度调查", "ask_parking": "停车问答", "broadcast_notice": "发通知",
+    "poll_answer": "满意度调查", "broadcast_notice": "发通知",
 }
+
+
+# --- 停车问答 -------------------------------------------------------------------------------------------
+def parking_menu(titles: Sequence[str]) -> str:
+    return "停车问答，回复序号看答案，也可以直接打字问：\n" + alley_choices(titles)
+
+
+def parking_answer(answer: str, offer_report: bool) -> str:
+    if offer_report:
+        return answer + "\n\n发现私装地锁，回复“反映地锁”，再发照片和位置。"
+    return answer
+
+
+def parking_unknown(phone: str, office: str | None) -> str:
+    where = office or "所在街道"
+    return (f"这个停车问题我还答不上来，已经记下转给街道工作人员。着急的话请打{where}的电话 {phone}。"
+            "\n回复“停车问答”看看常见问题。")
+
+
+PARKING_CHOOSE = "请回复上面列出的序号，或者直接打字问停车的事。"

@@ -9,6 +9,7 @@ from bot.config import AppConfig
 from bot.dialogue import FlowState
 from bot.inbound import Inbound
 from bot.services.accounts import Accounts, AccountView
+from bot.services.parking import ParkingAnswers
 from nlu.gazetteer import Gazetteer
 from nlu.interface import NLU, Parse
 
@@ -34,6 +35,7 @@ class Turn:
     config: AppConfig
     gazetteer: Gazetteer
     nlu: NLU
+    parking: ParkingAnswers
     _parse: Parse | None = field(default=None, repr=False)
     state_changed: bool = False
 

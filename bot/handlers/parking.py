@@ -1,0 +1,50 @@
+"""停车问答: answer parking-rule questions, for the asker's own alley when known."""
+
+from __future__ import annotations
+
+from bot import texts
+from bot.services.parking import ParkingReply
+from bot.turn import Reply, Turn
+
+# The parking-menu flow and its states.
+PARKING_FLOW = "parking_menu"
+CHOOSE_TOPIC = "choose_topic"  # the numbered topic list was shown; a number answers, text is a question
+
+
+def _alley(turn: Turn) -> str | None:
+    mentioned = turn.parse().entities.get("alley") if turn.text else None
+    return mentioned if isinstance(mentioned, str) else turn.account.home_alley
+
+
+def _say(reply: ParkingReply) -> Reply:
+    if reply.answer is None:
+        return Reply(texts.parking_unknown(reply.phone, reply.office))
+    return Reply(texts.parking_answer(reply.answer, reply.offer_report))
+
+
+def ask(turn: Turn) -> Reply:
+    """Answer a free-form parking question."""
+    return _say(turn.parking.ask(turn.text, _alley(turn)))
+
+
+def menu(turn: Turn) -> Reply:
+    """List the parking topics as numbered choices."""
+    topics = turn.parking.menu()
+    turn.start(PARKING_FLOW, CHOOSE_TOPIC, offered=[t.id for t in topics], titles=[t.title for t in topics])
+    return Reply(texts.parking_menu([t.title for t in topics]))
+
+
+def choose(turn: Turn) -> Reply:
+    """Answer the numbered topic, or the typed question; ask again for anything else."""
+    data = turn.state.data if turn.state else {}
+    offered: list[str] = list(data.get("offered") or [])
+    choice = turn.text.strip().rstrip(".。")
+    if choice.isdigit():
+        if 1 <= int(choice) <= len(offered):
+            turn.finish()
+            return _say(turn.parking.answer_topic(offered[int(choice) - 1], turn.account.home_alley))
+        return Reply(texts.PARKING_CHOOSE + "\n" + texts.alley_choices(list(data.get("titles") or [])))
+    if not turn.text:
+        return Reply(texts.PARKING_CHOOSE)
+    turn.finish()
+    return ask(turn)
