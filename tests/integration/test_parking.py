@@ -1,0 +1,101 @@
+"""停车问答 as residents use it: free questions, the numbered menu, their own street's answer, the gap list."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot import texts
+from bot.runtime import Runtime
+from bot.simulator import Simulator
+from tests.transcript import play
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_question_gets_the_answer_with_the_residents_own_street_office(chat: Simulator, rt: Runtime) -> None:
+    rt.accounts.bind_alley(chat.openid, "福光路")  # 东城区 龙潭街道
+    reply = chat.text("东城这边居住停车一个月得交多少钱")
+    assert reply and "360" in reply and "龙潭街道" in reply and "010-67122449" in reply
+
+
+def test_a_street_with_its_own_rule_gets_its_own_answer(chat: Simulator, rt: Runtime) -> None:
+    rt.accounts.bind_alley(chat.openid, "幸福北里")  # 龙潭街道 has its own off-peak partners
+    assert "龙潭街道组织了" in (chat.text("晚上下班回来没车位 错时停车怎么报名") or "")
+    rt.accounts.bind_alley(chat.openid, "光明胡同")  # 西长安街街道: the general answer, its own phone
+    reply = chat.text("晚上下班回来没车位 错时停车怎么报名") or ""
+    assert "龙潭" not in reply and "西长安街街道" in reply and "010-66026551" in reply
+
+
+def test_an_alley_named_in_the_question_wins_over_the_home_alley(chat: Simulator, rt: Runtime) -> None:
+    rt.accounts.bind_alley(chat.openid, "光明胡同")
+    reply = chat.text("幸福北里那边错时停车怎么报名") or ""
+    assert "龙潭街道组织了" in reply
+
+
+def test_a_ground_lock_question_offers_to_file_a_report(chat: Simulator) -> None:
+    play(chat, [("邻居在门口私装地锁 这合法吗", ("不可以", "反映地锁"))])
+
+
+def test_an_unanswerable_parking_question_says_so_gives_the_phone_and_is_recorded(
+        chat: Simulator, rt: Runtime) -> None:
+    rt.accounts.bind_alley(chat.openid, "体育馆西路")
+    reply = chat.text("新能源车停车有优惠吗") or ""
+    assert "答不上来" in reply and "体育馆路街道" in reply and "010-67142155" in reply
+    [gap] = rt.parking.gaps()
+    assert gap.question == "新能源车停车有优惠吗" and gap.alley == "体育馆西路"
+
+
+def test_without_a_known_alley_the_citizen_hotline_is_given(chat: Simulator) -> None:
+    reply = chat.text("残疾人停车有照顾吗") or ""
+    assert "12345" in reply
+
+
+def test_the_menu_lists_topics_and_a_number_answers(chat: Simulator) -> None:
+    play(chat, [
+        ("/menu PARKING", ("1. 居住停车认证怎么办", "10. 哪里不能停车")),
+        ("99", (texts.PARKING_CHOOSE, "5. 地锁地桩")),
+        ("5", ("不可以", "地锁")),
+        ("5", texts.FALLBACK),  # the menu is done: a bare number means nothing now
+    ])
+
+
+def test_typing_a_question_at_the_menu_answers_it_and_cancel_leaves(chat: Simulator) -> None:
+    play(chat, [
+        ("停车问答", "1."),
+        ("电瓶车能在楼道里充电吗", "严禁"),
+        ("停车问答", "1."),
+        ("取消", texts.CANCELLED),
+    ])
+
+
+def _cli(rt: Runtime, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": rt.settings.database_url, "REDIS_URL": rt.settings.redis_url or ""}
+    return subprocess.run([sys.executable, "-m", "bot", "parking", *args], capture_output=True, text=True,
+                          env=env, timeout=120, cwd=ROOT)
+
+
+def test_cli_ask_eval_and_gaps(rt: Runtime, chat: Simulator) -> None:
+    out = _cli(rt, "ask", "私装地锁合法吗", "--json")
+    doc = json.loads(out.stdout)
+    assert doc["topic"] == "ground_locks" and "不可以" in doc["answer"] and 0 < doc["confidence"] <= 1
+    assert json.loads(_cli(rt, "ask", "量子计算机怎么编程", "--json").stdout)["topic"] is None
+    out = _cli(rt, "eval", str(ROOT / "nlu" / "data" / "parking_test.jsonl"), "--json", "--min-accuracy", "0.9")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["n"] >= 60 and report["top1_accuracy"] >= 0.9
+    chat.text("新能源车停车有优惠吗")
+    gaps = json.loads(_cli(rt, "gaps", "--json").stdout)
+    assert [g["question"] for g in gaps] == ["新能源车停车有优惠吗"]
+
+
+def test_held_out_questions_are_never_variants() -> None:
+    import yaml
+
+    kb = yaml.safe_load((ROOT / "config" / "parking.yml").read_text(encoding="utf-8"))
+    variants = {q for t in kb["topics"] for q in t["questions"]}
+    held_out = [json.loads(line)["text"] for line in (ROOT / "nlu" / "data" / "parking_test.jsonl").open()]
+    assert len(held_out) >= 60 and [q for q in held_out if q in variants] == []
