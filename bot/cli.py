@@ -294,6 +294,76 @@ def parking_gaps(as_json: bool) -> None:
             click.echo(f"{g.asked_at:%Y-%m-%d %H:%M} {g.alley or '-'} {g.question}")
 
 
+@cli.group()
+def polls() -> None:
+    """Quick satisfaction polls."""
+
+
+@polls.command("create")
+@click.option("--question", "questions", multiple=True, required=True, help="Repeat for several questions.")
+@click.option("--alley", "alleys", multiple=True, help="Target alley (repeatable); none: everyone.")
+@click.option("--street-office", default=None, help="Target a whole street office.")
+@click.option("--scale", type=click.Choice(["satisfaction", "agreement"]), default="satisfaction", show_default=True)
+@click.option("--closes", default=None, help="Closing time, e.g. 2026-12-01T18:00 (Beijing time).")
+@click.option("--json", "as_json", is_flag=True)
+def polls_create(questions: tuple[str, ...], alleys: tuple[str, ...], street_office: str | None, scale: str,
+                 closes: str | None, as_json: bool) -> None:
+    """Create a poll and invite its audience inside WeChat's 48-hour window."""
+    from datetime import datetime, timedelta, timezone
+
+    from bot.services.polls import PollError
+
+    rt = _runtime()
+    closes_at = None
+    if closes:
+        try:
+            closes_at = datetime.fromisoformat(closes)
+        except ValueError as exc:
+            raise click.ClickException(f"--closes: not a time: {closes}") from exc
+        if closes_at.tzinfo is None:  # a clerk writes Beijing time
+            closes_at = closes_at.replace(tzinfo=timezone(timedelta(hours=8)))
+    names = [rt.gazetteer.alley_in(a) or a for a in alleys]
+    try:
+        poll = rt.polls.create(questions, scale, names, street_office, closes_at, created_by="cli")
+    except PollError as exc:
+        raise click.ClickException(str(exc)) from exc
+    rt.jobs.enqueue("push_poll", poll_id=poll.id)
+    _emit({"id": poll.id}) if as_json else click.echo(f"poll {poll.id} created")
+
+
+@polls.command("results")
+@click.argument("poll_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+def polls_results(poll_id: int, as_json: bool) -> None:
+    """N, distribution, mean and 95% CI per question and alley; correlations between questions."""
+    from bot.services.polls import PollError
+
+    try:
+        doc = _runtime().polls.results(poll_id)
+    except PollError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        _emit(doc)
+        return
+    for q in doc["questions"]:
+        click.echo(f"{q['text']}: n={q['n']} mean={q['mean']} ci95={q['ci95']} {q['distribution']}")
+    for c in doc["correlations"]:
+        click.echo(f"r({c['a']}, {c['b']}) = {c['r']} (p={c['p']}, n={c['n']})")
+
+
+@polls.command("close")
+@click.argument("poll_id", type=int)
+def polls_close(poll_id: int) -> None:
+    """Close a poll: later answers are refused politely."""
+    from bot.services.polls import PollError
+
+    try:
+        _runtime().polls.close(poll_id)
+    except PollError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"poll {poll_id} closed")
+
+
 def main() -> None:
     try:
         cli(standalone_mode=True)

@@ -113,7 +113,8 @@ class Bot:
                     return None
                 try:
                     state, expired = rt.dialogue.load(msg.openid)
-                    turn = Turn(msg, account, state, expired, rt.accounts, rt.config, rt.gazetteer, rt.nlu, rt.parking)
+                    turn = Turn(msg, account, state, expired, rt.accounts, rt.config, rt.gazetteer, rt.nlu, rt.parking,
+                                rt.polls)
                     name, reply = route(turn, self.routes)
                     if turn.state_changed:
                         if turn.state is None:

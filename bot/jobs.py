@@ -79,3 +79,16 @@ def deliver_reply(rt: Runtime, openid: str, text: str, msg_key: str) -> None:
     outcome = "late" if result.status in ("sent", "template") else "late_failed"
     rt.inbox.settle(msg_key, outcome, None if outcome == "late" else result.reason)
     log.info("late reply to %s: %s %s", openid, result.status, result.errcode or "")
+
+
+@job("push_poll")
+def push_poll(rt: Runtime, poll_id: int) -> None:
+    """Invite the poll's audience inside WeChat's 48-hour window, each person once."""
+    from bot import texts
+
+    for openid in rt.polls.push_audience(poll_id):
+        poll = rt.polls.invite(openid, via="push", poll_id=poll_id)
+        if poll is None:
+            continue
+        result = rt.messenger.deliver_text(openid, texts.poll_invitation(len(poll.questions)))
+        log.info("poll %s invitation to %s: %s", poll_id, openid, result.status)

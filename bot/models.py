@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ROLES = ("resident", "steward", "chief", "staff")
@@ -86,3 +86,58 @@ class ParkingGap(Base):
     best_topic: Mapped[str | None] = mapped_column(String(32), nullable=True)
     confidence: Mapped[float] = mapped_column(Float)
     asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Poll(Base):
+    """A quick satisfaction poll: questions on a three-level scale for a target (alleys, a street, everyone)."""
+
+    __tablename__ = "polls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scale: Mapped[str] = mapped_column(String(16))  # satisfaction | agreement
+    target_alleys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    target_office: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    opens_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    questions: Mapped[list[PollQuestion]] = relationship(order_by="PollQuestion.position", lazy="selectin")
+
+
+class PollQuestion(Base):
+    __tablename__ = "poll_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class PollAnswer(Base):
+    """One answer per user and question: answering again replaces it (the last one counts, once)."""
+
+    __tablename__ = "poll_answers"
+    __table_args__ = (UniqueConstraint("question_id", "user_id", name="uq_poll_answers_question_user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("poll_questions.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    alley: Mapped[str | None] = mapped_column(String(64), nullable=True)  # where the answer was given from
+    rating: Mapped[int] = mapped_column(Integer)
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class PollInvitation(Base):
+    """That a user was invited to a poll (pushed or at their next message): never invite twice."""
+
+    __tablename__ = "poll_invitations"
+    __table_args__ = (UniqueConstraint("poll_id", "user_id", name="uq_poll_invitations_poll_user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    via: Mapped[str] = mapped_column(String(16))  # push | next_message
+    invited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import texts
-from bot.handlers import account, fallback, parking
+from bot.handlers import account, fallback, parking, poll
 from bot.turn import Reply, Turn
 
 Predicate = Callable[[Turn], bool]
@@ -29,6 +29,7 @@ class Route:
 FLOWS: dict[str, Handler] = {
     account.BIND_FLOW: account.bind_continue,
     parking.PARKING_FLOW: parking.choose,
+    poll.POLL_FLOW: poll.answer,
 }
 
 
@@ -84,6 +85,7 @@ ROUTES: list[Route] = [
     Route("help", any_of(said(HELP_WORDS), menu("HELP")), account.help_menu),
     Route("flow", in_flow, _continue_flow),
     Route("bind-alley", any_of(menu("BIND_ALLEY"), intent("bind_alley")), account.bind_start),
+    Route("poll", any_of(menu("POLL"), said(frozenset({"满意度调查", "调查", "参加调查", "问卷"}))), poll.start),
     Route("parking-menu", any_of(menu("PARKING"), said(frozenset({"停车问答", "停车"}))), parking.menu),
     Route("parking", intent("ask_parking"), parking.ask),
     Route("help-intent", intent("help"), account.help_menu),
@@ -99,8 +101,17 @@ ROUTES: list[Route] = [
 ]
 
 
+# Run after the route, in order, on every handled message: each may add to the reply.
+AFTERWORDS: list[Callable[[Turn, Reply], Reply]] = [poll.invitation]
+QUIET_ROUTES = frozenset({"unsubscribe", "silent-event", "unknown-event"})
+
+
 def route(turn: Turn, routes: list[Route] | None = None) -> tuple[str, Reply]:
     for r in routes if routes is not None else ROUTES:
         if r.when(turn):
-            return r.name, r.handle(turn)
+            reply = r.handle(turn)
+            if r.name not in QUIET_ROUTES:
+                for afterword in AFTERWORDS:
+                    reply = afterword(turn, reply)
+            return r.name, reply
     raise AssertionError("the fallback route always matches")

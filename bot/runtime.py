@@ -20,6 +20,7 @@ from bot.services.accounts import Accounts
 from bot.services.inbox import Inbox
 from bot.services.messaging import Messenger
 from bot.services.parking import ParkingAnswers
+from bot.services.polls import Polls
 from bot.settings import Settings
 from bot.wechat_api import ConsoleWeChatAPI, WeChatAPI, WechatpyAPI
 from nlu.factory import make_nlu
@@ -52,6 +53,7 @@ class Runtime:
     inbox: Inbox
     messenger: Messenger
     parking: ParkingAnswers
+    polls: Polls
     nlu_status: NLUStatus = field(default_factory=NLUStatus)
     jobs: JobQueue = field(init=False)
 
@@ -81,6 +83,7 @@ class Runtime:
             messenger=Messenger(uow, wechat, settings.wechat_notice_template_id),
             parking=ParkingAnswers(uow, load_parking(settings.config_dir / "parking.yml", set(config.street_offices)),
                                    config),
+            polls=Polls(uow, config),
         )
         rt.jobs = JobQueue(client, inline=settings.uses_fake_redis, runtime=rt)
         return rt

@@ -72,12 +72,12 @@ ROLE_LABELS = {"resident": "居民", "steward": "小巷管家", "chief": "街巷
 # Menu keys whose feature lands in a later release, with the name shown to the user.
 MENU_FEATURE_NAMES = {
     "REPORT": "随手拍", "CHECKIN": "巡查签到", "POINTS": "我的积分", "JOIN_STEWARD": "申请当管家",
-    "MY_ISSUES": "我的反映", "POLL": "满意度调查",
+    "MY_ISSUES": "我的反映",
 }
 INTENT_FEATURE_NAMES = {
     "report_issue": "随手拍", "query_issue_status": "我的反映", "checkin": "巡查签到",
     "query_points": "我的积分", "redeem_points": "积分兑换", "join_steward": "申请当管家",
-    "poll_answer": "满意度调查", "broadcast_notice": "发通知",
+    "broadcast_notice": "发通知",
 }
 
 
@@ -99,3 +99,26 @@ def parking_unknown(phone: str, office: str | None) -> str:
 
 
 PARKING_CHOOSE = "请回复上面列出的序号，或者直接打字问停车的事。"
+
+
+# --- 满意度调查 -----------------------------------------------------------------------------------------
+SCALE_OPTIONS = {
+    "satisfaction": "回复 3 满意，2 一般，1 不满意",
+    "agreement": "回复 3 赞同，2 一般，1 反对",
+}
+
+
+def poll_question(position: int, total: int, text: str, scale: str) -> str:
+    return f"（第{position}题/共{total}题）{text}\n{SCALE_OPTIONS[scale]}"
+
+
+def poll_invitation(total: int) -> str:
+    return f"街道有个{total}道题的小调查，想听听您的意见。回复“满意度调查”参加，一分钟就好。"
+
+
+POLL_THANKS = "谢谢您参加调查！您的意见会交给街道和街巷长。"
+POLL_CHANGED = "谢谢！您之前的回答已经换成这次的。"
+POLL_NONE = "现在没有需要您参加的调查。有新调查时会告诉您。"
+POLL_RESTART = "这份调查您已经答完了。想改答案的话，下面从第一题重新来，新的回答会替换原来的。"
+POLL_CLOSED = "这份调查已经结束了，谢谢您的关心。"
+POLL_ASK_AGAIN = "没看懂您的选择。"

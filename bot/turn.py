@@ -10,6 +10,7 @@ from bot.dialogue import FlowState
 from bot.inbound import Inbound
 from bot.services.accounts import Accounts, AccountView
 from bot.services.parking import ParkingAnswers
+from bot.services.polls import Polls
 from nlu.gazetteer import Gazetteer
 from nlu.interface import NLU, Parse
 
@@ -36,6 +37,7 @@ class Turn:
     gazetteer: Gazetteer
     nlu: NLU
     parking: ParkingAnswers
+    polls: Polls
     _parse: Parse | None = field(default=None, repr=False)
     state_changed: bool = False
 

@@ -138,7 +138,8 @@ def make_settings(database_url: str, redis_url: str | None, fake: FakeWeChatServ
 def _clean_database(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        for table in ("parking_gaps", "inbound_messages", "users", "alleys"):
+        for table in ("poll_invitations", "poll_answers", "poll_questions", "polls", "parking_gaps",
+                      "inbound_messages", "users", "alleys"):
             conn.execute(sa.text(f"DELETE FROM {table}"))
     engine.dispose()
 
