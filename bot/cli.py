@@ -351,6 +351,27 @@ def polls_results(poll_id: int, as_json: bool) -> None:
         click.echo(f"r({c['a']}, {c['b']}) = {c['r']} (p={c['p']}, n={c['n']})")
 
 
+@polls.command("export")
+@click.argument("poll_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "png"]), required=True)
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Default: var/poll-<ID>.<format>.")
+def polls_export(poll_id: int, fmt: str, out: Path | None) -> None:
+    """Write the results as CSV or XLSX (tables) or PNG (a chart); prints the file's path."""
+    from bot import poll_export
+    from bot.services.polls import PollError
+
+    rt = _runtime()
+    try:
+        doc = rt.polls.results(poll_id)
+    except PollError as exc:
+        raise click.ClickException(str(exc)) from exc
+    path = out or rt.settings.var_dir / f"poll-{poll_id}.{fmt}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    {"csv": poll_export.write_csv, "xlsx": poll_export.write_xlsx, "png": poll_export.write_png}[fmt](doc, path)
+    click.echo(str(path))
+
+
 @polls.command("close")
 @click.argument("poll_id", type=int)
 def polls_close(poll_id: int) -> None:

@@ -173,3 +173,31 @@ def test_cli_create_results_close(rt: Runtime) -> None:
     assert json.loads(cli("results", str(poll), "--json").stdout)["open"] is False
     bad = cli("create", "--question", Q1, "--alley", "月亮胡同", "--json")
     assert bad.returncode != 0 and "unknown alley" in bad.stderr
+
+
+def test_exports_carry_the_same_numbers_as_the_results(rt: Runtime, tmp_path: Path) -> None:
+    import csv
+
+    from openpyxl import load_workbook
+    from PIL import Image
+
+    from bot import poll_export
+
+    poll = rt.polls.create([Q1, Q2])
+    for i in range(6):
+        _resident(rt, f"o_x{i}", "光明胡同")
+        rt.polls.answer(f"o_x{i}", poll.id, poll.questions[0].id, 1 + i % 3)
+        rt.polls.answer(f"o_x{i}", poll.id, poll.questions[1].id, 3)
+    doc = rt.polls.results(poll.id)
+    poll_export.write_csv(doc, tmp_path / "r.csv")
+    table = list(csv.reader((tmp_path / "r.csv").open(encoding="utf-8-sig")))
+    assert table[0] == poll_export.HEADER
+    assert table[1][:3] == [Q1, "全部", "6"] and table[1][6:9] == ["2", "2", "2"]
+    assert [Q1, "光明胡同", "6"] == table[2][:3]
+    poll_export.write_xlsx(doc, tmp_path / "r.xlsx")
+    book = load_workbook(tmp_path / "r.xlsx")
+    assert book["结果"]["A2"].value == Q1 and book["结果"]["D2"].value == doc["questions"][0]["mean"]
+    assert book["相关"]["C2"].value == doc["correlations"][0]["r"]
+    poll_export.write_png(doc, tmp_path / "r.png")
+    with Image.open(tmp_path / "r.png") as img:
+        assert img.format == "PNG" and img.size[0] > 400
