@@ -327,7 +327,6 @@ def polls_create(questions: tuple[str, ...], alleys: tuple[str, ...], street_off
         poll = rt.polls.create(questions, scale, names, street_office, closes_at, created_by="cli")
     except PollError as exc:
         raise click.ClickException(str(exc)) from exc
-    rt.jobs.enqueue("push_poll", poll_id=poll.id)
     _emit({"id": poll.id}) if as_json else click.echo(f"poll {poll.id} created")
 
 

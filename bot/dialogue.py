@@ -7,11 +7,17 @@ silently treating their next message as a fresh start (DESIGN §4.4).
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import redis
+from redis.exceptions import LockError, LockNotOwnedError
 from redis.lock import Lock
+
+log = logging.getLogger(__name__)
 
 TRACE_TTL_SECONDS = 24 * 3600
 
@@ -67,3 +73,17 @@ class DialogueStore:
         """Serialise one user's messages across workers; two of them must never edit one state at once."""
         # sleep: how often a waiting worker retries; redis-py's 0.1 s default would add 100 ms per collision.
         return self._r.lock(f"{self._prefix}:lock:user:{openid}", timeout=timeout, blocking_timeout=wait, sleep=0.01)
+
+    @contextmanager
+    def user_lock(self, openid: str, timeout: float = 30.0, wait: float = 10.0) -> Iterator[None]:
+        """Hold the user's lock; if it expired meanwhile, the work is done all the same: log, don't fail it."""
+        lock = self.lock(openid, timeout, wait)
+        if not lock.acquire():
+            raise LockError(f"user {openid} is busy for more than {wait} s")
+        try:
+            yield
+        finally:
+            try:
+                lock.release()
+            except LockNotOwnedError:
+                log.warning("the lock of %s expired before its message was done (over %s s)", openid, timeout)

@@ -106,7 +106,7 @@ class Bot:
             return None
         try:
             # The lock spans arrival too: two first messages of a new user must not both create them.
-            with rt.dialogue.lock(msg.openid):
+            with rt.dialogue.user_lock(msg.openid):
                 account = rt.inbox.arrive(msg.openid, key, msg.type_label)
                 if account is None:
                     log.info("%s was processed before (Redis forgot it); not again", msg.dedupe_key)

@@ -30,6 +30,7 @@ FLOWS: dict[str, Handler] = {
     account.BIND_FLOW: account.bind_continue,
     parking.PARKING_FLOW: parking.choose,
     poll.POLL_FLOW: poll.answer,
+    poll.CREATE_FLOW: poll.create_continue,
 }
 
 
@@ -85,6 +86,7 @@ ROUTES: list[Route] = [
     Route("help", any_of(said(HELP_WORDS), menu("HELP")), account.help_menu),
     Route("flow", in_flow, _continue_flow),
     Route("bind-alley", any_of(menu("BIND_ALLEY"), intent("bind_alley")), account.bind_start),
+    Route("poll-create", said(frozenset({"发调查", "发起调查", "新建调查"})), poll.create_start),
     Route("poll", any_of(menu("POLL"), said(frozenset({"满意度调查", "调查", "参加调查", "问卷"}))), poll.start),
     Route("parking-menu", any_of(menu("PARKING"), said(frozenset({"停车问答", "停车"}))), parking.menu),
     Route("parking", intent("ask_parking"), parking.ask),

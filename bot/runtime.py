@@ -53,9 +53,9 @@ class Runtime:
     inbox: Inbox
     messenger: Messenger
     parking: ParkingAnswers
-    polls: Polls
     nlu_status: NLUStatus = field(default_factory=NLUStatus)
     jobs: JobQueue = field(init=False)
+    polls: Polls = field(init=False)  # needs the job queue: a new poll is pushed to its audience
 
     @classmethod
     def build(cls, settings: Settings, *, wechat: WeChatAPI | None = None, **overrides: Any) -> Runtime:
@@ -83,7 +83,7 @@ class Runtime:
             messenger=Messenger(uow, wechat, settings.wechat_notice_template_id),
             parking=ParkingAnswers(uow, load_parking(settings.config_dir / "parking.yml", set(config.street_offices)),
                                    config),
-            polls=Polls(uow, config),
         )
         rt.jobs = JobQueue(client, inline=settings.uses_fake_redis, runtime=rt)
+        rt.polls = Polls(uow, config, announce=lambda poll_id: rt.jobs.enqueue("push_poll", poll_id=poll_id))
         return rt

@@ -122,3 +122,27 @@ POLL_NONE = "现在没有需要您参加的调查。有新调查时会告诉您�
 POLL_RESTART = "这份调查您已经答完了。想改答案的话，下面从第一题重新来，新的回答会替换原来的。"
 POLL_CLOSED = "这份调查已经结束了，谢谢您的关心。"
 POLL_ASK_AGAIN = "没看懂您的选择。"
+
+POLL_CREATE_STAFF_ONLY = "发起调查需要街巷长或街道工作人员的身份。"
+POLL_CREATE_ASK = "请发第1个问题（比如“您对胡同环境满意吗”）。可以发多个，每条一个问题，发完回复“完成”。"
+POLL_CREATE_NEED_ONE = "还没有问题。请先发一个问题，或者回复“取消”。"
+POLL_CREATE_TOO_MANY = "一份调查最多10个问题，回复“完成”继续。"
+
+
+def poll_create_more(count: int) -> str:
+    return f"已记下第{count}个问题。接着发下一个，或者回复“完成”。"
+
+
+def poll_create_target(alley: str | None, office: str | None) -> str:
+    options = [f"1. 只发给{alley}的居民" if alley else None, f"2. 发给{office}的居民" if office else None,
+               "3. 发给所有居民"]
+    return "发给谁？回复序号：\n" + "\n".join(o for o in options if o)
+
+
+def poll_create_preview(questions: Sequence[str], audience: str) -> str:
+    listed = "\n".join(f"{i}. {q}" for i, q in enumerate(questions, 1))
+    return f"调查预览（{audience}）：\n{listed}\n回复“确认”发出，回复“取消”放弃。"
+
+
+def poll_created(poll_id: int) -> str:
+    return f"调查已发出（编号{poll_id}）。48小时内和您联系过的居民会马上收到邀请，其他居民下次发消息时会看到。"

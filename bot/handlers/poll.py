@@ -10,6 +10,14 @@ from bot.turn import Reply, Turn
 POLL_FLOW = "poll"
 ANSWERING = "answering"  # a question was asked: 1/2/3 or a rating word answers it
 
+# The poll-creation flow (chiefs and staff) and its states.
+CREATE_FLOW = "poll_create"
+QUESTIONS = "questions"  # collecting question texts, one per message, until 完成
+TARGET = "target"  # 1 the chief's alley, 2 its street office, 3 everyone
+CONFIRM = "confirm"  # preview shown: 确认 sends
+MAX_QUESTIONS = 10
+DONE_WORDS = frozenset({"完成", "好了", "没了", "完了"})
+
 RATING_DIGITS = {"1": 1, "2": 2, "3": 3}
 
 
@@ -71,3 +79,52 @@ def invitation(turn: Turn, reply: Reply) -> Reply:
     if poll is None:
         return reply
     return Reply(f"{reply.text}\n\n{texts.poll_invitation(len(poll.questions))}")
+
+
+def create_start(turn: Turn) -> Reply:
+    """Start collecting the questions of a new poll (chiefs and staff only)."""
+    if turn.account.role not in ("chief", "staff"):
+        return Reply(texts.POLL_CREATE_STAFF_ONLY)
+    turn.start(CREATE_FLOW, QUESTIONS, questions=[])
+    return Reply(texts.POLL_CREATE_ASK)
+
+
+def _office(turn: Turn) -> str | None:
+    alley = turn.config.alley(turn.account.duty_alley or turn.account.home_alley or "")
+    return alley.street_office if alley else None
+
+
+def create_continue(turn: Turn) -> Reply:
+    """Take questions until 完成, then the audience, then 确认."""
+    assert turn.state is not None
+    data, text = turn.state.data, turn.text.strip()
+    questions: list[str] = list(data.get("questions") or [])
+    alley = turn.account.duty_alley or turn.account.home_alley
+    office = _office(turn)
+    if turn.state.step == QUESTIONS:
+        if text in DONE_WORDS:
+            if not questions:
+                return Reply(texts.POLL_CREATE_NEED_ONE)
+            turn.goto(TARGET)
+            return Reply(texts.poll_create_target(alley, office))
+        if not text:
+            return Reply(texts.POLL_CREATE_ASK)
+        if len(questions) >= MAX_QUESTIONS:
+            return Reply(texts.POLL_CREATE_TOO_MANY)
+        turn.goto(QUESTIONS, questions=[*questions, text[:200]])
+        return Reply(texts.poll_create_more(len(questions) + 1))
+    if turn.state.step == TARGET:
+        choices = {"1": ("alley", alley), "2": ("office", office), "3": ("everyone", "所有居民")}
+        kind, name = choices.get(text.rstrip(".。"), (None, None))
+        if kind is None or name is None:
+            return Reply(texts.poll_create_target(alley, office))
+        turn.goto(CONFIRM, kind=kind, name=name)
+        audience = name if kind != "everyone" else "所有居民"
+        return Reply(texts.poll_create_preview(questions, audience))
+    if text != "确认":
+        return Reply(texts.poll_create_preview(questions, str(data.get("name"))))
+    kind, name = data.get("kind"), data.get("name")
+    poll = turn.polls.create(questions, alleys=[str(name)] if kind == "alley" else [],
+                             street_office=str(name) if kind == "office" else None, created_by=turn.msg.openid)
+    turn.finish()
+    return Reply(texts.poll_created(poll.id))

@@ -68,9 +68,11 @@ def _view(poll: Poll, now: datetime) -> PollView:
 
 
 class Polls:
-    def __init__(self, uow: Callable[[], UnitOfWork], config: AppConfig) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork], config: AppConfig,
+                 announce: Callable[[int], None] | None = None) -> None:
         self._uow = uow
         self._config = config
+        self._announce = announce  # called with a new poll's id: the runtime queues the push to its audience
 
     # --- staff ----------------------------------------------------------------------------------------
     def create(self, questions: Sequence[str], scale: str = "satisfaction", alleys: Sequence[str] = (),
@@ -98,7 +100,10 @@ class Polls:
                 uow.session.add(PollQuestion(poll_id=poll.id, position=position, text=text))
             uow.session.flush()
             uow.session.refresh(poll)
-            return _view(poll, now)
+            view = _view(poll, now)
+        if self._announce is not None:
+            self._announce(view.id)
+        return view
 
     def close(self, poll_id: int) -> PollView:
         with self._uow() as uow:

@@ -104,7 +104,7 @@ def test_the_bot_keeps_answering_when_rasa_dies_mid_conversation(rt: Runtime) ->
     try:
         nlu = RasaNLU(server.url, rt.nlu, token=server.token)  # type: ignore[arg-type]
         runtime = dataclasses.replace(rt, nlu=nlu)  # the same runtime, talking to Rasa
-        runtime.jobs = rt.jobs
+        runtime.jobs, runtime.polls = rt.jobs, rt.polls
         app = create_app(bot=Bot(runtime))
         chat = Simulator(app, "o_rasa_user")
         client = app.test_client()

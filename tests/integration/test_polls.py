@@ -193,7 +193,7 @@ def test_exports_carry_the_same_numbers_as_the_results(rt: Runtime, tmp_path: Pa
     table = list(csv.reader((tmp_path / "r.csv").open(encoding="utf-8-sig")))
     assert table[0] == poll_export.HEADER
     assert table[1][:3] == [Q1, "全部", "6"] and table[1][6:9] == ["2", "2", "2"]
-    assert [Q1, "光明胡同", "6"] == table[2][:3]
+    assert table[2][:3] == [Q1, "光明胡同", "6"]
     poll_export.write_xlsx(doc, tmp_path / "r.xlsx")
     book = load_workbook(tmp_path / "r.xlsx")
     assert book["结果"]["A2"].value == Q1 and book["结果"]["D2"].value == doc["questions"][0]["mean"]
@@ -201,3 +201,35 @@ def test_exports_carry_the_same_numbers_as_the_results(rt: Runtime, tmp_path: Pa
     poll_export.write_png(doc, tmp_path / "r.png")
     with Image.open(tmp_path / "r.png") as img:
         assert img.format == "PNG" and img.size[0] > 400
+
+
+def test_a_chief_creates_a_poll_by_chat_and_residents_are_invited(app: object, rt: Runtime,
+                                                                   fake_wechat: FakeWeChatServer) -> None:
+    chief = Simulator(app, "o_chief_wang")  # type: ignore[arg-type]
+    resident = Simulator(app, "o_near_resident")  # type: ignore[arg-type]
+    _resident(rt, resident.openid, "光明胡同")
+    rt.accounts.seen(resident.openid)
+    play(resident, [("发调查", texts.POLL_CREATE_STAFF_ONLY)])
+    rt.accounts.grant_role(chief.openid, "chief", "光明胡同")
+    play(chief, [
+        ("发调查", texts.POLL_CREATE_ASK),
+        ("完成", texts.POLL_CREATE_NEED_ONE),
+        (Q1, "第1个问题"),
+        (Q2, "第2个问题"),
+        ("完成", ("1. 只发给光明胡同的居民", "2. 发给西长安街街道的居民", "3. 发给所有居民")),
+        ("7", "发给谁"),
+        ("1", ("调查预览（光明胡同）", Q1, Q2)),
+        ("确认", "调查已发出"),
+    ])
+    sent = fake_wechat.calls("message/custom/send")
+    if not rt.jobs.inline:
+        from rq import SimpleWorker
+
+        from bot.jobs import QUEUE_NAME, set_worker_runtime
+
+        set_worker_runtime(rt)
+        SimpleWorker([QUEUE_NAME], connection=rt.redis).work(burst=True)
+        sent = fake_wechat.calls("message/custom/send")
+    assert [c.body["touser"] for c in sent] == [resident.openid]
+    assert texts.poll_invitation(2) in sent[0].body["text"]["content"]
+    play(resident, [("满意度调查", Q1)])

@@ -42,7 +42,7 @@ def app_with(rt: Runtime, routes: list[Route] | None = None, **changes: object) 
     runtime = rt
     if changes:
         runtime = replace(rt, settings=replace(rt.settings, **changes))
-        runtime.jobs = rt.jobs
+        runtime.jobs, runtime.polls = rt.jobs, rt.polls
     return create_app(bot=Bot(runtime, routes=routes))
 
 

@@ -45,3 +45,18 @@ def test_the_user_lock_is_exclusive(store: DialogueStore) -> None:
     second.release()
     with pytest.raises(LockError):
         second.release()
+
+
+def test_an_expired_user_lock_does_not_fail_finished_work() -> None:
+    client = fakeredis.FakeRedis()
+    store = DialogueStore(client, ttl_seconds=60)
+    with store.user_lock("o1", timeout=0.2):
+        client.delete("alleybot:lock:user:o1")  # expired (or Redis restarted) while the message was handled
+    with store.user_lock("o1"):  # and the user is not locked out afterwards
+        pass
+
+
+def test_a_busy_user_lock_raises_after_the_wait() -> None:
+    store = DialogueStore(fakeredis.FakeRedis(), ttl_seconds=60)
+    with store.user_lock("o1"), pytest.raises(LockError), store.user_lock("o1", wait=0.1):
+        pass
