@@ -62,7 +62,8 @@ def worker(burst: bool) -> None:
         raise click.ClickException("REDIS_URL 未设置：嵌入模式下任务在 webhook 进程里直接执行，不需要 worker。")
     rt = _runtime()
     set_worker_runtime(rt)
-    Worker([QUEUE_NAME], connection=rt.redis).work(burst=burst)
+    # with_scheduler: jobs queued for later (a poll that opens tomorrow) are moved to the queue on time.
+    Worker([QUEUE_NAME], connection=rt.redis).work(burst=burst, with_scheduler=True)
 
 
 @cli.group()
@@ -304,27 +305,31 @@ def polls() -> None:
 @click.option("--alley", "alleys", multiple=True, help="Target alley (repeatable); none: everyone.")
 @click.option("--street-office", default=None, help="Target a whole street office.")
 @click.option("--scale", type=click.Choice(["satisfaction", "agreement"]), default="satisfaction", show_default=True)
+@click.option("--opens", default=None, help="Opening time, e.g. 2026-12-01T08:00 (Beijing time); default now.")
 @click.option("--closes", default=None, help="Closing time, e.g. 2026-12-01T18:00 (Beijing time).")
 @click.option("--json", "as_json", is_flag=True)
 def polls_create(questions: tuple[str, ...], alleys: tuple[str, ...], street_office: str | None, scale: str,
-                 closes: str | None, as_json: bool) -> None:
-    """Create a poll and invite its audience inside WeChat's 48-hour window."""
+                 opens: str | None, closes: str | None, as_json: bool) -> None:
+    """Create a poll and invite its audience inside WeChat's 48-hour window (from its opening time)."""
     from datetime import datetime, timedelta, timezone
 
     from bot.services.polls import PollError
 
-    rt = _runtime()
-    closes_at = None
-    if closes:
+    def moment(option: str, value: str | None) -> datetime | None:
+        if not value:
+            return None
         try:
-            closes_at = datetime.fromisoformat(closes)
+            parsed = datetime.fromisoformat(value)
         except ValueError as exc:
-            raise click.ClickException(f"--closes: not a time: {closes}") from exc
-        if closes_at.tzinfo is None:  # a clerk writes Beijing time
-            closes_at = closes_at.replace(tzinfo=timezone(timedelta(hours=8)))
+            raise click.ClickException(f"{option}: not a time: {value}") from exc
+        # a clerk writes Beijing time
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone(timedelta(hours=8)))
+
+    rt = _runtime()
     names = [rt.gazetteer.alley_in(a) or a for a in alleys]
     try:
-        poll = rt.polls.create(questions, scale, names, street_office, closes_at, created_by="cli")
+        poll = rt.polls.create(questions, scale, names, street_office, moment("--closes", closes), created_by="cli",
+                               opens_at=moment("--opens", opens))
     except PollError as exc:
         raise click.ClickException(str(exc)) from exc
     _emit({"id": poll.id}) if as_json else click.echo(f"poll {poll.id} created")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -60,9 +61,13 @@ class JobQueue:
     def inline(self) -> bool:
         return self._inline
 
-    def enqueue(self, name: str, **kwargs: Any) -> None:
+    def enqueue(self, name: str, at: datetime | None = None, **kwargs: Any) -> None:
+        """Run a job now, or at ``at`` (RQ's scheduler; inline mode runs future jobs at once)."""
         if name not in _REGISTRY:
             raise KeyError(f"unknown job {name}")
+        if at is not None and not self._inline and at > datetime.now(UTC):
+            self._queue.enqueue_at(at, "bot.jobs.run_job", name, kwargs, job_timeout=300)
+            return
         if self._inline:
             try:
                 _REGISTRY[name](self._rt, **kwargs)
@@ -83,7 +88,7 @@ def deliver_reply(rt: Runtime, openid: str, text: str, msg_key: str) -> None:
 
 @job("push_poll")
 def push_poll(rt: Runtime, poll_id: int) -> None:
-    """Invite the poll's audience inside WeChat's 48-hour window, each person once."""
+    """Invite the poll's audience inside WeChat's 48-hour window, each person once (from its opening time)."""
     from bot import texts
 
     for openid in rt.polls.push_audience(poll_id):

@@ -85,5 +85,6 @@ class Runtime:
                                    config),
         )
         rt.jobs = JobQueue(client, inline=settings.uses_fake_redis, runtime=rt)
-        rt.polls = Polls(uow, config, announce=lambda poll_id: rt.jobs.enqueue("push_poll", poll_id=poll_id))
+        rt.polls = Polls(uow, config,
+                         announce=lambda poll_id, opens: rt.jobs.enqueue("push_poll", at=opens, poll_id=poll_id))
         return rt

@@ -69,15 +69,15 @@ def _view(poll: Poll, now: datetime) -> PollView:
 
 class Polls:
     def __init__(self, uow: Callable[[], UnitOfWork], config: AppConfig,
-                 announce: Callable[[int], None] | None = None) -> None:
+                 announce: Callable[[int, datetime], None] | None = None) -> None:
         self._uow = uow
         self._config = config
-        self._announce = announce  # called with a new poll's id: the runtime queues the push to its audience
+        self._announce = announce  # called with a new poll's id and opening time: the runtime queues its push
 
     # --- staff ----------------------------------------------------------------------------------------
     def create(self, questions: Sequence[str], scale: str = "satisfaction", alleys: Sequence[str] = (),
                street_office: str | None = None, closes_at: datetime | None = None,
-               created_by: str | None = None) -> PollView:
+               created_by: str | None = None, opens_at: datetime | None = None) -> PollView:
         texts = [q.strip() for q in questions if q.strip()]
         if not texts:
             raise PollError("a poll needs at least one question")
@@ -89,10 +89,11 @@ class Polls:
         if street_office and street_office not in self._config.street_offices:
             raise PollError(f"unknown street office: {street_office}")
         now = datetime.now(UTC)
-        if closes_at is not None and _aware(closes_at) <= now:  # type: ignore[operator]
-            raise PollError("the closing time is in the past")
+        opens = _aware(opens_at) or now
+        if closes_at is not None and _aware(closes_at) <= max(now, opens):  # type: ignore[operator]
+            raise PollError("the closing time is in the past or before the opening time")
         with self._uow() as uow:
-            poll = Poll(scale=scale, target_alleys=list(alleys), target_office=street_office, opens_at=now,
+            poll = Poll(scale=scale, target_alleys=list(alleys), target_office=street_office, opens_at=opens,
                         closes_at=closes_at, closed=False, created_by=created_by)
             uow.session.add(poll)
             uow.session.flush()
@@ -102,7 +103,7 @@ class Polls:
             uow.session.refresh(poll)
             view = _view(poll, now)
         if self._announce is not None:
-            self._announce(view.id)
+            self._announce(view.id, opens)
         return view
 
     def close(self, poll_id: int) -> PollView:

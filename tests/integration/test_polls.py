@@ -233,3 +233,13 @@ def test_a_chief_creates_a_poll_by_chat_and_residents_are_invited(app: object, r
     assert [c.body["touser"] for c in sent] == [resident.openid]
     assert texts.poll_invitation(2) in sent[0].body["text"]["content"]
     play(resident, [("满意度调查", Q1)])
+
+
+def test_a_poll_is_not_asked_before_it_opens(chat: Simulator, rt: Runtime) -> None:
+    _resident(rt, chat.openid, "光明胡同")
+    later = rt.polls.create([Q1], opens_at=datetime.now(UTC) + timedelta(hours=2))
+    assert not later.open
+    play(chat, [("你好", texts.GREET), ("满意度调查", texts.POLL_NONE)])
+    with pytest.raises(Exception, match="closing time"):
+        rt.polls.create([Q1], opens_at=datetime.now(UTC) + timedelta(hours=2),
+                        closes_at=datetime.now(UTC) + timedelta(hours=1))
