@@ -79,8 +79,9 @@ def mixed_messages(n: int, users: int = 500, retry_share: float = 0.05) -> list[
 def gunicorn(app: str, workers: int, env: dict[str, str]) -> Iterator[int]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-         "--timeout", "30", app], cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+        [sys.executable, "-m", "gunicorn", "-c", "webhooks/gunicorn.conf.py", "-w", str(workers), "-b",
+         f"127.0.0.1:{port}", "--log-level", "warning", app], cwd=ROOT, env={**os.environ, **env},
+        stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -182,7 +183,8 @@ def prepare_database() -> str:
     admin.dispose()
     url = sa.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     env = {**os.environ, "DATABASE_URL": url}
-    for args in (["db", "upgrade"], ["seed"]):
+    # `nlu parse` trains the built-in model into the shared cache now, not in every gunicorn worker later.
+    for args in (["db", "upgrade"], ["seed"], ["nlu", "parse", "你好"]):
         subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, check=True, capture_output=True)
     return url
 

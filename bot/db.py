@@ -95,6 +95,12 @@ class UowFactory:
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self._sessions)
 
+    def dispose_after_fork(self) -> None:
+        """In a forked worker: forget the parent's pooled connections without closing them under it."""
+        for engine in (self._engine, self._bookkeeping_engine):
+            if engine is not None:
+                engine.dispose(close=False)
+
     def autocommit(self) -> Connection:
         """A connection where each statement commits alone: one round trip, no BEGIN/COMMIT."""
         if self._bookkeeping_engine is not None:

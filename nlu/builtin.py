@@ -80,7 +80,9 @@ class Linear:
         tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), dtype=np.float64, count=len(counts))
         weights = tf * self.idf[idx]
         weights /= np.linalg.norm(weights)
-        logits = self.coef[:, idx] @ weights + self.intercept
+        # Multiply-and-sum rather than `@`: a product this small is not worth BLAS, whose worker threads
+        # spin in every gunicorn process and starved a 2-core machine (peak throughput fell by half).
+        logits = (self.coef[:, idx] * weights).sum(axis=1) + self.intercept
         logits -= logits.max()
         probs: np.ndarray = np.exp(logits)
         return probs / probs.sum()

@@ -75,6 +75,8 @@ def invitation(turn: Turn, reply: Reply) -> Reply:
     """Add an invitation to a poll the resident has not seen yet to the end of an ordinary reply, once."""
     if reply.text is None or turn.state is not None or turn.msg.kind not in ("text", "voice", "event"):
         return reply
+    if not turn.account.subscribed or not turn.polls.might_invite(turn.account.home_alley):
+        return reply
     poll = turn.polls.invite(turn.msg.openid, via="next_message")
     if poll is None:
         return reply

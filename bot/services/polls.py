@@ -8,6 +8,7 @@ MIN_GROUP answers are left out of the breakdown so that nobody's answer can be s
 from __future__ import annotations
 
 import itertools
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from bot.poll_stats import mean_ci95, pearson
 SCALES = ("satisfaction", "agreement")
 MIN_GROUP = 5
 SERVICE_WINDOW = timedelta(hours=48)
+OPEN_CACHE_SECONDS = 10.0
 
 
 class PollError(Exception):
@@ -73,6 +75,10 @@ class Polls:
         self._uow = uow
         self._config = config
         self._announce = announce  # called with a new poll's id and opening time: the runtime queues its push
+        # Which polls are open, and for whom, per process for OPEN_CACHE_SECONDS: every message asks whether
+        # to add an invitation, and nearly always no poll is open. A poll created by another process is
+        # offered at most that many seconds late.
+        self._open_cache: tuple[float, list[tuple[list[str], str | None, datetime, datetime | None]]] | None = None
 
     # --- staff ----------------------------------------------------------------------------------------
     def create(self, questions: Sequence[str], scale: str = "satisfaction", alleys: Sequence[str] = (),
@@ -102,11 +108,13 @@ class Polls:
             uow.session.flush()
             uow.session.refresh(poll)
             view = _view(poll, now)
+        self._open_cache = None
         if self._announce is not None:
             self._announce(view.id, opens)
         return view
 
     def close(self, poll_id: int) -> PollView:
+        self._open_cache = None
         with self._uow() as uow:
             poll = uow.session.get(Poll, poll_id)
             if poll is None:
@@ -115,6 +123,23 @@ class Polls:
             return _view(poll, datetime.now(UTC))
 
     # --- residents ------------------------------------------------------------------------------------
+    def might_invite(self, alley: str | None) -> bool:
+        """Cheap check, no database most of the time: is any open poll meant for someone of this alley?"""
+        now = datetime.now(UTC)
+        if self._open_cache is None or time.monotonic() - self._open_cache[0] > OPEN_CACHE_SECONDS:
+            with self._uow() as uow:
+                polls = uow.session.scalars(select(Poll).where(Poll.closed.is_(False)))
+                targets = [(list(p.target_alleys), p.target_office, _aware(p.opens_at) or now, _aware(p.closes_at))
+                           for p in polls]
+            self._open_cache = (time.monotonic(), targets)
+        spec = self._config.alley(alley) if alley else None
+        for alleys, office, opens, closes in self._open_cache[1]:
+            same_office = spec is not None and spec.street_office == office
+            meant = (not alleys and not office) or alley in alleys or same_office
+            if meant and opens <= now and (closes is None or now < closes):
+                return True
+        return False
+
     def _targets(self, poll: Poll, alley: str | None) -> bool:
         if not poll.target_alleys and not poll.target_office:
             return True
