@@ -96,7 +96,8 @@ def _read(path: Path, parse: Callable[[str], Any], kind: str, errors: tuple[type
         raise ConfigError(path, "(file)", f"{kind} 格式错误: {exc}") from exc
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path) -> dict[str, Any]:
+    """A config YAML file as a mapping, or a ConfigError naming the file and what is wrong."""
     data = _read(path, yaml.safe_load, "YAML", (yaml.YAMLError,))
     if not isinstance(data, dict):
         raise ConfigError(path, "(file)", "顶层应当是一个映射 (key: value)")
@@ -121,7 +122,7 @@ def _text(path: Path, entry: str, raw: dict[str, Any], key: str) -> str:
 
 
 def _load_alleys(path: Path) -> tuple[dict[str, StreetOffice], tuple[Alley, ...]]:
-    data = _read_yaml(path)
+    data = read_yaml(path)
     offices: dict[str, StreetOffice] = {}
     for name, raw in (data.get("street_offices") or {}).items():
         entry = f"street_offices.{name}"
@@ -165,7 +166,7 @@ def _load_alleys(path: Path) -> tuple[dict[str, StreetOffice], tuple[Alley, ...]
 
 
 def _load_categories(path: Path) -> tuple[tuple[Category, ...], dict[str, int]]:
-    data = _read_yaml(path)
+    data = read_yaml(path)
     triage = data.get("triage") or {}
     handling: dict[str, int] = {}
     for cls in TRIAGE_CLASSES:

@@ -8,9 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from bot.config import ConfigError
+from bot.config import ConfigError, read_yaml
 
 TOPIC_IDS = (
     "resident_permit", "roadside_fee", "offpeak_sharing", "marked_spaces", "ground_locks", "violation",
@@ -68,12 +66,7 @@ def _answer(path: Path, entry: str, raw: dict[str, Any]) -> Answer:
 
 
 def load_parking(path: Path, street_offices: set[str]) -> ParkingKB:
-    if not path.is_file():
-        raise ConfigError(path, "(file)", "文件不存在")
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(path, "(file)", f"YAML 格式错误: {exc}") from exc
+    doc = read_yaml(path)
     topics: list[Topic] = []
     for index, raw in enumerate(doc.get("topics") or []):
         entry = f"topics[{index}] ({raw.get('id')})"
