@@ -57,6 +57,7 @@ class RasaServer:
         while time.monotonic() < deadline:
             try:
                 if requests.get(f"{self.url}/status", params={"token": self.token}, timeout=1).status_code == 200:
+                    self._warm_up()
                     return
             except requests.RequestException:
                 pass
@@ -65,6 +66,11 @@ class RasaServer:
             time.sleep(1)
         self.stop()
         pytest.fail("rasa run did not come up: " + Path(self.log.name).read_text()[-2000:])
+
+    def _warm_up(self) -> None:
+        """Ready means answering fast: a fresh Rasa's first parses build TensorFlow graphs and take seconds."""
+        for text in ("你好", "我住光明胡同儿", "胡同里能停车吗", "路灯坏了", "谢谢"):
+            requests.post(f"{self.url}/model/parse", params={"token": self.token}, json={"text": text}, timeout=60)
 
     def kill(self) -> None:
         os.killpg(self.proc.pid, signal.SIGKILL)
