@@ -64,6 +64,22 @@ class Category:
 
 
 @dataclass(frozen=True)
+class IssueRules:
+    """config/issues.yml: how 随手拍 reports are limited, merged, attached and followed up."""
+
+    departments: tuple[str, ...] = ("城管", "房管", "交通", "环卫", "街道")
+    reports_per_hour: int = 5
+    duplicate_window_hours: int = 72
+    attach_minutes: int = 10
+    max_photos: int = 9
+    photo_max_px: int = 2048
+    thumbnail_px: int = 320
+    photo_hash_distance: int = 6
+    rating_days: int = 7
+    reminder_hour: int = 9
+
+
+@dataclass(frozen=True)
 class AppConfig:
     directory: Path
     street_offices: dict[str, StreetOffice]
@@ -71,6 +87,7 @@ class AppConfig:
     categories: tuple[Category, ...]
     handling_days: dict[str, int]
     menu: dict[str, Any]
+    issues: IssueRules = IssueRules()
 
     def alley(self, name: str) -> Alley | None:
         return next((a for a in self.alleys if a.name == name), None)
@@ -228,9 +245,33 @@ def _load_menu(path: Path) -> dict[str, Any]:
     return menu
 
 
+_ISSUE_LIMITS = {  # field: (smallest, largest) a clerk may set
+    "reports_per_hour": (1, 1000), "duplicate_window_hours": (0, 24 * 30), "attach_minutes": (1, 120),
+    "max_photos": (1, 9), "photo_max_px": (320, 8000), "thumbnail_px": (64, 1024),
+    "photo_hash_distance": (0, 32), "rating_days": (1, 90), "reminder_hour": (0, 23),
+}
+
+
+def _load_issue_rules(path: Path) -> IssueRules:
+    data = read_yaml(path)
+    values: dict[str, Any] = {}
+    departments = data.get("departments")
+    if not isinstance(departments, list) or not departments or not all(
+            isinstance(d, str) and d.strip() for d in departments):
+        raise ConfigError(path, "departments", "应为非空的文字列表，例如 [城管, 房管, 交通, 环卫, 街道]")
+    values["departments"] = tuple(d.strip() for d in departments)
+    for key, (low, high) in _ISSUE_LIMITS.items():
+        value = data.get(key, getattr(IssueRules, key))
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise ConfigError(path, key, f"应为 {low} 到 {high} 之间的整数，实际是 {value!r}")
+        values[key] = value
+    return IssueRules(**values)
+
+
 def load_config(directory: Path) -> AppConfig:
     """Read every file in ``directory`` once; raise ConfigError on the first problem found."""
     offices, alleys = _load_alleys(directory / "alleys.yml")
     categories, handling = _load_categories(directory / "categories.yml")
     menu = _load_menu(directory / "menu.json")
-    return AppConfig(directory, offices, alleys, categories, handling, menu)
+    issues = _load_issue_rules(directory / "issues.yml")
+    return AppConfig(directory, offices, alleys, categories, handling, menu, issues)

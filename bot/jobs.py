@@ -97,3 +97,29 @@ def push_poll(rt: Runtime, poll_id: int) -> None:
             continue
         result = rt.messenger.deliver_text(openid, texts.poll_invitation(len(poll.questions)))
         log.info("poll %s invitation to %s: %s", poll_id, openid, result.status)
+
+
+@job("fetch_issue_photo")
+def fetch_issue_photo(rt: Runtime, photo_id: int) -> None:
+    """Download, clean and store one photo of an issue (its MediaId expires after 3 days)."""
+    result = rt.issue_photos.fetch(photo_id)
+    log.info("issue photo %s: %s", photo_id, result.status)
+
+
+@job("notify_issue")
+def notify_issue(rt: Runtime, event_id: int) -> None:
+    """Tell the people concerned about one change to an issue, each once."""
+    rt.issue_notifier.notify(event_id)
+
+
+@job("send_issue_thumbnail")
+def send_issue_thumbnail(rt: Runtime, photo_id: int) -> None:
+    """Show the handlers the first photo of a new ticket."""
+    rt.issue_notifier.send_thumbnail(photo_id)
+
+
+@job("remind_overdue")
+def remind_overdue(rt: Runtime) -> None:
+    """Remind chiefs of overdue issues (once a day each) and escalate them to the street staff."""
+    count = rt.issues.remind_overdue()
+    log.info("overdue reminders: %d issues", count)

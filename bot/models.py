@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 typed models: the tables of the foundation (alleys, users, inbound-message log)."""
+"""SQLAlchemy 2 typed models: every table, one class each (foundation, parking, polls, 随手拍 issues, notices)."""
 
 from __future__ import annotations
 
@@ -49,6 +49,11 @@ class User(Base):
     last_message_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     anonymised: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Blocked by staff (abuse): their reports get a polite refusal and nothing is forwarded.
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Notices that could not be pushed (outside 48 h, no template): shown at their next message. The count
+    # rides on the row every message reads already, so users with nothing held cost no extra query.
+    held_notices: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -141,3 +146,108 @@ class PollInvitation(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     via: Mapped[str] = mapped_column(String(16))  # push | next_message
     invited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+ISSUE_STATUSES = ("received", "accepted", "in_progress", "forwarded", "resolved", "rejected", "duplicate",
+                  "withdrawn")
+OPEN_STATUSES = ("received", "accepted", "in_progress", "forwarded")
+
+
+class Issue(Base):
+    """One 随手拍 ticket: a problem in an alley, reported by a resident and handled by the alley's chief."""
+
+    __tablename__ = "issues"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket: Mapped[str | None] = mapped_column(String(24), unique=True, nullable=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # The message that created it: a retry that Redis forgot still cannot open a second ticket.
+    source_key: Mapped[str] = mapped_column(String(80), unique=True)
+    alley: Mapped[str] = mapped_column(String(64), index=True)
+    street_office: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(32))
+    triage: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text, default="")  # kept whole, however long
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lng: Mapped[float | None] = mapped_column(Float, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    handler_openid: Mapped[str | None] = mapped_column(String(64), nullable=True)  # who was notified to handle
+    department: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id"), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)  # the latest resolution or rejection note
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reminded_on: Mapped[str | None] = mapped_column(String(10), nullable=True)  # YYYY-MM-DD of the last reminder
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    reporter: Mapped[User] = relationship(lazy="joined")
+    photos: Mapped[list[IssuePhoto]] = relationship(order_by="IssuePhoto.id", lazy="selectin")
+
+
+class IssuePhoto(Base):
+    """A photo of an issue: the WeChat MediaId until the download job stores it (or records why it could not)."""
+
+    __tablename__ = "issue_photos"
+    __table_args__ = (UniqueConstraint("issue_id", "media_id", name="uq_issue_photos_issue_media"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"), index=True)
+    media_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(8))  # report | after (the chief's after-photo)
+    status: Mapped[str] = mapped_column(String(8))  # pending | stored | failed
+    path: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    thumb_path: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    phash: Mapped[str | None] = mapped_column(String(16), nullable=True)  # 64-bit difference hash, hex
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IssueFollower(Base):
+    """A resident who reported the same problem again: they hear what the reporter hears."""
+
+    __tablename__ = "issue_followers"
+    __table_args__ = (UniqueConstraint("issue_id", "user_id", name="uq_issue_followers_issue_user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IssueEvent(Base):
+    """The audit trail of an issue: every status change with who made it and why."""
+
+    __tablename__ = "issue_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # the new status, or rated / escalated / reminded / followed
+    actor: Mapped[str | None] = mapped_column(String(64), nullable=True)  # openid, "cli" or "system"
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Notice(Base):
+    """One message the bot owes one user, keyed so that a retried job never sends it twice.
+
+    status: pending (claimed, being sent) | sent | template | held (shown at their next message) | shown |
+    skipped (unsubscribed) | failed.
+    """
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(8), index=True)
+    errcode: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import texts
-from bot.handlers import account, fallback, parking, poll
+from bot.handlers import account, fallback, handling, parking, poll, report
 from bot.turn import Reply, Turn
 
 Predicate = Callable[[Turn], bool]
@@ -31,7 +31,12 @@ FLOWS: dict[str, Handler] = {
     parking.PARKING_FLOW: parking.choose,
     poll.POLL_FLOW: poll.answer,
     poll.CREATE_FLOW: poll.create_continue,
+    report.REPORT_FLOW: report.collect,
+    handling.HANDLE_FLOW: handling.proceed,
 }
+REPORT_WORDS = frozenset({"随手拍", "我要反映", "反映问题", "我要随手拍", "我要举报", "报问题"})
+MY_ISSUES_WORDS = frozenset({"我的反映", "查进度", "我的工单", "反映进度", "查询进度"})
+WITHDRAW_WORDS = frozenset({"撤回", "撤销", "撤回反映", "撤回工单"})
 
 
 def _words(turn: Turn) -> str:
@@ -85,6 +90,15 @@ ROUTES: list[Route] = [
     Route("cancel", said(CANCEL_WORDS), account.cancel),
     Route("help", any_of(said(HELP_WORDS), menu("HELP")), account.help_menu),
     Route("flow", in_flow, _continue_flow),
+    Route("handle", handling.is_command, handling.command),
+    Route("todo", handling.is_todo, handling.todo),
+    Route("withdraw", said(WITHDRAW_WORDS), report.withdraw),
+    Route("my-issues", any_of(menu("MY_ISSUES"), said(MY_ISSUES_WORDS), intent("query_issue_status")),
+          report.my_issues),
+    Route("rate-issue", report.is_rating, report.rate),
+    Route("report-photo", kind("image"), report.photo),
+    Route("report-location", lambda t: t.msg.kind == "location" and report.just_reported(t), report.location),
+    Route("report", any_of(menu("REPORT"), said(REPORT_WORDS), intent("report_issue")), report.start),
     Route("bind-alley", any_of(menu("BIND_ALLEY"), intent("bind_alley")), account.bind_start),
     Route("poll-create", said(frozenset({"发调查", "发起调查", "新建调查"})), poll.create_start),
     Route("poll", any_of(menu("POLL"), said(frozenset({"满意度调查", "调查", "参加调查", "问卷"}))), poll.start),
@@ -96,7 +110,7 @@ ROUTES: list[Route] = [
     Route("location", kind("location"), account.location),
     Route("coming-menu", menu(*texts.MENU_FEATURE_NAMES), fallback.feature_coming),
     Route("coming-intent", intent(*_COMING_INTENTS), fallback.feature_coming),
-    Route("media", lambda t: t.msg.kind in ("image", "video", "shortvideo", "link", "file")
+    Route("media", lambda t: t.msg.kind in ("video", "shortvideo", "link", "file")
           or (t.msg.kind == "voice" and not t.text), fallback.media),
     Route("unknown-event", kind("event"), fallback.silent),
     Route("fallback", _always, fallback.fallback),
@@ -104,7 +118,7 @@ ROUTES: list[Route] = [
 
 
 # Run after the route, in order, on every handled message: each may add to the reply.
-AFTERWORDS: list[Callable[[Turn, Reply], Reply]] = [poll.invitation]
+AFTERWORDS: list[Callable[[Turn, Reply], Reply]] = [account.held_notices, poll.invitation]
 QUIET_ROUTES = frozenset({"unsubscribe", "silent-event", "unknown-event"})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,10 +16,15 @@ from bot.dedupe import Deduper
 from bot.dialogue import DialogueStore
 from bot.jobs import JobQueue
 from bot.parking_kb import load_parking
+from bot.photos import LocalPhotoStore
 from bot.redis_conn import connect
 from bot.services.accounts import Accounts
 from bot.services.inbox import Inbox
+from bot.services.issue_notify import IssueNotifier
+from bot.services.issue_photos import IssuePhotos
+from bot.services.issues import Issues
 from bot.services.messaging import Messenger
+from bot.services.notices import Notices
 from bot.services.parking import ParkingAnswers
 from bot.services.polls import Polls
 from bot.settings import Settings
@@ -56,6 +62,10 @@ class Runtime:
     nlu_status: NLUStatus = field(default_factory=NLUStatus)
     jobs: JobQueue = field(init=False)
     polls: Polls = field(init=False)  # needs the job queue: a new poll is pushed to its audience
+    notices: Notices = field(init=False)
+    issues: Issues = field(init=False)  # queues photo downloads and notifications
+    issue_photos: IssuePhotos = field(init=False)
+    issue_notifier: IssueNotifier = field(init=False)
 
     @classmethod
     def build(cls, settings: Settings, *, wechat: WeChatAPI | None = None, **overrides: Any) -> Runtime:
@@ -87,4 +97,20 @@ class Runtime:
         rt.jobs = JobQueue(client, inline=settings.uses_fake_redis, runtime=rt)
         rt.polls = Polls(uow, config,
                          announce=lambda poll_id, opens: rt.jobs.enqueue("push_poll", at=opens, poll_id=poll_id))
+        rt.wire_issues()
         return rt
+
+    def with_changes(self, **changes: Any) -> Runtime:
+        """A copy with some fields replaced that shares this runtime's queue and services (tests use it)."""
+        copy = dataclasses.replace(self, **changes)
+        for name in ("jobs", "polls", "notices", "issues", "issue_photos", "issue_notifier"):
+            setattr(copy, name, getattr(self, name))
+        return copy
+
+    def wire_issues(self) -> None:
+        """Build the 随手拍 services on this runtime's queue, API and stores (again after a test swaps one)."""
+        self.notices = Notices(self.uow, self.messenger)
+        self.issues = Issues(self.uow, self.config, enqueue=self.jobs.enqueue)
+        self.issue_photos = IssuePhotos(self.uow, self.config, self.wechat, LocalPhotoStore(self.settings.photo_dir),
+                                        enqueue=self.jobs.enqueue)
+        self.issue_notifier = IssueNotifier(self.uow, self.issues, self.notices, self.issue_photos, self.polls)

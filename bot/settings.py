@@ -47,6 +47,7 @@ class Settings:
     config_dir: Path
     var_dir: Path
     nlu_cache_dir: Path
+    photo_dir: Path
     reply_budget_seconds: float = 4.0
     max_body_bytes: int = 1024 * 1024
     dedupe_ttl_seconds: int = 600
@@ -85,6 +86,8 @@ class Settings:
             var_dir=var_dir,
             # Trained built-in NLU models, keyed by a hash of nlu/data and config: safe to share.
             nlu_cache_dir=Path(env.get("ALLEYBOT_NLU_CACHE") or var_dir / "nlu").resolve(),
+            # Photos of reported problems (local storage; see bot/photos.py for the storage interface).
+            photo_dir=Path(env.get("ALLEYBOT_PHOTO_DIR") or var_dir / "photos").resolve(),
             reply_budget_seconds=float(env.get("ALLEYBOT_REPLY_BUDGET", "4.0")),
             log_level=env.get("ALLEYBOT_LOG_LEVEL", "INFO"),
         )

@@ -21,6 +21,7 @@ from bot.testing.signing import Signer, event_xml, message_xml, text_xml
 HELP = """命令：
   直接打字          发送文字消息
   /photo FILE       发送一张照片
+  /image MEDIA_ID   发送一张已在微信服务器上的照片（测试用）
   /location LAT LNG 发送位置（GCJ-02，例如 /location 39.9097 116.3783）
   /voice 文字       发送语音（微信识别出的文字）
   /menu KEY         点击菜单（REPORT CHECKIN POINTS JOIN_STEWARD PARKING MY_ISSUES POLL BIND_ALLEY HELP）
@@ -59,9 +60,14 @@ class Simulator:
             return f"（找不到文件 {file}）"
         return self.post(message_xml(self.openid, "image", PicUrl=file.as_uri(), MediaId=f"local:{file}"))
 
-    def location(self, lat: float, lng: float) -> str | None:
+    def image(self, media_id: str) -> str | None:
+        """A photo by its WeChat MediaId (the fake WeChat API serves any ``media-*`` id as a photo)."""
+        return self.post(message_xml(self.openid, "image", PicUrl=f"http://mmbiz.example/{media_id}",
+                                     MediaId=media_id))
+
+    def location(self, lat: float, lng: float, label: str = "（模拟位置）") -> str | None:
         return self.post(message_xml(self.openid, "location", Location_X=lat, Location_Y=lng, Scale=16,
-                                     Label="（模拟位置）"))
+                                     Label=label))
 
     def menu(self, key: str) -> str | None:
         return self.post(event_xml(self.openid, "CLICK", key))
@@ -81,6 +87,7 @@ class Simulator:
         handlers: dict[str, Callable[[], str | None]] = {
             "/help": lambda: HELP,
             "/photo": lambda: self.photo(args[0]) if args else "用法：/photo FILE",
+            "/image": lambda: self.image(args[0]) if args else "用法：/image MEDIA_ID",
             "/voice": lambda: self.voice(" ".join(args)),
             "/location": lambda: self.location(float(args[0]), float(args[1])) if len(args) == 2
             else "用法：/location LAT LNG",

@@ -9,6 +9,8 @@ from bot.config import AppConfig
 from bot.dialogue import FlowState
 from bot.inbound import Inbound
 from bot.services.accounts import Accounts, AccountView
+from bot.services.issues import Issues
+from bot.services.notices import Notices
 from bot.services.parking import ParkingAnswers
 from bot.services.polls import Polls
 from nlu.gazetteer import Gazetteer
@@ -38,6 +40,8 @@ class Turn:
     nlu: NLU
     parking: ParkingAnswers
     polls: Polls
+    issues: Issues
+    notices: Notices
     _parse: Parse | None = field(default=None, repr=False)
     state_changed: bool = False
 

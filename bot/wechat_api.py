@@ -7,6 +7,7 @@ would keep knocking each other's tokens out.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import sys
@@ -42,6 +43,10 @@ class WeChatAPI(Protocol):
                       url: str | None = None) -> int: ...
 
     def download_media(self, media_id: str) -> bytes: ...
+
+    def upload_image(self, data: bytes) -> str: ...
+
+    def send_image(self, openid: str, media_id: str) -> None: ...
 
     def create_menu(self, menu: dict[str, Any]) -> None: ...
 
@@ -123,6 +128,14 @@ class WechatpyAPI:
             raise WeChatAPIError(-1, f"unexpected JSON for media {media_id}")
         return bytes(res.content)
 
+    def upload_image(self, data: bytes) -> str:
+        """A temporary media id (valid 3 days) for sending the image in a customer-service message."""
+        res = self._call(lambda: self._client.media.upload("image", ("photo.jpg", io.BytesIO(data), "image/jpeg")))
+        return str(res["media_id"])
+
+    def send_image(self, openid: str, media_id: str) -> None:
+        self._call(lambda: self._client.message.send_image(openid, media_id))
+
     def create_menu(self, menu: dict[str, Any]) -> None:
         self._call(lambda: self._client.menu.create(menu))
 
@@ -136,6 +149,7 @@ class ConsoleWeChatAPI:
     def __init__(self, out: TextIO | None = None) -> None:
         self._out = out
         self.sent: list[tuple[str, str, Any]] = []
+        self._uploads = 0
 
     def _print(self, line: str) -> None:
         print(line, file=self._out or sys.stdout, flush=True)
@@ -156,6 +170,14 @@ class ConsoleWeChatAPI:
             if path.is_file():
                 return path.read_bytes()
         raise WeChatAPIError(40007, f"invalid media_id {media_id}")
+
+    def upload_image(self, data: bytes) -> str:
+        self._uploads += 1
+        return f"console-upload-{self._uploads}"
+
+    def send_image(self, openid: str, media_id: str) -> None:
+        self.sent.append(("image", openid, media_id))
+        self._print(f"[客服图片 → {openid}] {media_id}")
 
     def create_menu(self, menu: dict[str, Any]) -> None:
         self.sent.append(("menu", "", menu))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -138,7 +138,8 @@ def make_settings(database_url: str, redis_url: str | None, fake: FakeWeChatServ
 def _clean_database(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        for table in ("poll_invitations", "poll_answers", "poll_questions", "polls", "parking_gaps",
+        for table in ("notices", "issue_events", "issue_followers", "issue_photos", "issues", "poll_invitations",
+                      "poll_answers", "poll_questions", "polls", "parking_gaps",
                       "inbound_messages", "users", "alleys"):
             conn.execute(sa.text(f"DELETE FROM {table}"))
     engine.dispose()
@@ -178,3 +179,18 @@ def client(app: Flask) -> FlaskClient:
 def chat(app: Flask) -> Simulator:
     """A WeChat user talking to the app through signed XML (the same code as `alleybot chat`)."""
     return Simulator(app, "o_resident_1")
+
+
+@pytest.fixture()
+def run_jobs(rt: Runtime) -> Callable[[], None]:
+    """Run the queued jobs to the end: a real RQ worker (in-process) on real Redis; inline mode already ran them."""
+    def run() -> None:
+        if rt.jobs.inline:
+            return
+        from rq import SimpleWorker
+
+        from bot.jobs import QUEUE_NAME, set_worker_runtime
+
+        set_worker_runtime(rt)
+        SimpleWorker([QUEUE_NAME], connection=rt.redis).work(burst=True)
+    return run

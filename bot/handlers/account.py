@@ -115,3 +115,11 @@ def _nearest(turn: Turn, n: int) -> list[str]:
     here = (turn.msg.lat, turn.msg.lng)
     ranked = sorted(turn.config.alleys, key=lambda a: distance_to_polyline(here, a.polyline))
     return [a.name for a in ranked[:n]]
+
+
+def held_notices(turn: Turn, reply: Reply) -> Reply:
+    """Put notices WeChat would not let us push (outside 48 h, no template) in front of the reply, once."""
+    if reply.text is None or turn.account.held_notices <= 0:
+        return reply
+    held = turn.notices.take_held(turn.msg.openid)
+    return Reply(f"{texts.held_notices(held)}\n\n{reply.text}") if held else reply

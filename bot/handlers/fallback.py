@@ -7,9 +7,7 @@ from bot.turn import Reply, Turn
 
 
 def media(turn: Turn) -> Reply:
-    """Acknowledge a photo, an unrecognised voice message or other media, and say what works."""
-    if turn.msg.kind == "image":
-        return Reply(texts.IMAGE_WITHOUT_FLOW)
+    """Acknowledge an unrecognised voice message or other media, and say what works."""
     if turn.msg.kind == "voice":
         return Reply(texts.VOICE_UNHEARD)
     return Reply(texts.OTHER_MEDIA)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot.config import Alley as AlleyView
 from bot.config import AppConfig
 from bot.db import UnitOfWork
-from bot.models import ROLES, Alley, InboundMessage, User
+from bot.models import ROLES, Alley, InboundMessage, Notice, User
 
 
 class AccountError(Exception):
@@ -28,6 +28,8 @@ class AccountView:
     duty_alley: str | None
     subscribed: bool
     last_message_at: datetime | None
+    blocked: bool = False
+    held_notices: int = 0
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ def account_view(user: User) -> AccountView:
         duty_alley=user.duty_alley.name if user.duty_alley else None,
         subscribed=user.subscribed,
         last_message_at=user.last_message_at,
+        blocked=bool(user.blocked),
+        held_notices=user.held_notices or 0,
     )
 
 
@@ -55,7 +59,8 @@ def _alley_view(alley: Alley) -> AlleyView:
 def get_or_create_user(session: Session, openid: str) -> User:
     user = session.scalar(select(User).where(User.openid == openid))
     if user is None:
-        user = User(openid=openid, role="resident", subscribed=True, anonymised=False)
+        user = User(openid=openid, role="resident", subscribed=True, anonymised=False, blocked=False,
+                    held_notices=0)
         session.add(user)
         session.flush()
     return user
@@ -110,6 +115,10 @@ class Accounts:
             user.display_name = user.phone = None
             user.home_alley = None
             user.last_message_at = None
+            user.held_notices = 0
+            # Messages still owed to them would name their reports: never show them to anyone.
+            uow.session.execute(update(Notice).where(Notice.user_id == user.id, Notice.status.in_(("held", "pending")))
+                                .values(status="skipped", text=""))
             uow.session.execute(update(InboundMessage).where(InboundMessage.openid == openid).values(openid=anon))
 
     def bind_alley(self, openid: str, alley_name: str) -> tuple[AccountView, AlleyView]:
@@ -126,6 +135,13 @@ class Accounts:
             user = get_or_create_user(uow.session, openid)
             user.role = role
             user.duty_alley = self._alley(uow, alley_name) if alley_name else None
+            return account_view(user)
+
+    def block(self, openid: str, blocked: bool = True) -> AccountView:
+        """Stop (or allow again) a user's reports: staff use it against abuse; they still get answers."""
+        with self._uow() as uow:
+            user = get_or_create_user(uow.session, openid)  # blocking ahead of a first message works too
+            user.blocked = blocked
             return account_view(user)
 
     def alleys(self) -> list[AlleyView]:

@@ -63,6 +63,21 @@ class Messenger:
                 errcode = exc.errcode
         return self._template(openid, text, errcode)
 
+    def deliver_image(self, openid: str, data: bytes, now: datetime | None = None) -> Delivery:
+        """An image by customer-service message; templates cannot carry one, so outside 48 h it is skipped."""
+        subscribed, last_seen = self._recipient(openid)
+        now = now or datetime.now(UTC)
+        if last_seen is not None and last_seen.tzinfo is None:
+            last_seen = last_seen.replace(tzinfo=UTC)
+        if not subscribed or last_seen is None or now - last_seen >= SERVICE_WINDOW:
+            return Delivery("skipped", reason="unsubscribed or outside the 48-hour window")
+        try:
+            self._api.send_image(openid, self._api.upload_image(data))
+            return Delivery("sent")
+        except WeChatAPIError as exc:
+            log.warning("image to %s failed: %s", openid, exc)
+            return Delivery("failed", exc.errcode, str(exc))
+
     def _template(self, openid: str, text: str, errcode: int | None) -> Delivery:
         if not self._template_id:
             return Delivery("failed", errcode, "outside the 48-hour window and no template configured")

@@ -19,6 +19,7 @@ import contextlib
 import io
 import itertools
 import json
+import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -36,11 +37,20 @@ ERRMSG = {
 }
 
 
-def sample_jpeg(width: int = 3000, height: int = 2000) -> bytes:
-    """A real JPEG with EXIF (a GPS tag among them), larger than 2048 px so resizing can be checked."""
-    img = Image.new("RGB", (width, height))
-    for x in range(0, width, 50):  # stripes, so that perceptual hashes of different images differ
-        img.paste((x % 255, 120, 200 - x % 200), (x, 0, min(width, x + 25), height))
+def sample_jpeg(width: int = 3000, height: int = 2000, seed: str = "") -> bytes:
+    """A real JPEG with EXIF (a GPS tag among them), larger than 2048 px so resizing can be checked.
+
+    Each seed paints a different scene (random blocks of light and dark), so that two media ids are two
+    different photos to a perceptual hash, and the same seed is the same photo.
+    """
+    img = Image.new("RGB", (width, height), (128, 128, 128))
+    rng = random.Random(seed)
+    cols, rows = 8, 6
+    for i in range(cols):
+        for j in range(rows):
+            shade = rng.randrange(256)
+            img.paste((shade, (shade * 7) % 256, 255 - shade),
+                      (i * width // cols, j * height // rows, (i + 1) * width // cols, (j + 1) * height // rows))
     exif = Image.Exif()
     exif[0x010F] = "FakePhone"  # Make
     exif[0x8825] = {1: "N", 2: (39.0, 54.0, 35.0)}  # GPSInfo: the kind of detail that must be stripped
@@ -80,6 +90,7 @@ class FakeWeChatServer:
         self._state = _State()
         self._token_ttl = token_ttl
         self.jpeg = sample_jpeg()
+        self._photos: dict[str, bytes] = {}  # generated photos by media id (same id, same photo)
         self.app = self._build_app()
         self._server = make_server(host, port, self.app, threaded=True)
         self.host, self.port = host, self._server.server_port
@@ -128,6 +139,12 @@ class FakeWeChatServer:
             self._state.media[media_id] = data
 
     # --- the fake API --------------------------------------------------------------------------------
+    def _photo(self, media_id: str) -> bytes:
+        with self._lock:
+            if media_id not in self._photos:
+                self._photos[media_id] = sample_jpeg(seed=media_id)
+            return self._photos[media_id]
+
     def _take_injection(self, path: str) -> Injection | None:
         with self._lock:
             queue = self._state.injections.get(path) or []
@@ -214,13 +231,28 @@ class FakeWeChatServer:
             with self._lock:
                 data = self._state.media.get(media_id)
             if data is None and media_id.startswith("media-"):
-                data = self.jpeg  # any media-* id is a photo the user just sent
+                data = self._photo(media_id)  # any media-* id is a photo the user just sent
             if data is None:
                 call.answered = 40007
                 return error(40007)
             call.answered = 0
             return Response(data, mimetype="image/jpeg",
                             headers={"Content-Disposition": f'attachment; filename="{media_id}.jpg"'})
+
+        @app.post("/cgi-bin/media/upload")
+        def media_upload() -> Response:
+            call = self._record("media/upload")
+            if (failed := guarded("media/upload", call)) is not None:
+                return failed
+            upload = request.files.get("media")
+            if upload is None or request.args.get("type") not in ("image", "voice", "video", "thumb"):
+                call.answered = 40004
+                return error(40004)
+            media_id = f"up-{next(self._state.counter)}"
+            with self._lock:
+                self._state.media[media_id] = upload.read()
+            call.answered = 0
+            return jsonify({"type": request.args["type"], "media_id": media_id, "created_at": int(time.time())})
 
         @app.get("/_fake/calls")
         def list_calls() -> Response:

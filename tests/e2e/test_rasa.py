@@ -5,7 +5,6 @@ Runs when ALLEYBOT_RASA_MODEL names a trained model (.ci/run trains one); CI wit
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import secrets
@@ -109,8 +108,7 @@ def test_the_bot_keeps_answering_when_rasa_dies_mid_conversation(rt: Runtime) ->
     server = RasaServer(_model())
     try:
         nlu = RasaNLU(server.url, rt.nlu, token=server.token)  # type: ignore[arg-type]
-        runtime = dataclasses.replace(rt, nlu=nlu)  # the same runtime, talking to Rasa
-        runtime.jobs, runtime.polls = rt.jobs, rt.polls
+        runtime = rt.with_changes(nlu=nlu)  # the same runtime, talking to Rasa
         app = create_app(bot=Bot(runtime))
         chat = Simulator(app, "o_rasa_user")
         client = app.test_client()

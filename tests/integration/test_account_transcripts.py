@@ -105,15 +105,15 @@ def test_voice_uses_wechat_recognition_and_empty_recognition_asks_again(chat: Si
 
 
 def test_features_of_later_releases_say_so_and_offer_the_menu(chat: Simulator) -> None:
-    play(chat, [("/menu REPORT", ("随手拍", "建设中")), ("我要签到", ("巡查签到", "建设中"))])
+    play(chat, [("/menu CHECKIN", ("巡查签到", "建设中")), ("我要签到", ("巡查签到", "建设中"))])
 
 
-def test_photo_outside_a_flow_is_acknowledged(chat: Simulator, tmp_path: object) -> None:
+def test_photo_outside_a_flow_starts_a_report(chat: Simulator, tmp_path: object) -> None:
     from pathlib import Path
 
     photo = Path(str(tmp_path)) / "p.jpg"
     photo.write_bytes(b"\xff\xd8\xff")
-    play(chat, [(f"/photo {photo}", texts.IMAGE_WITHOUT_FLOW)])
+    play(chat, [(f"/photo {photo}", texts.report_photo_first(1))])
 
 
 def test_location_outside_a_flow_names_the_nearest_alley(chat: Simulator) -> None:

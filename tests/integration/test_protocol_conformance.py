@@ -41,8 +41,7 @@ OTHER_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 def app_with(rt: Runtime, routes: list[Route] | None = None, **changes: object) -> Flask:
     runtime = rt
     if changes:
-        runtime = replace(rt, settings=replace(rt.settings, **changes))
-        runtime.jobs, runtime.polls = rt.jobs, rt.polls
+        runtime = rt.with_changes(settings=replace(rt.settings, **changes))
     return create_app(bot=Bot(runtime, routes=routes))
 
 

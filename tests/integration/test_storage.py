@@ -63,14 +63,13 @@ def test_healthz_reports_every_dependency(client: FlaskClient, rt: Runtime) -> N
 
 
 def test_healthz_is_503_when_redis_is_down(rt: Runtime) -> None:
-    import dataclasses
 
     import redis
 
     from bot.dispatch import Bot
     from webhooks.app import create_app
 
-    broken = dataclasses.replace(rt, redis=redis.Redis(port=1, socket_connect_timeout=0.2))
+    broken = rt.with_changes(redis=redis.Redis(port=1, socket_connect_timeout=0.2))
     res = create_app(bot=Bot(broken)).test_client().get("/healthz")
     assert res.status_code == 503
     doc = res.get_json()

@@ -1,0 +1,149 @@
+"""Chiefs and street staff handle tickets by chat: 受理, 处理中, 转派 (to a department), 办结 (note and an
+after-photo), 驳回 (with a reason), and 待办 for their open tickets.
+
+A command may carry everything (``办结 2611220001 车已挪走``) or only the verb; what is missing is asked for,
+with numbered choices where there are choices (which ticket, which department).
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot import texts
+from bot.services.issues import IssueError, IssueView
+from bot.turn import Reply, Turn
+
+# The handling flow and its states.
+HANDLE_FLOW = "handle"
+PICK_TICKET = "pick_ticket"  # several open tickets: which one (numbered)
+DEPARTMENT = "department"  # 转派: which department (numbered)
+NOTE = "note"  # 办结 / 驳回: the note or the reason residents will read
+AFTER_PHOTO = "after_photo"  # 办结: a photo of the result, or 跳过
+
+VERBS = {"受理": "accept", "接单": "accept", "处理中": "start", "开始处理": "start", "转派": "forward",
+         "转交": "forward", "办结": "resolve", "已办结": "resolve", "驳回": "reject", "不予受理": "reject"}
+ACTION_WORDS = {"accept": "受理", "start": "开始处理", "forward": "转派", "resolve": "办结", "reject": "驳回"}
+_VERB_PATTERN = "|".join(sorted(VERBS, key=len, reverse=True))  # longest first: 已办结 before 办结
+COMMAND = re.compile(rf"^({_VERB_PATTERN})\s*(\d{{6,}})?\s*(.*)$", re.S)
+TODO_WORDS = frozenset({"待办", "我的待办", "待办工单", "工单"})
+
+
+def is_command(turn: Turn) -> bool:
+    """A handling verb from a chief or staff member (residents who type 受理 get the ordinary answers)."""
+    return (turn.account.role in ("chief", "staff") and turn.msg.kind in ("text", "voice")
+            and COMMAND.match(turn.text.strip()) is not None)
+
+
+def is_todo(turn: Turn) -> bool:
+    return turn.account.role in ("chief", "staff") and turn.msg.kind == "text" and turn.text.strip() in TODO_WORDS
+
+
+def todo(turn: Turn) -> Reply:
+    """List the open tickets this chief or staff member handles."""
+    issues = turn.issues.handling(turn.msg.openid)
+    return Reply(texts.handle_todo(issues) if issues else texts.HANDLE_NONE)
+
+
+def command(turn: Turn) -> Reply:
+    """Parse the verb, ticket and rest; ask for whatever is missing, else act."""
+    match = COMMAND.match(turn.text.strip())
+    assert match is not None
+    action, ticket, rest = VERBS[match.group(1)], match.group(2), match.group(3).strip()
+    turn.start(HANDLE_FLOW, PICK_TICKET, action=action, ticket=ticket, rest=rest, offered=[])
+    if ticket is None:
+        issues = turn.issues.handling(turn.msg.openid)
+        if not issues:
+            turn.finish()
+            return Reply(texts.HANDLE_NONE)
+        if len(issues) > 1:
+            offered = [i.ticket for i in issues]
+            turn.goto(PICK_TICKET, offered=offered)
+            return Reply(texts.handle_ask_ticket(ACTION_WORDS[action], issues))
+        turn.goto(PICK_TICKET, ticket=issues[0].ticket)
+    return _next(turn)
+
+
+def proceed(turn: Turn) -> Reply:
+    """Take the answer to the question asked, then ask the next one or act."""
+    assert turn.state is not None
+    step, data, words = turn.state.step, turn.state.data, turn.text.strip().rstrip("。.")
+    if step == PICK_TICKET:
+        offered = list(data.get("offered") or [])
+        if words.isdigit() and 1 <= int(words) <= len(offered):
+            turn.goto(PICK_TICKET, ticket=offered[int(words) - 1])
+        elif words in offered:
+            turn.goto(PICK_TICKET, ticket=words)
+        else:
+            return Reply(texts.handle_ask_ticket(ACTION_WORDS[str(data["action"])],
+                                                 [turn.issues.show(t) for t in offered]))
+    elif step == DEPARTMENT:
+        departments = turn.config.issues.departments
+        if words.isdigit() and 1 <= int(words) <= len(departments):
+            turn.goto(DEPARTMENT, rest=departments[int(words) - 1])
+        elif words in departments:
+            turn.goto(DEPARTMENT, rest=words)
+        else:
+            return Reply(texts.handle_ask_department(departments))
+    elif step == NOTE:
+        if turn.msg.kind not in ("text", "voice") or not words:
+            return Reply(texts.HANDLE_REASON if data["action"] == "reject" else texts.HANDLE_NOTE)
+        turn.goto(NOTE, rest=turn.text.strip())
+    elif step == AFTER_PHOTO:
+        if turn.msg.kind == "image" and turn.msg.media_id:
+            return _act(turn, after_photo=turn.msg.media_id)
+        if words in texts.HANDLE_SKIP_WORDS:
+            return _act(turn)
+        return Reply(texts.HANDLE_AFTER_PHOTO)
+    return _next(turn)
+
+
+def _next(turn: Turn) -> Reply:
+    assert turn.state is not None
+    data = turn.state.data
+    action, rest = str(data["action"]), str(data.get("rest") or "")
+    problem = _check(turn, str(data["ticket"]), action)
+    if problem is not None:
+        turn.finish()
+        return problem
+    if action == "forward" and rest not in turn.config.issues.departments:
+        turn.goto(DEPARTMENT, rest="")
+        return Reply(texts.handle_ask_department(turn.config.issues.departments))
+    if action in ("resolve", "reject") and not rest:
+        turn.goto(NOTE)
+        return Reply(texts.HANDLE_REASON if action == "reject" else texts.HANDLE_NOTE)
+    if action == "resolve" and turn.state.step != AFTER_PHOTO:
+        turn.goto(AFTER_PHOTO)
+        return Reply(texts.HANDLE_AFTER_PHOTO)
+    return _act(turn)
+
+
+def _check(turn: Turn, ticket: str, action: str) -> Reply | None:
+    """Say now, before asking for notes, when the ticket is unknown, not theirs, or in the wrong state."""
+    try:
+        issue = turn.issues.show(ticket)
+    except IssueError:
+        return Reply(texts.handle_not_found(ticket))
+    if issue.ticket not in {i.ticket for i in turn.issues.handling(turn.msg.openid, limit=1000)}:
+        if issue.status in ("received", "accepted", "in_progress", "forwarded"):
+            return Reply(texts.HANDLE_NOT_ALLOWED)
+        return Reply(texts.handle_wrong_status(ticket, issue.status_name, ACTION_WORDS[action]))
+    return None
+
+
+def _act(turn: Turn, after_photo: str | None = None) -> Reply:
+    assert turn.state is not None
+    data = turn.state.data
+    action, ticket, rest = str(data["action"]), str(data["ticket"]), str(data.get("rest") or "")
+    turn.finish()
+    try:
+        issue: IssueView = turn.issues.act(
+            turn.msg.openid, ticket, action, note=rest if action in ("resolve", "reject") else None,
+            department=rest if action == "forward" else None, after_photo=after_photo)
+    except IssueError as exc:
+        if exc.code == "status":
+            current = turn.issues.show(ticket)
+            return Reply(texts.handle_wrong_status(ticket, current.status_name, ACTION_WORDS[action]))
+        if exc.code == "forbidden":
+            return Reply(texts.HANDLE_NOT_ALLOWED)
+        return Reply(texts.handle_not_found(ticket))
+    return Reply(texts.handle_done(issue))

@@ -1,0 +1,221 @@
+"""随手拍: a resident reports a problem with photos, words and a location, in any order; then follows it up.
+
+The issue is logged the moment both the alley and the category are known, with no confirmation step: an
+elderly resident who sent a photo and "光明胡同门口堆了一堆破家具" is done. What is missing is asked for with
+numbered choices. Photos or a location sent within minutes after logging attach to the issue; 撤回 withdraws it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from bot import texts
+from bot.geo import distance_to_polyline
+from bot.services.issues import IssueError, Logged
+from bot.turn import Reply, Turn
+
+# The report flow and its states.
+REPORT_FLOW = "report"
+COLLECTING = "collecting"  # taking photos, words and a location until the alley and the category are known
+ASK_ALLEY = "ask_alley"  # numbered alleys offered (nearest to the location, similar names, the home alley)
+ASK_CATEGORY = "ask_category"  # the numbered 十无 list shown
+
+NEAREST_OFFERED = 3
+SIMILAR_OFFERED = 5
+RATING_REPLIES = frozenset({"1", "2", "3", "满意", "基本满意", "不满意", "很满意", "非常满意", "一般", "还行",
+                            "不太满意", "很不满意", "非常不满意", "比较满意", "还可以", "凑合", "差", "太差了"})
+
+
+def _source_key(turn: Turn) -> str:
+    """The message that completed the report: a retry of it can never open a second ticket."""
+    return hashlib.sha256(turn.msg.dedupe_key.encode()).hexdigest()[:64]
+
+
+def start(turn: Turn) -> Reply:
+    """Begin a report with whatever this message carries (a photo, a sentence, a location) and ask the rest."""
+    if turn.account.blocked:
+        return Reply(texts.REPORT_BLOCKED)
+    turn.start(REPORT_FLOW, COLLECTING, photos=[], text="", alley=None, category=None, lat=None, lng=None,
+               offered=[])
+    if turn.msg.kind == "event":  # the menu button: nothing to take in yet
+        return Reply(texts.REPORT_START)
+    if turn.msg.kind in ("text", "voice") and turn.text.strip() in ("随手拍", "我要反映", "反映问题", "我要随手拍"):
+        return Reply(texts.REPORT_START)
+    return collect(turn)
+
+
+def photo(turn: Turn) -> Reply:
+    """A photo outside a flow: add it to the report just made, or start a new report with it."""
+    attached = turn.issues.attach(turn.msg.openid, photos=[turn.msg.media_id or ""])
+    if attached is None:
+        return start(turn)
+    issue, added = attached
+    if not added:
+        return Reply(texts.REPORT_PHOTO_FULL)
+    return Reply(texts.photo_attached(issue.ticket, sum(1 for p in issue.photos if p.kind == "report")))
+
+
+def just_reported(turn: Turn) -> bool:
+    """The user reported something in the last few minutes (a location now belongs to it)."""
+    return turn.issues.recent(turn.msg.openid) is not None
+
+
+def location(turn: Turn) -> Reply:
+    """Add the location to the report just made."""
+    attached = turn.issues.attach(turn.msg.openid, lat=turn.msg.lat, lng=turn.msg.lng)
+    return Reply(texts.location_attached(attached[0].ticket) if attached else texts.MENU)
+
+
+def collect(turn: Turn) -> Reply:
+    """Take in a photo, words, a location or a numbered choice; log the issue as soon as it is complete."""
+    assert turn.state is not None
+    data: dict[str, Any] = dict(turn.state.data)
+    step, msg = turn.state.step, turn.msg
+    if msg.kind == "image" and msg.media_id:
+        photos = list(data["photos"])
+        if msg.media_id not in photos and len(photos) < turn.config.issues.max_photos:
+            photos.append(msg.media_id)
+        data["photos"] = photos
+    elif msg.kind == "location" and msg.lat is not None and msg.lng is not None:
+        data["lat"], data["lng"] = msg.lat, msg.lng
+        if not data["alley"] and msg.label:
+            data["alley"] = turn.gazetteer.alley_in(msg.label)
+    elif msg.kind in ("text", "voice") and turn.text.strip():
+        reply = _take_words(turn, step, data)
+        if reply is not None:
+            return reply
+    else:
+        return _ask_next(turn, data)
+    return _advance(turn, data)
+
+
+def _take_words(turn: Turn, step: str, data: dict[str, Any]) -> Reply | None:
+    """Read a numbered choice in the asking states, else the words themselves; a reply when the choice is bad."""
+    words = turn.text.strip()
+    choice = words.rstrip(".。、")
+    offered: list[str] = list(data.get("offered") or [])
+    if step == ASK_ALLEY and choice.isdigit():
+        if 1 <= int(choice) <= len(offered):
+            data["alley"] = offered[int(choice) - 1]
+            return None
+        return Reply(texts.report_ask_alley_choices(texts.REPORT_CHOOSE, offered))
+    if step == ASK_CATEGORY and choice.isdigit():
+        categories = turn.config.categories
+        if 1 <= int(choice) <= len(categories):
+            data["category"] = categories[int(choice) - 1].code
+            return None
+        return Reply(texts.report_ask_category([c.name for c in categories]))
+    data["text"] = f"{data['text']}；{words}" if data["text"] else words
+    if not data["alley"]:
+        data["alley"] = turn.gazetteer.alley_in(words) or _entity(turn, "alley")
+    if not data["category"]:
+        found = turn.gazetteer.find_category(words)
+        data["category"] = found.value if found else _entity(turn, "category")
+    return None
+
+
+def _entity(turn: Turn, name: str) -> str | None:
+    parsed = turn.parse()
+    value = parsed.entities.get(name) if parsed.intent == "report_issue" else None
+    return value if isinstance(value, str) else None
+
+
+def _advance(turn: Turn, data: dict[str, Any]) -> Reply:
+    if data["alley"] and data["category"]:
+        return _log(turn, data)
+    return _ask_next(turn, data)
+
+
+def _ask_next(turn: Turn, data: dict[str, Any]) -> Reply:
+    """Ask for what is missing: what and where after a lone photo, else the alley, else the category."""
+    if data["photos"] and not data["text"] and not data["alley"] and not data["category"] and data["lat"] is None:
+        turn.start(REPORT_FLOW, COLLECTING, **data)
+        return Reply(texts.report_photo_first(len(data["photos"])))
+    if not data["alley"]:
+        offered = _alleys_to_offer(turn, data)
+        if offered:
+            turn.start(REPORT_FLOW, ASK_ALLEY, **{**data, "offered": offered})
+            intro = "" if data["lat"] is not None else texts.REPORT_ALLEY_NOT_FOUND if data["text"] else ""
+            return Reply(texts.report_ask_alley_choices(intro, offered))
+        turn.start(REPORT_FLOW, COLLECTING, **{**data, "offered": []})
+        return Reply(texts.REPORT_ASK_ALLEY)
+    turn.start(REPORT_FLOW, ASK_CATEGORY, **{**data, "offered": []})
+    return Reply(texts.report_ask_category([c.name for c in turn.config.categories]))
+
+
+def _alleys_to_offer(turn: Turn, data: dict[str, Any]) -> list[str]:
+    if data["lat"] is not None and data["lng"] is not None:
+        here = (float(data["lat"]), float(data["lng"]))
+        ranked = sorted(turn.config.alleys, key=lambda a: distance_to_polyline(here, a.polyline))
+        return [a.name for a in ranked[:NEAREST_OFFERED]]
+    similar = turn.gazetteer.candidates(turn.text, SIMILAR_OFFERED) if turn.msg.kind in ("text", "voice") else []
+    home = turn.account.home_alley
+    if home and home not in similar:
+        similar = [home, *similar][:SIMILAR_OFFERED]
+    return similar
+
+
+def _log(turn: Turn, data: dict[str, Any]) -> Reply:
+    turn.finish()
+    logged = turn.issues.report(turn.msg.openid, _source_key(turn), str(data["alley"]), str(data["category"]),
+                                text=str(data["text"]), photos=list(data["photos"]), lat=data["lat"], lng=data["lng"])
+    return Reply(_logged_text(turn, logged, str(data["alley"]), bool(data["photos"])))
+
+
+def _logged_text(turn: Turn, logged: Logged, alley: str, have_photo: bool) -> str:
+    if logged.outcome == "blocked" or (logged.issue is None and logged.outcome != "limited"):
+        return texts.REPORT_BLOCKED
+    if logged.outcome == "limited":
+        spec = turn.config.alley(alley)
+        phone = turn.config.street_offices[spec.street_office].phone if spec else ""
+        return texts.report_limited(turn.config.issues.reports_per_hour, phone)
+    issue = logged.issue
+    assert issue is not None
+    if logged.outcome == "followed":
+        return texts.report_followed(issue, logged.reporters)
+    if logged.outcome == "again":
+        return texts.report_again(issue)
+    days = turn.config.handling_days[issue.triage]
+    hint = texts.report_progress_hint(have_photo)
+    return texts.report_logged(issue, days) + (f"\n{hint}" if hint else "")
+
+
+def withdraw(turn: Turn) -> Reply:
+    """Withdraw the report of the last few minutes, if no chief has started on it."""
+    try:
+        issue = turn.issues.withdraw(turn.msg.openid)
+    except IssueError:
+        return Reply(texts.WITHDRAW_STARTED)
+    return Reply(texts.withdrawn(issue.ticket) if issue else texts.WITHDRAW_NONE)
+
+
+def my_issues(turn: Turn) -> Reply:
+    """List the user's reports and the ones they follow, with their status."""
+    issues = turn.issues.mine(turn.msg.openid)
+    return Reply(texts.my_issues(issues, turn.msg.openid) if issues else texts.MY_ISSUES_NONE)
+
+
+def is_rating(turn: Turn) -> bool:
+    """A short 1/2/3 or 满意-like reply while one of the user's resolved reports waits for a rating."""
+    if turn.msg.kind not in ("text", "voice"):
+        return False
+    words = turn.text.strip().strip("。！!.~ ")
+    return words in RATING_REPLIES and turn.issues.awaiting_rating(turn.msg.openid) is not None
+
+
+def rate(turn: Turn) -> Reply:
+    """Record the rating of the latest resolved report; 不满意 reopens it."""
+    words = turn.text.strip().strip("。！!.~ ")
+    value = int(words) if words.isdigit() else None
+    if value is None:
+        found = turn.gazetteer.find_rating(words)
+        value = int(found.value) if found else 2
+    issue = turn.issues.awaiting_rating(turn.msg.openid)
+    if issue is None:
+        return Reply(texts.RATING_NOT_NEEDED)
+    try:
+        turn.issues.rate(turn.msg.openid, issue.ticket, value)
+    except IssueError:
+        return Reply(texts.RATING_NOT_NEEDED)
+    return Reply(texts.RATING_REOPENED if value == 1 else texts.RATING_THANKS)
