@@ -60,8 +60,11 @@ def worker(burst: bool) -> None:
     configure_logging(settings.log_level)
     if settings.uses_fake_redis:
         raise click.ClickException("REDIS_URL 未设置：嵌入模式下任务在 webhook 进程里直接执行，不需要 worker。")
+    from bot.jobs import schedule_reminders
+
     rt = _runtime()
     set_worker_runtime(rt)
+    schedule_reminders(rt)  # the daily overdue reminder: one chain however many workers start
     # with_scheduler: jobs queued for later (a poll that opens tomorrow) are moved to the queue on time.
     Worker([QUEUE_NAME], connection=rt.redis).work(burst=burst, with_scheduler=True)
 
@@ -387,6 +390,115 @@ def polls_close(poll_id: int) -> None:
     except PollError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"poll {poll_id} closed")
+
+
+@users.command("block")
+@click.argument("openid")
+@click.option("--undo", is_flag=True, help="Allow the user to report again.")
+def users_block(openid: str, undo: bool) -> None:
+    """Stop OPENID's reports (abuse): they get a polite refusal and nothing is forwarded."""
+    view = _runtime().accounts.block(openid, blocked=not undo)
+    click.echo(f"{view.openid}: {'blocked' if view.blocked else 'may report'}")
+
+
+@cli.group()
+def issues() -> None:
+    """随手拍 tickets: list, show, export, change status, overdue."""
+
+
+ISSUE_STATUSES = ["received", "accepted", "in_progress", "forwarded", "resolved", "rejected", "duplicate", "withdrawn"]
+
+
+def _alley_option(rt: Any, alley: str | None) -> str | None:
+    if not alley:
+        return None
+    canonical = rt.gazetteer.alley_in(alley)
+    if canonical is None:
+        raise click.ClickException(f"unknown alley: {alley}")
+    return str(canonical)
+
+
+@issues.command("list")
+@click.option("--status", type=click.Choice(ISSUE_STATUSES), default=None)
+@click.option("--alley", default=None)
+@click.option("--json", "as_json", is_flag=True)
+def issues_list(status: str | None, alley: str | None, as_json: bool) -> None:
+    """Issues with ticket, alley, category, status, reporter and photos (oldest first)."""
+    rt = _runtime()
+    found = rt.issues.find(status=status, alley=_alley_option(rt, alley))
+    if as_json:
+        _emit([i.as_json() for i in found])
+        return
+    for i in found:
+        click.echo(f"{i.ticket}  {i.alley}  {i.category_name}  {i.status_name}  {i.followers + 1}人  {i.text[:30]}")
+
+
+@issues.command("show")
+@click.argument("ticket")
+@click.option("--json", "as_json", is_flag=True)
+def issues_show(ticket: str, as_json: bool) -> None:
+    """One ticket with its photos and its history of changes."""
+    from bot.services.issues import IssueError
+
+    rt = _runtime()
+    try:
+        doc = {**rt.issues.show(ticket).as_json(), "history": rt.issues.history(ticket)}
+    except IssueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        _emit(doc)
+        return
+    for key, value in doc.items():
+        click.echo(f"{key}: {value}")
+
+
+@issues.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv")
+@click.option("--status", type=click.Choice(ISSUE_STATUSES), default=None)
+@click.option("--alley", default=None)
+@click.option("--out", type=click.Path(path_type=Path), default=None)
+def issues_export(fmt: str, status: str | None, alley: str | None, out: Path | None) -> None:
+    """Write the issues as CSV or XLSX; prints the file's path."""
+    from bot import issue_export
+
+    rt = _runtime()
+    found = rt.issues.find(status=status, alley=_alley_option(rt, alley))
+    path = out or rt.settings.var_dir / f"issues.{fmt}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    {"csv": issue_export.write_csv, "xlsx": issue_export.write_xlsx}[fmt](found, path)
+    click.echo(str(path))
+
+
+@issues.command("set-status")
+@click.argument("ticket")
+@click.argument("status", type=click.Choice(ISSUE_STATUSES))
+@click.option("--note", default=None, help="Shown to the reporter (resolution or reason).")
+@click.option("--json", "as_json", is_flag=True)
+def issues_set_status(ticket: str, status: str, note: str | None, as_json: bool) -> None:
+    """Change a ticket's status as staff; the reporter and followers are told like after a chat command."""
+    from bot.services.issues import IssueError
+
+    try:
+        view = _runtime().issues.set_status(ticket, status, note)
+    except IssueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _emit(view.as_json()) if as_json else click.echo(f"{view.ticket}: {view.status}")
+
+
+@issues.command("overdue")
+@click.option("--remind", is_flag=True, help="Also remind the chiefs and escalate (what the worker does daily).")
+@click.option("--json", "as_json", is_flag=True)
+def issues_overdue(remind: bool, as_json: bool) -> None:
+    """Open issues past their promised handling time."""
+    rt = _runtime()
+    found = rt.issues.overdue()
+    if remind:
+        rt.issues.remind_overdue()
+    if as_json:
+        _emit([i.as_json() for i in found])
+        return
+    for i in found:
+        click.echo(f"{i.ticket}  {i.alley}  {i.category_name}  {i.status_name}  due {i.due_at:%Y-%m-%d}")
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -120,6 +120,27 @@ def send_issue_thumbnail(rt: Runtime, photo_id: int) -> None:
 
 @job("remind_overdue")
 def remind_overdue(rt: Runtime) -> None:
-    """Remind chiefs of overdue issues (once a day each) and escalate them to the street staff."""
+    """Remind chiefs of overdue issues (once a day each) and escalate them to the street staff; plan tomorrow."""
     count = rt.issues.remind_overdue()
     log.info("overdue reminders: %d issues", count)
+    schedule_reminders(rt)
+
+
+def schedule_reminders(rt: Runtime, now: datetime | None = None) -> datetime | None:
+    """Queue the next daily overdue reminder (at ``reminder_hour`` Beijing time) unless a worker already did.
+
+    A Redis key per run time makes the chain single however many workers start or restart. Inline mode has
+    no scheduler (a future job would run at once), so there the CLI's ``issues overdue --remind`` is for cron.
+    """
+    if rt.jobs.inline:
+        return None
+    from bot.services.issues import BEIJING
+
+    local = (now or datetime.now(UTC)).astimezone(BEIJING)
+    run = local.replace(hour=rt.config.issues.reminder_hour, minute=0, second=0, microsecond=0)
+    if run <= local:
+        run += timedelta(days=1)
+    if not rt.redis.set(f"alleybot:remind-overdue:{run.isoformat()}", "1", nx=True, ex=3 * 86400):
+        return None
+    rt.jobs.enqueue("remind_overdue", at=run.astimezone(UTC))
+    return run

@@ -6,13 +6,20 @@ Redis (or inline on fakeredis), and outbound messages land in the fake WeChat AP
 
 from __future__ import annotations
 
+import csv
 import io
+import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
+from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import func, select
 
@@ -27,6 +34,7 @@ from bot.testing.signing import message_xml, text_xml
 from tests.transcript import play
 from webhooks.app import create_app
 
+ROOT = Path(__file__).resolve().parents[2]
 CHIEF, STAFF = "o_chief_gm", "o_staff_xcaj"
 Jobs = Callable[[], None]
 
@@ -363,3 +371,46 @@ def test_overdue_issues_are_reminded_once_a_day_and_escalated(rt: Runtime, chief
     assert any("超过承诺时间" in t for t in sent_to(fake_wechat, chief))
     assert any("督办" in t for t in sent_to(fake_wechat, STAFF))
     assert rt.issues.show(logged.issue.ticket).escalated
+
+
+def test_cli_list_show_set_status_export_overdue(rt: Runtime, chief: str, fake_wechat: FakeWeChatServer,
+                                                 tmp_path: Path) -> None:
+    old = rt.issues.report("o_resident_1", "src-cli-1", "光明胡同", "road_damage", "路面有个坑",
+                           now=datetime.now(UTC) - timedelta(days=5))
+    new = rt.issues.report("o_resident_2", "src-cli-2", "东斜街", "sanitation", "垃圾桶满了")
+    assert old.issue and new.issue
+    env = {**os.environ, "DATABASE_URL": rt.settings.database_url, "REDIS_URL": rt.settings.redis_url or "",
+           "WECHAT_APPID": rt.settings.wechat_appid, "WECHAT_SECRET": rt.settings.wechat_secret,
+           "WECHAT_API_BASE": rt.settings.wechat_api_base, "ALLEYBOT_VAR_DIR": str(tmp_path)}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        out = subprocess.run([sys.executable, "-m", "bot", "issues", *args], capture_output=True, text=True,
+                             env=env, timeout=120, cwd=ROOT)
+        assert out.returncode == 0, out.stderr
+        return out
+
+    listed = json.loads(cli("list", "--json").stdout)
+    assert [d["ticket"] for d in listed] == [old.issue.ticket, new.issue.ticket]
+    first = listed[0]
+    assert {"ticket", "alley", "category", "status", "reporter", "photos"} <= set(first)
+    assert (first["alley"], first["category"], first["status"], first["reporter"]) == (
+        "光明胡同", "road_damage", "received", "o_resident_1")
+    only = json.loads(cli("list", "--status", "received", "--alley", "光明胡同儿", "--json").stdout)
+    assert [d["ticket"] for d in only] == [old.issue.ticket]
+    overdue = json.loads(cli("overdue", "--json").stdout)
+    assert [d["ticket"] for d in overdue] == [old.issue.ticket] and overdue[0]["overdue"] is True
+    changed = json.loads(cli("set-status", old.issue.ticket, "resolved", "--note", "已补平", "--json").stdout)
+    assert changed["status"] == "resolved" and changed["note"] == "已补平"
+    shown = json.loads(cli("show", old.issue.ticket, "--json").stdout)
+    assert [h["kind"] for h in shown["history"]] == ["received", "resolved"]
+    assert json.loads(cli("overdue", "--json").stdout) == []
+    csv_path = Path(cli("export", "--format", "csv").stdout.strip())
+    rows = list(csv.reader(csv_path.open(encoding="utf-8-sig")))
+    assert rows[0][0] == "工单号" and [r[0] for r in rows[1:]] == [old.issue.ticket, new.issue.ticket]
+    assert rows[1][5] == "已办结" and rows[2][7] == "垃圾桶满了"
+    xlsx_path = Path(cli("export", "--format", "xlsx", "--status", "received").stdout.strip())
+    sheet = load_workbook(xlsx_path).active
+    assert sheet is not None and [c.value for c in sheet["A"]] == ["工单号", new.issue.ticket]
+    missing = subprocess.run([sys.executable, "-m", "bot", "issues", "show", "9999999999"], capture_output=True,
+                             text=True, env=env, timeout=120, cwd=ROOT)
+    assert missing.returncode != 0 and "9999999999" in missing.stderr

@@ -32,6 +32,13 @@ def test_every_category_code_has_a_chinese_name_and_triage_class() -> None:
     assert config.handling_days == {"简易": 1, "基础": 3, "难点": 15}
 
 
+def test_issue_rules_come_from_issues_yml() -> None:
+    rules = load_config(CONFIG).issues
+    assert rules.departments == ("城管", "房管", "交通", "环卫", "街道")
+    assert (rules.duplicate_window_hours, rules.attach_minutes, rules.max_photos, rules.photo_max_px) == (72, 10, 9,
+                                                                                                         2048)
+
+
 def _broken(tmp_path: Path, file: str, old: str, new: str) -> Path:
     target = tmp_path / "config"
     shutil.copytree(CONFIG, target)
@@ -57,6 +64,9 @@ def _broken(tmp_path: Path, file: str, old: str, new: str) -> Path:
     ("categories.yml", "简易: {handling_days: 1}", "简易: {handling_days: 0}", "triage.简易", "handling_days"),
     ("menu.json", '"key": "REPORT"', '"url": "x"', "button[0]", "key"),
     ("alleys.yml", "alleys:\n", "alleys: [\n", "(file)", "YAML"),
+    ("issues.yml", "reports_per_hour: 5", "reports_per_hour: 五", "reports_per_hour", "整数"),
+    ("issues.yml", "max_photos: 9", "max_photos: 20", "max_photos", "1 到 9"),
+    ("issues.yml", "departments: [城管, 房管, 交通, 环卫, 街道]", "departments: []", "departments", "非空"),
 ])
 def test_invalid_config_names_the_file_the_entry_and_the_problem(
         tmp_path: Path, file: str, old: str, new: str, entry: str, problem: str) -> None:
