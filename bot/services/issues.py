@@ -156,10 +156,11 @@ class Issues:
         return event.id
 
     def _after_commit(self, events: Sequence[int], photos: Sequence[int] = ()) -> None:
-        for photo_id in photos:
-            self._enqueue("fetch_issue_photo", photo_id=photo_id)
+        # Notifications first: the chief reads the ticket, then its thumbnail arrives.
         for event_id in events:
             self._enqueue("notify_issue", event_id=event_id)
+        for photo_id in photos:
+            self._enqueue("fetch_issue_photo", photo_id=photo_id)
 
     # --- handlers of an alley -------------------------------------------------------------------------
     def handlers(self, session: Session, alley: str) -> list[User]:

@@ -414,3 +414,21 @@ def test_cli_list_show_set_status_export_overdue(rt: Runtime, chief: str, fake_w
     missing = subprocess.run([sys.executable, "-m", "bot", "issues", "show", "9999999999"], capture_output=True,
                              text=True, env=env, timeout=120, cwd=ROOT)
     assert missing.returncode != 0 and "9999999999" in missing.stderr
+
+
+def test_workers_plan_one_daily_reminder_chain(rt: Runtime) -> None:
+    from bot.jobs import schedule_reminders
+    from bot.services.issues import BEIJING
+
+    now = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # 11:00 in Beijing: today's 09:00 has passed
+    planned = schedule_reminders(rt, now=now)
+    if rt.jobs.inline:  # no scheduler in the embedded default: cron runs `alleybot issues overdue --remind`
+        assert planned is None
+        return
+    assert planned is not None and planned.astimezone(BEIJING).isoformat() == "2026-11-23T09:00:00+08:00"
+    assert schedule_reminders(rt, now=now) is None  # a second worker starting does not start a second chain
+    from rq import Queue
+
+    from bot.jobs import QUEUE_NAME
+
+    assert len(Queue(QUEUE_NAME, connection=rt.redis).scheduled_job_registry) == 1
