@@ -11,6 +11,9 @@ from typing import Any
 
 HEADER = ["question", "alley", "n", "mean", "ci95_low", "ci95_high", "1", "2", "3"]
 CJK_FONTS = ("WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Source Han Sans SC", "SimHei")
+# Where Debian/Ubuntu put them: matplotlib's font cache predates a font installed later, so add them by path.
+CJK_FONT_FILES = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+                  "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 
 
 def rows(results: dict[str, Any]) -> list[list[Any]]:
@@ -55,10 +58,16 @@ def write_xlsx(results: dict[str, Any], path: Path) -> None:
     book.save(path)
 
 
-def _cjk_font() -> str | None:
+def cjk_font() -> str | None:
+    """A font that has Chinese glyphs, or None (the chart then labels questions Q1, Q2, …)."""
     from matplotlib import font_manager
 
     available = {f.name for f in font_manager.fontManager.ttflist}
+    if not any(name in available for name in CJK_FONTS):
+        for path in CJK_FONT_FILES:
+            if Path(path).is_file():
+                font_manager.fontManager.addfont(path)
+        available = {f.name for f in font_manager.fontManager.ttflist}
     return next((name for name in CJK_FONTS if name in available), None)
 
 
@@ -69,7 +78,7 @@ def write_png(results: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    font = _cjk_font()
+    font = cjk_font()
     if font:
         plt.rcParams["font.sans-serif"] = [font]
     questions = results["questions"]

@@ -143,9 +143,14 @@ def poll_create_target(alley: str | None, office: str | None) -> str:
     return "发给谁？回复序号：\n" + "\n".join(o for o in options if o)
 
 
-def poll_create_preview(questions: Sequence[str], audience: str) -> str:
+POLL_CREATE_SCALE = "居民用哪种选项回答？回复序号：\n1. 满意 / 一般 / 不满意\n2. 赞同 / 一般 / 反对"
+SCALE_NAMES = {"satisfaction": "满意/一般/不满意", "agreement": "赞同/一般/反对"}
+
+
+def poll_create_preview(questions: Sequence[str], audience: str, scale: str) -> str:
     listed = "\n".join(f"{i}. {q}" for i, q in enumerate(questions, 1))
-    return f"调查预览（{audience}）：\n{listed}\n回复“确认”发出，回复“取消”放弃。"
+    return (f"调查预览（{audience}，选项：{SCALE_NAMES.get(scale, scale)}）：\n{listed}\n"
+            "回复“确认”发出，回复“取消”放弃。")
 
 
 def poll_created(poll_id: int) -> str:

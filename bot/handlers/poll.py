@@ -13,6 +13,7 @@ ANSWERING = "answering"  # a question was asked: 1/2/3 or a rating word answers 
 # The poll-creation flow (chiefs and staff) and its states.
 CREATE_FLOW = "poll_create"
 QUESTIONS = "questions"  # collecting question texts, one per message, until 完成
+SCALE = "scale"  # 1 满意/一般/不满意, 2 赞同/一般/反对
 TARGET = "target"  # 1 the chief's alley, 2 its street office, 3 everyone
 CONFIRM = "confirm"  # preview shown: 确认 sends
 MAX_QUESTIONS = 10
@@ -107,14 +108,20 @@ def create_continue(turn: Turn) -> Reply:
         if text in DONE_WORDS:
             if not questions:
                 return Reply(texts.POLL_CREATE_NEED_ONE)
-            turn.goto(TARGET)
-            return Reply(texts.poll_create_target(alley, office))
+            turn.goto(SCALE)
+            return Reply(texts.POLL_CREATE_SCALE)
         if not text:
             return Reply(texts.POLL_CREATE_ASK)
         if len(questions) >= MAX_QUESTIONS:
             return Reply(texts.POLL_CREATE_TOO_MANY)
         turn.goto(QUESTIONS, questions=[*questions, text[:200]])
         return Reply(texts.poll_create_more(len(questions) + 1))
+    if turn.state.step == SCALE:
+        scale = {"1": "satisfaction", "2": "agreement"}.get(text.rstrip(".。"))
+        if scale is None:
+            return Reply(texts.POLL_CREATE_SCALE)
+        turn.goto(TARGET, scale=scale)
+        return Reply(texts.poll_create_target(alley, office))
     if turn.state.step == TARGET:
         choices = {"1": ("alley", alley), "2": ("office", office), "3": ("everyone", "所有居民")}
         kind, name = choices.get(text.rstrip(".。"), (None, None))
@@ -122,11 +129,12 @@ def create_continue(turn: Turn) -> Reply:
             return Reply(texts.poll_create_target(alley, office))
         turn.goto(CONFIRM, kind=kind, name=name)
         audience = name if kind != "everyone" else "所有居民"
-        return Reply(texts.poll_create_preview(questions, audience))
+        return Reply(texts.poll_create_preview(questions, audience, str(data.get("scale"))))
     if text != "确认":
-        return Reply(texts.poll_create_preview(questions, str(data.get("name"))))
+        return Reply(texts.poll_create_preview(questions, str(data.get("name")), str(data.get("scale"))))
     kind, name = data.get("kind"), data.get("name")
-    poll = turn.polls.create(questions, alleys=[str(name)] if kind == "alley" else [],
+    poll = turn.polls.create(questions, scale=str(data.get("scale") or "satisfaction"),
+                             alleys=[str(name)] if kind == "alley" else [],
                              street_office=str(name) if kind == "office" else None, created_by=turn.msg.openid)
     turn.finish()
     return Reply(texts.poll_created(poll.id))

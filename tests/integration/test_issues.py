@@ -432,3 +432,20 @@ def test_workers_plan_one_daily_reminder_chain(rt: Runtime) -> None:
     from bot.jobs import QUEUE_NAME
 
     assert len(Queue(QUEUE_NAME, connection=rt.redis).scheduled_job_registry) == 1
+
+
+def test_an_open_poll_is_offered_when_the_reporters_issue_is_resolved(
+        chat: Simulator, app: Flask, rt: Runtime, chief: str, fake_wechat: FakeWeChatServer, run_jobs: Jobs) -> None:
+    rt.accounts.bind_alley("o_resident_1", "光明胡同")
+    ticket = ticket_of(chat.text("光明胡同有人乱堆建筑垃圾"))
+    # Two days pass: the poll's push cannot reach them (48-hour rule), and neither can the 办结 message.
+    rt.accounts.seen("o_resident_1", now=datetime.now(UTC) - timedelta(hours=49))
+    rt.polls.create(["您对胡同环境满意吗"], alleys=["光明胡同"])
+    play(Simulator(app, chief), [(f"办结 {ticket} 已清运", texts.HANDLE_AFTER_PHOTO), ("跳过", "已办结")])
+    run_jobs()
+    assert sent_to(fake_wechat, "o_resident_1") == []
+    reply = chat.text("你好") or ""  # held, and shown at their next message with the rating and the poll
+    assert reply.startswith("您有1条未读消息") and "已办结" in reply
+    assert texts.ask_rating(ticket) in reply and reply.count(texts.poll_invitation(1)) == 1
+    assert chat.text("3") == texts.RATING_THANKS
+    assert chat.text("你好") == texts.GREET  # invited once: not again
