@@ -90,10 +90,11 @@ def seed(as_json: bool) -> None:
     """Load config/ into the database (idempotent)."""
     rt = _runtime()
     result = rt.accounts.seed_alleys(rt.config)
+    rewards = rt.rewards.seed()
     if as_json:
-        _emit({"alleys_created": result.created, "alleys_updated": result.updated})
+        _emit({"alleys_created": result.created, "alleys_updated": result.updated, "rewards_created": rewards})
     else:
-        click.echo(f"alleys: {result.created} created, {result.updated} updated")
+        click.echo(f"alleys: {result.created} created, {result.updated} updated; rewards: {rewards} created")
 
 
 @cli.group()
@@ -499,6 +500,145 @@ def issues_overdue(remind: bool, as_json: bool) -> None:
         return
     for i in found:
         click.echo(f"{i.ticket}  {i.alley}  {i.category_name}  {i.status_name}  due {i.due_at:%Y-%m-%d}")
+
+
+@cli.group()
+def points() -> None:
+    """Steward points: balances and ledger entries."""
+
+
+@points.command("show")
+@click.argument("openid")
+@click.option("--json", "as_json", is_flag=True)
+def points_show(openid: str, as_json: bool) -> None:
+    """Balance (from the ledger) and its entries, newest first."""
+    rt = _runtime()
+    account = rt.ledger.account_of(openid)
+    if account is None:
+        raise click.ClickException(f"no user {openid}")
+    entries = rt.ledger.entries(account, limit=1000)
+    doc = {"openid": openid, "balance": rt.ledger.balance(account),
+           "entries": [{"key": e.key, "kind": e.kind, "amount": e.amount, "memo": e.memo, "day": e.day,
+                        "at": e.at.isoformat()} for e in entries]}
+    if as_json:
+        _emit(doc)
+        return
+    click.echo(f"{openid}: {doc['balance']}")
+    for e in entries:
+        click.echo(f"  {e.day} {e.amount:+d} {e.kind} {e.memo}")
+
+
+@points.command("verify")
+def points_verify() -> None:
+    """Recompute every balance from the entries; exit 1 on any mismatch or unbalanced transfer."""
+    problems = _runtime().ledger.verify()
+    for line in problems:
+        click.echo(line, err=True)
+    if problems:
+        sys.exit(1)
+    click.echo("ledger consistent")
+
+
+@cli.group()
+def stewards() -> None:
+    """小巷管家: applications, patrol confirmations, monthly reports, redemptions."""
+
+
+@stewards.command("list")
+@click.option("--status", type=click.Choice(["pending", "approved", "declined", "withdrawn"]), default=None)
+@click.option("--json", "as_json", is_flag=True)
+def stewards_list(status: str | None, as_json: bool) -> None:
+    """Applications and claimed alleys."""
+    claims = _runtime().stewards.find(status)
+    if as_json:
+        _emit([c.as_json() for c in claims])
+        return
+    for c in claims:
+        click.echo(f"{c.id}  {c.name}  {c.alley}  {c.status}  {c.openid}")
+
+
+def _decide(claim_id: int, approve: bool) -> None:
+    from bot.services.stewards import StewardError
+
+    try:
+        view = _runtime().stewards.decide("cli", claim_id, approve)
+    except StewardError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{view.id}: {view.status}")
+
+
+@stewards.command("approve")
+@click.argument("claim_id", type=int)
+def stewards_approve(claim_id: int) -> None:
+    """Approve application CLAIM_ID: the applicant becomes the alley's steward and is told."""
+    _decide(claim_id, True)
+
+
+@stewards.command("decline")
+@click.argument("claim_id", type=int)
+def stewards_decline(claim_id: int) -> None:
+    """Decline application CLAIM_ID; the applicant is told."""
+    _decide(claim_id, False)
+
+
+@stewards.command("confirm-patrol")
+@click.argument("patrol_id", type=int)
+def stewards_confirm_patrol(patrol_id: int) -> None:
+    """Vouch for a patrol that has no location: its points are paid."""
+    try:
+        view = _runtime().patrols.confirm("cli", patrol_id)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"patrol {view.id}: {view.points} points")
+
+
+@stewards.command("report")
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="json")
+@click.option("--out", type=click.Path(path_type=Path), default=None)
+def stewards_report(month: str, fmt: str, out: Path | None) -> None:
+    """Per steward and alley: patrols, hours, visits, fixes, reports, points (月评)."""
+    import csv
+
+    rt = _runtime()
+    rows = rt.patrols.report(month)
+    if fmt == "json":
+        _emit({"month": month, "rows": rows, "leaderboard": rt.patrols.leaderboard(month)})
+        return
+    header = ["steward", "openid", "alley", "patrols", "hours", "visits", "fixes", "reports", "points"]
+    path = out or rt.settings.var_dir / f"stewards-{month}.{fmt}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        with path.open("w", newline="", encoding="utf-8-sig") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            writer.writerows([r[h] for h in header] for r in rows)
+    else:
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.title = month
+        sheet.append(header)
+        for r in rows:
+            sheet.append([r[h] for h in header])
+        book.save(path)
+    click.echo(str(path))
+
+
+@stewards.command("redemption")
+@click.argument("redemption_id", type=int)
+@click.argument("action", type=click.Choice(["fulfil", "cancel"]))
+def stewards_redemption(redemption_id: int, action: str) -> None:
+    """Hand a reserved reward over (fulfil) or cancel it (points and stock go back)."""
+    from bot.services.rewards import RedeemError
+
+    try:
+        view = _runtime().rewards.decide(redemption_id, give=action == "fulfil")
+    except RedeemError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"redemption {view.id}: {view.status}")
 
 
 def main() -> None:

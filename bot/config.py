@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from points.rules import Rules, RulesError, parse_rules
+
 TRIAGE_CLASSES = ("简易", "基础", "难点")
 CATEGORY_CODES = (
     "illegal_construction", "wall_opening", "illegal_parking", "road_occupation", "overhead_wires",
@@ -88,6 +90,12 @@ class AppConfig:
     handling_days: dict[str, int]
     menu: dict[str, Any]
     issues: IssueRules = IssueRules()
+    rewards: Rules | None = None  # config/rewards.yml; None only in hand-built configs of tests
+
+    @property
+    def points(self) -> Rules:
+        assert self.rewards is not None, "config/rewards.yml was not loaded"
+        return self.rewards
 
     def alley(self, name: str) -> Alley | None:
         return next((a for a in self.alleys if a.name == name), None)
@@ -274,4 +282,9 @@ def load_config(directory: Path) -> AppConfig:
     categories, handling = _load_categories(directory / "categories.yml")
     menu = _load_menu(directory / "menu.json")
     issues = _load_issue_rules(directory / "issues.yml")
-    return AppConfig(directory, offices, alleys, categories, handling, menu, issues)
+    rewards_path = directory / "rewards.yml"
+    try:
+        rewards = parse_rules(read_yaml(rewards_path))
+    except RulesError as exc:
+        raise ConfigError(rewards_path, exc.entry, exc.problem) from exc
+    return AppConfig(directory, offices, alleys, categories, handling, menu, issues, rewards)

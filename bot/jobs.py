@@ -144,3 +144,40 @@ def schedule_reminders(rt: Runtime, now: datetime | None = None) -> datetime | N
         return None
     rt.jobs.enqueue("remind_overdue", at=run.astimezone(UTC))
     return run
+
+
+@job("notify_claim")
+def notify_claim(rt: Runtime, claim_id: int) -> None:
+    """A new steward application goes to the alley's chief (or staff); a decision goes to the applicant."""
+    from bot import texts
+
+    claim = rt.stewards.claim(claim_id)
+    if claim is None:
+        return
+    if claim.status == "pending":
+        for openid in rt.stewards.deciders(claim.alley):
+            rt.notices.send(openid, f"claim:{claim.id}:pending:{openid}", texts.claim_for_decider(
+                claim.id, claim.name, claim.phone, claim.alley))
+    elif claim.status in ("approved", "declined"):
+        text = texts.claim_approved(claim.alley) if claim.status == "approved" else texts.claim_declined(claim.alley)
+        rt.notices.send(claim.openid, f"claim:{claim.id}:{claim.status}:{claim.openid}", text)
+
+
+@job("rescore_patrols")
+def rescore_patrols(rt: Runtime, openid: str, day: str, key: str) -> None:
+    """A steward's report was accepted: that day's patrol earns its bonus (within the daily cap)."""
+    rt.patrols.rescore_day(openid, day, key)
+
+
+@job("ask_chief_to_confirm")
+def ask_chief_to_confirm(rt: Runtime, patrol_id: int) -> None:
+    """A patrol without a location: the alley's chief (or staff) is asked to vouch for it, once per patrol."""
+    from bot import texts
+
+    found = rt.patrols.describe(patrol_id)
+    if found is None or found[0].verified_by:
+        return
+    patrol, name = found
+    for openid in rt.stewards.deciders(patrol.alley):
+        rt.notices.send(openid, f"patrol:{patrol_id}:confirm:{openid}",
+                        texts.patrol_for_chief(patrol_id, name, patrol.alley, patrol.minutes))

@@ -251,3 +251,100 @@ class Notice(Base):
     errcode: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class StewardClaim(Base):
+    """A resident's application to be the 小巷管家 of an alley, and what staff decided."""
+
+    __tablename__ = "steward_claims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    alley: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    status: Mapped[str] = mapped_column(String(12))  # pending | approved | declined | withdrawn
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class PatrolRecord(Base):
+    """One patrol per steward, alley and (Beijing) day: a second check-in amends it."""
+
+    __tablename__ = "patrols"
+    __table_args__ = (UniqueConstraint("user_id", "alley", "day", name="uq_patrols_user_alley_day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    alley: Mapped[str] = mapped_column(String(64))
+    day: Mapped[str] = mapped_column(String(10), index=True)  # YYYY-MM-DD, Beijing time
+    minutes: Mapped[int] = mapped_column(Integer)
+    visits: Mapped[int] = mapped_column(Integer, default=0)
+    fixes: Mapped[int] = mapped_column(Integer, default=0)
+    reports: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str] = mapped_column(Text, default="")
+    verified_by: Mapped[str | None] = mapped_column(String(16), nullable=True)  # location | chief
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lng: Mapped[float | None] = mapped_column(Float, nullable=True)
+    points: Mapped[int] = mapped_column(Integer, default=0)  # what the ledger holds for it now
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class LedgerTransfer(Base):
+    """A movement of points; its entries sum to zero. Never updated: corrections are new transfers."""
+
+    __tablename__ = "ledger_transfers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)  # idempotency key
+    kind: Mapped[str] = mapped_column(String(12))
+    memo: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
+    day: Mapped[str] = mapped_column(String(10), index=True)  # Beijing day, for the daily cap and months
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    entries: Mapped[list[LedgerEntry]] = relationship(lazy="selectin", order_by="LedgerEntry.id")
+
+
+class LedgerEntry(Base):
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transfer_id: Mapped[int] = mapped_column(ForeignKey("ledger_transfers.id"), index=True)
+    account: Mapped[str] = mapped_column(String(40), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+
+
+class LedgerBalance(Base):
+    """Cached balance per account, updated in the transfer's transaction and checkable against the entries."""
+
+    __tablename__ = "ledger_balances"
+
+    account: Mapped[str] = mapped_column(String(40), primary_key=True)
+    balance: Mapped[int] = mapped_column(Integer)
+
+
+class RewardItem(Base):
+    __tablename__ = "rewards"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    cost: Mapped[int] = mapped_column(Integer)
+    stock: Mapped[int] = mapped_column(Integer)
+
+
+class Redemption(Base):
+    __tablename__ = "redemptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    reward_code: Mapped[str] = mapped_column(ForeignKey("rewards.code"))
+    cost: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12))  # reserved | fulfilled | cancelled
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import texts
-from bot.handlers import account, fallback, handling, parking, poll, report
+from bot.handlers import account, fallback, handling, parking, poll, report, steward
 from bot.turn import Reply, Turn
 
 Predicate = Callable[[Turn], bool]
@@ -33,7 +33,14 @@ FLOWS: dict[str, Handler] = {
     poll.CREATE_FLOW: poll.create_continue,
     report.REPORT_FLOW: report.collect,
     handling.HANDLE_FLOW: handling.proceed,
+    steward.JOIN_FLOW: steward.join_continue,
+    steward.CHECKIN_FLOW: steward.checkin_continue,
 }
+JOIN_WORDS = frozenset({"申请当管家", "我想当小巷管家", "报名管家", "当管家", "申请小巷管家", "我要当管家"})
+QUIT_STEWARD_WORDS = frozenset({"退出管家", "不当管家了", "退出小巷管家"})
+POINTS_WORDS = frozenset({"我的积分", "积分", "查积分", "积分余额"})
+BOARD_WORDS = frozenset({"排行榜", "积分榜", "金牌管家"})
+CHECKIN_OPENERS = ("签到", "巡查完毕", "巡完了", "巡查结束", "巡查签到")
 REPORT_WORDS = frozenset({"随手拍", "我要反映", "反映问题", "我要随手拍", "我要举报", "报问题"})
 MY_ISSUES_WORDS = frozenset({"我的反映", "查进度", "我的工单", "反映进度", "查询进度"})
 WITHDRAW_WORDS = frozenset({"撤回", "撤销", "撤回反映", "撤回工单"})
@@ -86,11 +93,23 @@ ROUTES: list[Route] = [
     Route("unsubscribe", event("unsubscribe"), account.unsubscribed),
     Route("subscribe", event("subscribe"), account.subscribed),
     Route("scan", event("scan"), account.scanned),
+    Route("steward-location", steward.is_steward_location, steward.location),
     Route("silent-event", lambda t: t.msg.kind == "event" and t.msg.event in SILENT_EVENTS, fallback.silent),
     Route("cancel", said(CANCEL_WORDS), account.cancel),
     Route("help", any_of(said(HELP_WORDS), menu("HELP")), account.help_menu),
     Route("flow", in_flow, _continue_flow),
     Route("handle", handling.is_command, handling.command),
+    Route("steward-decide", steward.is_decision, steward.decide),
+    Route("patrol-confirm", steward.is_patrol_confirmation, steward.confirm_patrol),
+    Route("quit-steward", said(QUIT_STEWARD_WORDS), steward.withdraw),
+    Route("join-steward", any_of(menu("JOIN_STEWARD"), said(JOIN_WORDS), intent("join_steward")), steward.join_start),
+    Route("checkin", any_of(menu("CHECKIN"), lambda t: t.msg.kind in ("text", "voice")
+                            and t.text.strip().startswith(CHECKIN_OPENERS), intent("checkin")), steward.checkin_start),
+    Route("leaderboard", said(BOARD_WORDS), steward.leaderboard),
+    Route("points", any_of(menu("POINTS"), said(POINTS_WORDS), intent("query_points")), steward.my_points),
+    Route("redeem", any_of(lambda t: t.msg.kind == "text" and steward.REDEEM.match(t.text.strip()) is not None,
+                           intent("redeem_points")), steward.redeem),
+
     Route("todo", handling.is_todo, handling.todo),
     Route("withdraw", said(WITHDRAW_WORDS), report.withdraw),
     Route("my-issues", any_of(menu("MY_ISSUES"), said(MY_ISSUES_WORDS), intent("query_issue_status")),

@@ -23,10 +23,14 @@ from bot.services.inbox import Inbox
 from bot.services.issue_notify import IssueNotifier
 from bot.services.issue_photos import IssuePhotos
 from bot.services.issues import Issues
+from bot.services.ledger import Ledger
 from bot.services.messaging import Messenger
 from bot.services.notices import Notices
 from bot.services.parking import ParkingAnswers
+from bot.services.patrols import Patrols
 from bot.services.polls import Polls
+from bot.services.rewards import Rewards
+from bot.services.stewards import Stewards
 from bot.settings import Settings
 from bot.wechat_api import ConsoleWeChatAPI, WeChatAPI, WechatpyAPI
 from nlu.factory import make_nlu
@@ -66,6 +70,10 @@ class Runtime:
     issues: Issues = field(init=False)  # queues photo downloads and notifications
     issue_photos: IssuePhotos = field(init=False)
     issue_notifier: IssueNotifier = field(init=False)
+    stewards: Stewards = field(init=False)
+    patrols: Patrols = field(init=False)
+    rewards: Rewards = field(init=False)
+    ledger: Ledger = field(init=False)
 
     @classmethod
     def build(cls, settings: Settings, *, wechat: WeChatAPI | None = None, **overrides: Any) -> Runtime:
@@ -103,7 +111,8 @@ class Runtime:
     def with_changes(self, **changes: Any) -> Runtime:
         """A copy with some fields replaced that shares this runtime's queue and services (tests use it)."""
         copy = dataclasses.replace(self, **changes)
-        for name in ("jobs", "polls", "notices", "issues", "issue_photos", "issue_notifier"):
+        for name in ("jobs", "polls", "notices", "issues", "issue_photos", "issue_notifier", "stewards", "patrols",
+                     "rewards", "ledger"):
             setattr(copy, name, getattr(self, name))
         return copy
 
@@ -114,3 +123,7 @@ class Runtime:
         self.issue_photos = IssuePhotos(self.uow, self.config, self.wechat, LocalPhotoStore(self.settings.photo_dir),
                                         enqueue=self.jobs.enqueue)
         self.issue_notifier = IssueNotifier(self.uow, self.issues, self.notices, self.issue_photos, self.polls)
+        self.stewards = Stewards(self.uow, self.config, enqueue=self.jobs.enqueue)
+        self.patrols = Patrols(self.uow, self.config, enqueue=self.jobs.enqueue)
+        self.rewards = Rewards(self.uow, self.config)
+        self.ledger = Ledger(self.uow)

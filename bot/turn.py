@@ -12,7 +12,10 @@ from bot.services.accounts import Accounts, AccountView
 from bot.services.issues import Issues
 from bot.services.notices import Notices
 from bot.services.parking import ParkingAnswers
+from bot.services.patrols import Patrols
 from bot.services.polls import Polls
+from bot.services.rewards import Rewards
+from bot.services.stewards import Stewards
 from nlu.gazetteer import Gazetteer
 from nlu.interface import NLU, Parse
 
@@ -42,6 +45,9 @@ class Turn:
     polls: Polls
     issues: Issues
     notices: Notices
+    stewards: Stewards
+    patrols: Patrols
+    rewards: Rewards
     _parse: Parse | None = field(default=None, repr=False)
     state_changed: bool = False
 

@@ -138,8 +138,9 @@ def make_settings(database_url: str, redis_url: str | None, fake: FakeWeChatServ
 def _clean_database(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        for table in ("notices", "issue_events", "issue_followers", "issue_photos", "issues", "poll_invitations",
-                      "poll_answers", "poll_questions", "polls", "parking_gaps",
+        for table in ("redemptions", "rewards", "ledger_balances", "ledger_entries", "ledger_transfers", "patrols",
+                      "steward_claims", "notices", "issue_events", "issue_followers", "issue_photos", "issues",
+                      "poll_invitations", "poll_answers", "poll_questions", "polls", "parking_gaps",
                       "inbound_messages", "users", "alleys"):
             conn.execute(sa.text(f"DELETE FROM {table}"))
     engine.dispose()
@@ -161,6 +162,7 @@ def settings(database_url: str, redis_url: str | None, fake_wechat: FakeWeChatSe
 def rt(settings: Settings) -> Iterator[Runtime]:
     runtime = Runtime.build(settings)
     runtime.accounts.seed_alleys(runtime.config)
+    runtime.rewards.seed()
     yield runtime
     runtime.engine.dispose()
 

@@ -403,7 +403,11 @@ class Issues:
             photo_ids = self._apply(s, issue, target, note, department, after_photo)
             event = self._event(s, issue, target, actor, note or department)
             view = self._view(s, issue)
+            steward = issue.reporter.role == "steward" and action == "accept"
+            reported_on = (aware(issue.created_at) or issue.created_at).astimezone(BEIJING).date().isoformat()
         self._after_commit([event], photo_ids)
+        if steward:  # 报: a steward's report the chief takes on earns the patrol of that day its bonus
+            self._enqueue("rescore_patrols", openid=view.reporter, day=reported_on, key=f"accepted-{view.ticket}")
         return view
 
     def _apply(self, s: Session, issue: Issue, status: str, note: str | None, department: str | None,

@@ -1,0 +1,266 @@
+"""小巷管家: apply to claim an alley, check in after a patrol (巡访做报记刷), points, redemption, leaderboard.
+
+Chiefs and staff approve applications (同意/拒绝 N) and confirm patrols without a location (确认巡查 N).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from bot import texts
+from bot.checkin_words import read_checkin
+from bot.services.patrols import beijing_day
+from bot.services.rewards import RedeemError
+from bot.services.stewards import StewardError
+from bot.turn import Reply, Turn
+
+# The joining flow and its states.
+JOIN_FLOW = "steward_join"
+NAME = "name"  # how to address them
+PHONE = "phone"  # a mobile number or 跳过
+ALLEY = "alley"  # the alley to claim (numbered candidates when unclear)
+
+# The check-in flow and its states.
+CHECKIN_FLOW = "checkin"
+CHECKIN_ALLEY = "alley"  # several claimed alleys: which one (numbered)
+DURATION = "duration"  # how long (numbered, or words like 40分钟)
+CONFIRM = "confirm"  # the one-screen summary: 确认, or a correction in words
+
+SKIP_WORDS = frozenset({"跳过", "不留", "没有", "不用"})
+MOBILE = re.compile(r"1[3-9]\d{9}")
+DECIDE = re.compile(r"^(同意|批准|拒绝|不同意)\s*(\d+)?$")
+CONFIRM_PATROL = re.compile(r"^确认巡查\s*(\d+)$")
+REDEEM = re.compile(r"^(兑换|我要兑换|换)\s*(.*)$")
+
+
+def _key(turn: Turn) -> str:
+    return hashlib.sha256(turn.msg.dedupe_key.encode()).hexdigest()[:40]
+
+
+# --- joining -----------------------------------------------------------------------------------------------
+def join_start(turn: Turn) -> Reply:
+    """Start an application: name, phone, alley."""
+    alley = turn.parse().entities.get("alley") if turn.msg.kind != "event" else None
+    turn.start(JOIN_FLOW, NAME, alley=alley if isinstance(alley, str) else None)
+    return Reply(texts.JOIN_ASK_NAME)
+
+
+def join_continue(turn: Turn) -> Reply:
+    """Take the name, then the phone (or 跳过), then the alley; then submit."""
+    assert turn.state is not None
+    step, data, words = turn.state.step, turn.state.data, turn.text.strip()
+    if step == NAME:
+        if not words or len(words) > 20:
+            return Reply(texts.JOIN_ASK_NAME)
+        turn.goto(PHONE, name=words)
+        return Reply(texts.JOIN_ASK_PHONE)
+    if step == PHONE:
+        phone = MOBILE.search(words.replace(" ", "").replace("-", ""))
+        if phone is None and words not in SKIP_WORDS:
+            return Reply(texts.JOIN_BAD_PHONE)
+        turn.goto(ALLEY, phone=phone.group(0) if phone else None)
+        if data.get("alley"):
+            return _submit(turn, str(data["alley"]))
+        return Reply(texts.JOIN_ASK_ALLEY)
+    offered: list[str] = list(data.get("offered") or [])
+    if words.isdigit() and offered and 1 <= int(words) <= len(offered):
+        return _submit(turn, offered[int(words) - 1])
+    alley = turn.gazetteer.alley_in(words) if words else None
+    if alley:
+        return _submit(turn, alley)
+    similar = turn.gazetteer.candidates(words, 5) if words else []
+    if similar:
+        turn.goto(ALLEY, offered=similar)
+        return Reply(texts.join_choices(texts.ALLEY_NOT_FOUND, similar))
+    return Reply(texts.JOIN_ASK_ALLEY)
+
+
+def _submit(turn: Turn, alley: str) -> Reply:
+    assert turn.state is not None
+    data = turn.state.data
+    turn.finish()
+    try:
+        turn.stewards.apply(turn.msg.openid, alley, str(data.get("name") or ""), data.get("phone"))
+    except StewardError as exc:
+        if exc.code == "already":
+            return Reply(texts.join_already(alley))
+        return Reply(texts.join_too_many(turn.config.points.max_alleys_per_steward))
+    return Reply(texts.join_submitted(alley))
+
+
+def withdraw(turn: Turn) -> Reply:
+    """Stop being a steward of every claimed alley."""
+    alleys = turn.stewards.withdraw(turn.msg.openid)
+    return Reply(texts.steward_withdrawn(alleys) if alleys else texts.NOT_STEWARD)
+
+
+def is_decision(turn: Turn) -> bool:
+    return turn.account.role in ("chief", "staff") and turn.msg.kind == "text" \
+        and DECIDE.match(turn.text.strip()) is not None and bool(DECIDE.match(turn.text.strip()).group(2))  # type: ignore[union-attr]
+
+
+def decide(turn: Turn) -> Reply:
+    """Approve or decline application N."""
+    match = DECIDE.match(turn.text.strip())
+    assert match is not None
+    approve, claim_id = match.group(1) in ("同意", "批准"), int(match.group(2))
+    try:
+        turn.stewards.decide(turn.msg.openid, claim_id, approve)
+    except StewardError as exc:
+        return Reply(texts.DECIDE_NOT_ALLOWED if exc.code == "forbidden" else texts.DECIDE_USAGE)
+    return Reply(texts.claim_decided(claim_id, approve))
+
+
+def is_patrol_confirmation(turn: Turn) -> bool:
+    return turn.account.role in ("chief", "staff") and CONFIRM_PATROL.match(turn.text.strip()) is not None
+
+
+def confirm_patrol(turn: Turn) -> Reply:
+    """A chief vouches for a patrol that has no location."""
+    match = CONFIRM_PATROL.match(turn.text.strip())
+    assert match is not None
+    try:
+        turn.patrols.confirm(turn.msg.openid, int(match.group(1)))
+    except (LookupError, PermissionError):
+        return Reply(texts.CONFIRM_PATROL_NOT_ALLOWED)
+    return Reply(texts.patrol_confirmed(int(match.group(1))))
+
+
+# --- check-in ----------------------------------------------------------------------------------------------
+def checkin_start(turn: Turn) -> Reply:
+    """Read what the sentence already says; ask only for what is missing."""
+    alleys = turn.stewards.alleys(turn.msg.openid)
+    if not alleys:
+        return Reply(texts.STEWARD_ONLY)
+    words = read_checkin(turn.text) if turn.msg.kind in ("text", "voice") else None
+    named = turn.gazetteer.alley_in(turn.text) if turn.text else None
+    alley = named if named in alleys else alleys[0] if len(alleys) == 1 else None
+    # A second check-in the same day amends the first: what it does not mention stays as it was.
+    today = next((p for p in turn.patrols.history(turn.msg.openid, 20)
+                  if p.alley == alley and p.day == beijing_day()), None)
+    turn.start(CHECKIN_FLOW, CONFIRM, alleys=alleys, alley=alley,
+               minutes=(words.minutes if words else None) or (today.minutes if today else None),
+               visits=_first(words.visits if words else None, today.visits if today else 0),
+               fixes=_first(words.fixes if words else None, today.fixes if today else 0),
+               note=turn.text.strip()[:500], lat=None, lng=None)
+    return _checkin_next(turn)
+
+
+def _first(said: int | None, before: int) -> int:
+    return said if said is not None else before
+
+
+def _checkin_next(turn: Turn) -> Reply:
+    assert turn.state is not None
+    data = turn.state.data
+    if not data.get("alley"):
+        turn.goto(CHECKIN_ALLEY)
+        return Reply(texts.checkin_ask_alley(list(data["alleys"])))
+    if not data.get("minutes"):
+        turn.goto(DURATION)
+        return Reply(texts.CHECKIN_ASK_DURATION)
+    turn.goto(CONFIRM)
+    located = data.get("lat") is not None and turn.patrols.inside(str(data["alley"]), float(data["lat"]),
+                                                                  float(data["lng"]))
+    return Reply(texts.checkin_summary(str(data["alley"]), int(data["minutes"]), int(data["visits"]),
+                                       int(data["fixes"]), located))
+
+
+def checkin_continue(turn: Turn) -> Reply:
+    """Take the alley, the duration, a location or a correction; 确认 saves."""
+    assert turn.state is not None
+    step, data = turn.state.step, dict(turn.state.data)
+    words = turn.text.strip().rstrip("。.！!")
+    if turn.msg.kind == "location" and turn.msg.lat is not None:
+        turn.goto(step, lat=turn.msg.lat, lng=turn.msg.lng)
+        return _checkin_next(turn)
+    if step == CHECKIN_ALLEY:
+        alleys = list(data["alleys"])
+        chosen = alleys[int(words) - 1] if words.isdigit() and 1 <= int(words) <= len(alleys) else \
+            turn.gazetteer.alley_in(words) if words else None
+        if chosen not in alleys:
+            return Reply(texts.checkin_ask_alley(alleys))
+        turn.goto(step, alley=chosen)
+        return _checkin_next(turn)
+    if step == DURATION and words in texts.DURATION_CHOICES:
+        turn.goto(step, minutes=texts.DURATION_CHOICES[words])
+        return _checkin_next(turn)
+    if step == CONFIRM and words in texts.CHECKIN_CONFIRM_WORDS:
+        return _save(turn, data)
+    heard = read_checkin(words)
+    changes: dict[str, Any] = {k: v for k, v in (("minutes", heard.minutes), ("visits", heard.visits),
+                                                 ("fixes", heard.fixes)) if v is not None}
+    if not changes:
+        return Reply(texts.CHECKIN_ASK_DURATION if step == DURATION else texts.checkin_summary(
+            str(data["alley"]), int(data["minutes"]), int(data["visits"]), int(data["fixes"]),
+            data.get("lat") is not None))
+    turn.goto(step, **changes, note=f"{data.get('note') or ''}；{words}"[:1000])
+    return _checkin_next(turn)
+
+
+def _save(turn: Turn, data: dict[str, Any]) -> Reply:
+    turn.finish()
+    before = [p for p in turn.patrols.history(turn.msg.openid, 20)
+              if p.alley == data["alley"] and p.day == beijing_day()]
+    view = turn.patrols.checkin(turn.msg.openid, str(data["alley"]), int(data["minutes"]), int(data["visits"]),
+                                int(data["fixes"]), str(data.get("note") or ""), key=_key(turn),
+                                lat=data.get("lat"), lng=data.get("lng"))
+    balance = turn.patrols.summary(turn.msg.openid).balance
+    return Reply(texts.checkin_saved(view.awarded_now, balance, bool(view.verified_by), bool(before)))
+
+
+def is_steward_location(turn: Turn) -> bool:
+    """A steward's location outside a flow (inside one, the flow takes it), or WeChat's periodic LOCATION event."""
+    if turn.account.role != "steward" or turn.msg.lat is None:
+        return False
+    return (turn.msg.kind == "location" and turn.state is None) or (
+        turn.msg.kind == "event" and turn.msg.event == "location")
+
+
+def location(turn: Turn) -> Reply:
+    """A steward's location verifies today's patrols there; otherwise the ordinary location answer."""
+    verified = turn.patrols.verify_by_location(turn.msg.openid, float(turn.msg.lat or 0), float(turn.msg.lng or 0),
+                                               key=_key(turn))
+    if turn.msg.kind == "event":  # the periodic LOCATION report: verify quietly
+        return Reply.silent()
+    if verified:
+        return Reply("\n".join(texts.patrol_located(v.alley, v.awarded_now) for v in verified))
+    from bot.handlers import account, report
+
+    return report.location(turn) if report.just_reported(turn) else account.location(turn)
+
+
+# --- points ------------------------------------------------------------------------------------------------
+def my_points(turn: Turn) -> Reply:
+    """Balance, this month's hours and points, rank in the street office."""
+    s = turn.patrols.summary(turn.msg.openid)
+    return Reply(texts.points_summary(s.balance, s.month_minutes, s.month_points, s.rank, s.ranked))
+
+
+def redeem(turn: Turn) -> Reply:
+    """Reserve the named reward, or list what points buy."""
+    match = REDEEM.match(turn.text.strip())
+    wanted = match.group(2).strip() if match else turn.text
+    item = turn.config.points.reward(wanted) if wanted else None
+    balance = turn.patrols.summary(turn.msg.openid).balance
+    if item is None:
+        return Reply(texts.catalogue(turn.rewards.catalogue(), balance))
+    try:
+        done = turn.rewards.redeem(turn.msg.openid, item.code, key=_key(turn))
+    except RedeemError as exc:
+        if exc.code == "out_of_stock":
+            return Reply(texts.REDEEM_OUT_OF_STOCK)
+        if exc.code == "balance":
+            return Reply(texts.redeem_short(balance, item.cost))
+        return Reply(texts.REDEEM_UNKNOWN)
+    return Reply(texts.redeemed(done.reward, done.cost, done.balance, done.id))
+
+
+def leaderboard(turn: Turn) -> Reply:
+    """This month's top stewards in the user's street office (everyone's when unknown)."""
+    month = beijing_day()[:7]
+    alley = turn.config.alley(turn.account.duty_alley or turn.account.home_alley or "")
+    rows = turn.patrols.leaderboard(month, alley.street_office if alley else None)
+    return Reply(texts.leaderboard(rows, month))

@@ -1,0 +1,162 @@
+"""小巷管家 membership: residents apply to claim an alley, chiefs or staff approve or decline, stewards withdraw."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.config import AppConfig
+from bot.db import UnitOfWork
+from bot.models import Alley, StewardClaim, User
+from bot.services.accounts import get_or_create_user
+
+Enqueue = Callable[..., None]
+
+
+class StewardError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class ClaimView:
+    id: int
+    openid: str
+    name: str
+    phone: str | None
+    alley: str
+    status: str
+    created_at: datetime
+
+    def as_json(self) -> dict[str, object]:
+        return {"id": self.id, "openid": self.openid, "name": self.name, "phone": self.phone, "alley": self.alley,
+                "status": self.status, "created_at": self.created_at.isoformat()}
+
+
+def _view(claim: StewardClaim) -> ClaimView:
+    created = claim.created_at if claim.created_at.tzinfo else claim.created_at.replace(tzinfo=UTC)
+    return ClaimView(claim.id, claim.user.openid, claim.name, claim.phone, claim.alley, claim.status, created)
+
+
+def may_decide(user: User | None, alley: str, config: AppConfig) -> bool:
+    """The alley's chief, or staff of its street office (or staff bound to no alley)."""
+    if user is None:
+        return False
+    if user.role == "chief":
+        return user.duty_alley is not None and user.duty_alley.name == alley
+    if user.role == "staff":
+        spec = config.alley(alley)
+        return user.duty_alley is None or (spec is not None and user.duty_alley.street_office == spec.street_office)
+    return False
+
+
+class Stewards:
+    def __init__(self, uow: Callable[[], UnitOfWork], config: AppConfig, enqueue: Enqueue) -> None:
+        self._uow = uow
+        self._config = config
+        self._enqueue = enqueue
+
+    @staticmethod
+    def _approved(s: Session, user_id: int) -> list[StewardClaim]:
+        return list(s.scalars(select(StewardClaim).where(StewardClaim.user_id == user_id,
+                                                         StewardClaim.status == "approved").order_by(StewardClaim.id)))
+
+    def apply(self, openid: str, alley: str, name: str, phone: str | None = None) -> ClaimView:
+        """A new application (or the pending one again); refused when the steward has claimed enough alleys."""
+        if self._config.alley(alley) is None:
+            raise StewardError("alley", f"unknown alley {alley}")
+        with self._uow() as uow:
+            s = uow.session
+            user = get_or_create_user(s, openid)
+            approved = self._approved(s, user.id)
+            if any(c.alley == alley for c in approved):
+                raise StewardError("already", f"{openid} is already a steward of {alley}")
+            if len(approved) >= self._config.points.max_alleys_per_steward:
+                raise StewardError("too_many", f"{openid} already claims {len(approved)} alleys")
+            claim = s.scalar(select(StewardClaim).where(StewardClaim.user_id == user.id, StewardClaim.alley == alley,
+                                                        StewardClaim.status == "pending"))
+            if claim is None:
+                claim = StewardClaim(user_id=user.id, alley=alley, name=name[:32], phone=phone, status="pending",
+                                     created_at=datetime.now(UTC))
+                s.add(claim)
+                s.flush()
+                new = True
+            else:
+                new = False
+            if name.strip():
+                user.display_name = name[:64]
+            if phone:
+                user.phone = phone
+            view = _view(claim)
+        if new:
+            self._enqueue("notify_claim", claim_id=view.id)
+        return view
+
+    def decide(self, actor: str, claim_id: int, approve: bool) -> ClaimView:
+        """Approve (the user becomes a steward of the alley) or decline; ``actor`` "cli" is staff at the console."""
+        with self._uow() as uow:
+            s = uow.session
+            claim = s.scalar(select(StewardClaim).where(StewardClaim.id == claim_id).with_for_update(of=StewardClaim))
+            if claim is None:
+                raise StewardError("not_found", f"no application {claim_id}")
+            if actor != "cli" and not may_decide(s.scalar(select(User).where(User.openid == actor)), claim.alley,
+                                                 self._config):
+                raise StewardError("forbidden", f"{actor} may not decide on {claim.alley}")
+            if claim.status != "pending":
+                raise StewardError("decided", f"application {claim_id} is {claim.status}")
+            claim.status, claim.decided_by, claim.decided_at = ("approved" if approve else "declined"), actor, \
+                datetime.now(UTC)
+            if approve:
+                user = claim.user
+                if user.role == "resident":
+                    user.role = "steward"
+                if user.role == "steward" and user.duty_alley is None:
+                    user.duty_alley = s.scalar(select(Alley).where(Alley.name == claim.alley))
+            view = _view(claim)
+        self._enqueue("notify_claim", claim_id=view.id)
+        return view
+
+    def withdraw(self, openid: str) -> list[str]:
+        """Give up every claimed alley; the user is a resident again (their points stay theirs)."""
+        with self._uow() as uow:
+            s = uow.session
+            user = s.scalar(select(User).where(User.openid == openid))
+            if user is None:
+                return []
+            claims = self._approved(s, user.id)
+            for claim in claims:
+                claim.status, claim.decided_at = "withdrawn", datetime.now(UTC)
+            if claims and user.role == "steward":
+                user.role, user.duty_alley = "resident", None
+            return [c.alley for c in claims]
+
+    def alleys(self, openid: str) -> list[str]:
+        """The alleys this user patrols as an approved steward."""
+        with self._uow() as uow:
+            user = uow.session.scalar(select(User).where(User.openid == openid))
+            return [c.alley for c in self._approved(uow.session, user.id)] if user else []
+
+    def find(self, status: str | None = None) -> list[ClaimView]:
+        with self._uow() as uow:
+            query = select(StewardClaim).order_by(StewardClaim.id)
+            if status:
+                query = query.where(StewardClaim.status == status)
+            return [_view(c) for c in uow.session.scalars(query)]
+
+    def claim(self, claim_id: int) -> ClaimView | None:
+        with self._uow() as uow:
+            claim = uow.session.get(StewardClaim, claim_id)
+            return _view(claim) if claim else None
+
+    def deciders(self, alley: str) -> list[str]:
+        """Who is asked to approve: the alley's chiefs, else its street office's staff."""
+        with self._uow() as uow:
+            users = list(uow.session.scalars(select(User).where(User.role.in_(("chief", "staff")),
+                                                                User.subscribed.is_(True)).order_by(User.id)))
+            chiefs = [u.openid for u in users if u.role == "chief" and may_decide(u, alley, self._config)]
+            return chiefs or [u.openid for u in users if u.role == "staff" and may_decide(u, alley, self._config)]
