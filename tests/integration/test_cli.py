@@ -36,7 +36,7 @@ def test_users_grant_unknown_alley_is_a_clear_error(rt: Runtime) -> None:
 
 def test_seed_json_and_nlu_parse_json(rt: Runtime) -> None:
     out = alleybot(rt, "seed", "--json")
-    assert json.loads(out.stdout) == {"alleys_created": 0, "alleys_updated": 0}
+    assert json.loads(out.stdout) == {"alleys_created": 0, "alleys_updated": 0, "rewards_created": 0}
     out = alleybot(rt, "nlu", "parse", "我住光明胡同儿", "--json")
     doc = json.loads(out.stdout)
     assert (doc["intent"], doc["entities"]) == ("bind_alley", {"alley": "光明胡同"}) and 0.5 < doc["confidence"] <= 1

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy import update
 
 from bot import texts
@@ -241,3 +244,43 @@ def test_cli_points_show_stewards_list_approve_report(rt: Runtime, chief: str, t
     assert Path(cli("stewards", "report", "--month", month, "--format", "csv").strip()).read_text(
         encoding="utf-8-sig").splitlines()[1].startswith("李师傅,o_cli,光明胡同,1,1.0,2,1,0,")
     assert "ledger consistent" in cli("points", "verify")
+
+
+_EXAMPLE = iter(range(1, 10**9))
+
+
+@hypothesis_settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["award", "redeem", "fulfil", "refund", "reverse"]),
+                          st.integers(min_value=1, max_value=2), st.integers(min_value=1, max_value=60)), max_size=25))
+def test_the_database_ledger_keeps_the_same_invariants(rt: Runtime, ops: list[tuple[str, int, int]]) -> None:
+    """Any sequence through the real ledger service: transfers sum to zero, no user below zero, cache = entries."""
+    from bot.services import ledger as db_ledger
+    from points.ledger import LedgerError, award, fulfil, refund, reserve, reverse
+
+    example = next(_EXAMPLE)
+    reserved: list[tuple[str, int]] = []
+    for n, (op, user, amount) in enumerate(ops):
+        account = f"user:{example * 10 + user}"
+        key = f"prop-{example}-{n}"
+        try:
+            with rt.uow() as uow:
+                s = uow.session
+                if op == "award":
+                    db_ledger.post(s, award(key, account, amount), None, "2026-11-22")
+                elif op == "redeem":
+                    if db_ledger.post(s, reserve(key, account, amount), None, "2026-11-22"):
+                        reserved.append((account, amount))
+                elif op in ("fulfil", "refund") and reserved:
+                    owner, cost = reserved[0]
+                    db_ledger.post(s, fulfil(key, cost) if op == "fulfil" else refund(key, owner, cost), None,
+                                   "2026-11-22")
+                    reserved.pop(0)
+                elif op == "reverse" and n:
+                    earlier = db_ledger.load(s, f"prop-{example}-{amount % n}")
+                    if earlier is not None and earlier.kind == "award":
+                        db_ledger.post(s, reverse(key, earlier), None, "2026-11-22")
+        except LedgerError:
+            pass  # refused whole: the unit of work rolled it back
+    assert rt.ledger.verify() == []
+    for user in (1, 2):
+        assert rt.ledger.balance(f"user:{example * 10 + user}") >= 0
