@@ -39,7 +39,8 @@ FLOWS: dict[str, Handler] = {
 JOIN_WORDS = frozenset({"申请当管家", "我想当小巷管家", "报名管家", "当管家", "申请小巷管家", "我要当管家"})
 QUIT_STEWARD_WORDS = frozenset({"退出管家", "不当管家了", "退出小巷管家"})
 POINTS_WORDS = frozenset({"我的积分", "积分", "查积分", "积分余额"})
-BOARD_WORDS = frozenset({"排行榜", "积分榜", "金牌管家"})
+BOARD_WORDS = frozenset({"排行榜", "积分榜", "金牌管家", "年度排行", "年度排行榜", "全年排行"})
+HISTORY_WORDS = frozenset({"巡查记录", "我的巡查", "巡查历史"})
 CHECKIN_OPENERS = ("签到", "巡查完毕", "巡完了", "巡查结束", "巡查签到")
 REPORT_WORDS = frozenset({"随手拍", "我要反映", "反映问题", "我要随手拍", "我要举报", "报问题"})
 MY_ISSUES_WORDS = frozenset({"我的反映", "查进度", "我的工单", "反映进度", "查询进度"})
@@ -103,9 +104,10 @@ ROUTES: list[Route] = [
     Route("patrol-confirm", steward.is_patrol_confirmation, steward.confirm_patrol),
     Route("quit-steward", said(QUIT_STEWARD_WORDS), steward.withdraw),
     Route("join-steward", any_of(menu("JOIN_STEWARD"), said(JOIN_WORDS), intent("join_steward")), steward.join_start),
+    Route("leaderboard", said(BOARD_WORDS), steward.leaderboard),
+    Route("patrol-history", said(HISTORY_WORDS), steward.history),
     Route("checkin", any_of(menu("CHECKIN"), lambda t: t.msg.kind in ("text", "voice")
                             and t.text.strip().startswith(CHECKIN_OPENERS), intent("checkin")), steward.checkin_start),
-    Route("leaderboard", said(BOARD_WORDS), steward.leaderboard),
     Route("points", any_of(menu("POINTS"), said(POINTS_WORDS), intent("query_points")), steward.my_points),
     Route("redeem", any_of(lambda t: t.msg.kind == "text" and steward.REDEEM.match(t.text.strip()) is not None,
                            intent("redeem_points")), steward.redeem),

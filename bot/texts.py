@@ -465,3 +465,13 @@ def leaderboard(rows: Sequence[dict[str, object]], period: str) -> str:
     lines = [f"{period} 小巷管家积分榜："]
     lines += [f"{r['rank']}. {r['name']}（{r['alley']}）{r['points']}分，{r['hours']}小时" for r in rows]
     return "\n".join(lines)
+
+
+def patrol_history(rows: Sequence[tuple[str, str, int, int, int, str | None, int]]) -> str:
+    if not rows:
+        return "还没有巡查记录。巡查完回复“签到”就会记下来。"
+    lines = ["最近的巡查记录："]
+    for day, alley, minutes, visits, fixes, verified, points in rows:
+        mark = "" if verified else "（待核验）"
+        lines.append(f"· {day} {alley} {_duration(minutes)} 走访{visits}户 解决{fixes}处 {points}分{mark}")
+    return "\n".join(lines)

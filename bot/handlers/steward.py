@@ -258,9 +258,19 @@ def redeem(turn: Turn) -> Reply:
     return Reply(texts.redeemed(done.reward, done.cost, done.balance, done.id))
 
 
+YEAR_WORDS = frozenset({"金牌管家", "年度排行", "年度排行榜", "全年排行"})
+
+
 def leaderboard(turn: Turn) -> Reply:
-    """This month's top stewards in the user's street office (everyone's when unknown)."""
-    month = beijing_day()[:7]
+    """Top stewards in the user's street office: this month, or this year for 金牌管家 (everyone's when unknown)."""
+    period = beijing_day()[:4] if turn.text.strip() in YEAR_WORDS else beijing_day()[:7]
     alley = turn.config.alley(turn.account.duty_alley or turn.account.home_alley or "")
-    rows = turn.patrols.leaderboard(month, alley.street_office if alley else None)
-    return Reply(texts.leaderboard(rows, month))
+    rows = turn.patrols.leaderboard(period, alley.street_office if alley else None)
+    return Reply(texts.leaderboard(rows, period))
+
+
+def history(turn: Turn) -> Reply:
+    """The steward's last patrols with their points."""
+    rows = [(p.day, p.alley, p.minutes, p.visits, p.fixes, p.verified_by, p.points)
+            for p in turn.patrols.history(turn.msg.openid)]
+    return Reply(texts.patrol_history(rows))

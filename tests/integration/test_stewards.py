@@ -213,6 +213,9 @@ def test_withdrawal_and_leaderboard(chat: Simulator, rt: Runtime, steward: str) 
     play(chat, [("签到 1小时", "时长"), (INSIDE, "已核验"), ("确认", "签到成功")])
     board = chat.text("排行榜") or ""
     assert "1. 张大姐（光明胡同）10分" in board
+    year = chat.text("金牌管家") or ""
+    assert year.startswith(f"{rt.patrols.history(steward)[0].day[:4]} 小巷管家积分榜") and "张大姐" in year
+    assert "光明胡同 1小时 走访0户 解决0处 10分" in (chat.text("巡查记录") or "")
     assert chat.text("退出管家") == texts.steward_withdrawn(["光明胡同"])
     assert chat.text("签到") == texts.STEWARD_ONLY
     assert balance(rt, steward) == 10  # points stay theirs

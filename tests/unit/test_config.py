@@ -67,6 +67,9 @@ def _broken(tmp_path: Path, file: str, old: str, new: str) -> Path:
     ("issues.yml", "reports_per_hour: 5", "reports_per_hour: 五", "reports_per_hour", "整数"),
     ("issues.yml", "max_photos: 9", "max_photos: 20", "max_photos", "1 到 9"),
     ("issues.yml", "departments: [城管, 房管, 交通, 环卫, 街道]", "departments: []", "departments", "非空"),
+    ("rewards.yml", "daily_cap: 60", "daily_cap: many", "daily_cap", "整数"),
+    ("rewards.yml", "{code: bath, name: 洗浴券, cost: 60", "{code: bath, name: 洗浴券, cost: -1", "catalogue[1].cost",
+     "整数"),
 ])
 def test_invalid_config_names_the_file_the_entry_and_the_problem(
         tmp_path: Path, file: str, old: str, new: str, entry: str, problem: str) -> None:
