@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -60,11 +61,14 @@ def worker(burst: bool) -> None:
     configure_logging(settings.log_level)
     if settings.uses_fake_redis:
         raise click.ClickException("REDIS_URL 未设置：嵌入模式下任务在 webhook 进程里直接执行，不需要 worker。")
-    from bot.jobs import schedule_reminders
+    from bot.jobs import resume_broadcasts, schedule_reminders
 
     rt = _runtime()
     set_worker_runtime(rt)
     schedule_reminders(rt)  # the daily overdue reminder: one chain however many workers start
+    resumed = resume_broadcasts(rt)  # a worker killed mid-broadcast: the rest is sent, nothing twice
+    if resumed:
+        click.echo(f"resuming broadcasts {resumed}", err=True)
     # with_scheduler: jobs queued for later (a poll that opens tomorrow) are moved to the queue on time.
     Worker([QUEUE_NAME], connection=rt.redis).work(burst=burst, with_scheduler=True)
 
@@ -639,6 +643,57 @@ def stewards_redemption(redemption_id: int, action: str) -> None:
     except RedeemError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"redemption {view.id}: {view.status}")
+
+
+@cli.group()
+def broadcast() -> None:
+    """Notices to the residents of alleys."""
+
+
+@broadcast.command("send")
+@click.option("--alley", "alleys", multiple=True, help="An alley (repeat for several).")
+@click.option("--street-office", default=None)
+@click.option("--everyone", is_flag=True)
+@click.option("--text", required=True)
+@click.option("--at", "at", default=None, help="When to send (ISO time, Beijing time if no zone); default now.")
+@click.option("--json", "as_json", is_flag=True)
+def broadcast_send(alleys: tuple[str, ...], street_office: str | None, everyone: bool, text: str, at: str | None,
+                   as_json: bool) -> None:
+    """Send TEXT to the residents, stewards and chiefs of the alleys (or a street office, or everyone)."""
+    from bot.services.broadcasts import BroadcastError, Target
+    from bot.services.issues import BEIJING
+
+    rt = _runtime()
+    names = tuple(rt.gazetteer.alley_in(a) or a for a in alleys)
+    if not (names or street_office or everyone):
+        raise click.ClickException("say who: --alley NAME, --street-office NAME or --everyone")
+    when = None
+    if at:
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError as exc:
+            raise click.ClickException(f"--at: not a time: {at}") from exc
+        when = (when if when.tzinfo else when.replace(tzinfo=BEIJING)).astimezone(UTC)
+    try:
+        created = rt.broadcasts.create("cli", Target(names, street_office, everyone), text, at=when)
+    except BroadcastError as exc:
+        raise click.ClickException(str(exc)) from exc
+    doc = {"id": created.id, "recipients": created.recipients, "send_at": created.send_at.isoformat()}
+    _emit(doc) if as_json else click.echo(f"broadcast {created.id}: {created.recipients} recipients")
+
+
+@broadcast.command("report")
+@click.argument("broadcast_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+def broadcast_report(broadcast_id: int, as_json: bool) -> None:
+    """Sent, failed, held, unreachable and acknowledged counts."""
+    from bot.services.broadcasts import BroadcastError
+
+    try:
+        doc = _runtime().broadcasts.report(broadcast_id)
+    except BroadcastError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _emit(doc) if as_json else click.echo(" ".join(f"{k}={v}" for k, v in doc.items()))
 
 
 def main() -> None:

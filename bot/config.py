@@ -82,6 +82,33 @@ class IssueRules:
 
 
 @dataclass(frozen=True)
+class BroadcastRules:
+    """config/broadcasts.yml: how staff notices are limited and delivered."""
+
+    max_length: int = 600
+    daily_cap_per_sender: int = 3
+    sends_per_second: int = 100
+    retry_delays: tuple[float, ...] = (1.0, 5.0, 30.0)
+    ack_days: int = 3
+
+
+def _load_broadcast_rules(path: Path) -> BroadcastRules:
+    data = read_yaml(path)
+    values: dict[str, Any] = {}
+    for key, (low, high) in {"max_length": (10, 2000), "daily_cap_per_sender": (1, 1000),
+                             "sends_per_second": (1, 10000), "ack_days": (1, 30)}.items():
+        value = data.get(key, getattr(BroadcastRules, key))
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise ConfigError(path, key, f"应为 {low} 到 {high} 之间的整数，实际是 {value!r}")
+        values[key] = value
+    delays = data.get("retry_delays", [1, 5, 30])
+    if not isinstance(delays, list) or not all(isinstance(d, int | float) and 0 <= d <= 3600 for d in delays):
+        raise ConfigError(path, "retry_delays", "应为秒数列表，例如 [1, 5, 30]")
+    values["retry_delays"] = tuple(float(d) for d in delays)
+    return BroadcastRules(**values)
+
+
+@dataclass(frozen=True)
 class AppConfig:
     directory: Path
     street_offices: dict[str, StreetOffice]
@@ -91,6 +118,7 @@ class AppConfig:
     menu: dict[str, Any]
     issues: IssueRules = IssueRules()
     rewards: Rules | None = None  # config/rewards.yml; None only in hand-built configs of tests
+    broadcasts: BroadcastRules = BroadcastRules()
 
     @property
     def points(self) -> Rules:
@@ -287,4 +315,5 @@ def load_config(directory: Path) -> AppConfig:
         rewards = parse_rules(read_yaml(rewards_path))
     except RulesError as exc:
         raise ConfigError(rewards_path, exc.entry, exc.problem) from exc
-    return AppConfig(directory, offices, alleys, categories, handling, menu, issues, rewards)
+    broadcasts = _load_broadcast_rules(directory / "broadcasts.yml")
+    return AppConfig(directory, offices, alleys, categories, handling, menu, issues, rewards, broadcasts)

@@ -114,7 +114,8 @@ class Bot:
                 try:
                     state, expired = rt.dialogue.load(msg.openid)
                     turn = Turn(msg, account, state, expired, rt.accounts, rt.config, rt.gazetteer, rt.nlu, rt.parking,
-                                rt.polls, rt.issues, rt.notices, rt.stewards, rt.patrols, rt.rewards)
+                                rt.polls, rt.issues, rt.notices, rt.stewards, rt.patrols, rt.rewards,
+                                rt.broadcasts)
                     name, reply = route(turn, self.routes)
                     if turn.state_changed:
                         if turn.state is None:

@@ -181,3 +181,19 @@ def ask_chief_to_confirm(rt: Runtime, patrol_id: int) -> None:
     for openid in rt.stewards.deciders(patrol.alley):
         rt.notices.send(openid, f"patrol:{patrol_id}:confirm:{openid}",
                         texts.patrol_for_chief(patrol_id, name, patrol.alley, patrol.minutes))
+
+
+@job("send_broadcast")
+def send_broadcast(rt: Runtime, broadcast_id: int) -> None:
+    """Deliver a notice's pending rows (rate-limited, exactly once per person); safe to run again."""
+    outcomes = rt.broadcasts.deliver(broadcast_id)
+    log.info("broadcast %s: %s", broadcast_id, dict(outcomes))
+
+
+def resume_broadcasts(rt: Runtime) -> list[int]:
+    """At worker start: notices a killed worker left unfinished are queued again (nothing is sent twice)."""
+    ids = rt.broadcasts.unfinished()
+    for broadcast_id in ids:
+        rt.broadcasts.recover(broadcast_id)
+        rt.jobs.enqueue("send_broadcast", broadcast_id=broadcast_id)
+    return ids

@@ -348,3 +348,41 @@ class Redemption(Base):
     status: Mapped[str] = mapped_column(String(12))  # reserved | fulfilled | cancelled
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+
+class Broadcast(Base):
+    """A notice from a chief or staff member to the residents of alleys, a street office or everyone."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sender: Mapped[str] = mapped_column(String(64))  # openid, or "cli"
+    alleys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    office: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    everyone: Mapped[bool] = mapped_column(Boolean, default=False)
+    text: Mapped[str] = mapped_column(Text)
+    send_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BroadcastDelivery(Base):
+    """One row per (broadcast, user): the delivery's state is the only record of whether it went out.
+
+    state: pending → sending (claimed; the WeChat call is in flight) → sent | template | held | unreachable |
+    failed. A row left in ``sending`` by a killed worker is never sent again: it becomes ``uncertain``.
+    """
+
+    __tablename__ = "broadcast_deliveries"
+    __table_args__ = (UniqueConstraint("broadcast_id", "user_id", name="uq_broadcast_deliveries_user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    state: Mapped[str] = mapped_column(String(12), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    errcode: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    msgid: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)  # template MsgID
+    acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

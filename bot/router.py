@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import texts
-from bot.handlers import account, fallback, handling, parking, poll, report, steward
+from bot.handlers import account, broadcast, fallback, handling, parking, poll, report, steward
 from bot.turn import Reply, Turn
 
 Predicate = Callable[[Turn], bool]
@@ -35,6 +35,7 @@ FLOWS: dict[str, Handler] = {
     handling.HANDLE_FLOW: handling.proceed,
     steward.JOIN_FLOW: steward.join_continue,
     steward.CHECKIN_FLOW: steward.checkin_continue,
+    broadcast.BROADCAST_FLOW: broadcast.proceed,
 }
 JOIN_WORDS = frozenset({"申请当管家", "我想当小巷管家", "报名管家", "当管家", "申请小巷管家", "我要当管家"})
 QUIT_STEWARD_WORDS = frozenset({"退出管家", "不当管家了", "退出小巷管家"})
@@ -94,11 +95,14 @@ ROUTES: list[Route] = [
     Route("unsubscribe", event("unsubscribe"), account.unsubscribed),
     Route("subscribe", event("subscribe"), account.subscribed),
     Route("scan", event("scan"), account.scanned),
+    Route("template-finished", event("templatesendjobfinish"), broadcast.template_finished),
     Route("steward-location", steward.is_steward_location, steward.location),
     Route("silent-event", lambda t: t.msg.kind == "event" and t.msg.event in SILENT_EVENTS, fallback.silent),
     Route("cancel", said(CANCEL_WORDS), account.cancel),
     Route("help", any_of(said(HELP_WORDS), menu("HELP")), account.help_menu),
     Route("flow", in_flow, _continue_flow),
+    Route("broadcast", any_of(broadcast.is_command, intent("broadcast_notice")), broadcast.start),
+    Route("acknowledge", broadcast.is_ack, broadcast.acknowledge),
     Route("handle", handling.is_command, handling.command),
     Route("steward-decide", steward.is_decision, steward.decide),
     Route("patrol-confirm", steward.is_patrol_confirmation, steward.confirm_patrol),
@@ -140,7 +144,7 @@ ROUTES: list[Route] = [
 
 # Run after the route, in order, on every handled message: each may add to the reply.
 AFTERWORDS: list[Callable[[Turn, Reply], Reply]] = [account.held_notices, poll.invitation]
-QUIET_ROUTES = frozenset({"unsubscribe", "silent-event", "unknown-event"})
+QUIET_ROUTES = frozenset({"unsubscribe", "silent-event", "unknown-event", "template-finished"})
 
 
 def route(turn: Turn, routes: list[Route] | None = None) -> tuple[str, Reply]:

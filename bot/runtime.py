@@ -19,6 +19,7 @@ from bot.parking_kb import load_parking
 from bot.photos import LocalPhotoStore
 from bot.redis_conn import connect
 from bot.services.accounts import Accounts
+from bot.services.broadcasts import Broadcasts
 from bot.services.inbox import Inbox
 from bot.services.issue_notify import IssueNotifier
 from bot.services.issue_photos import IssuePhotos
@@ -74,6 +75,7 @@ class Runtime:
     patrols: Patrols = field(init=False)
     rewards: Rewards = field(init=False)
     ledger: Ledger = field(init=False)
+    broadcasts: Broadcasts = field(init=False)
 
     @classmethod
     def build(cls, settings: Settings, *, wechat: WeChatAPI | None = None, **overrides: Any) -> Runtime:
@@ -112,7 +114,7 @@ class Runtime:
         """A copy with some fields replaced that shares this runtime's queue and services (tests use it)."""
         copy = dataclasses.replace(self, **changes)
         for name in ("jobs", "polls", "notices", "issues", "issue_photos", "issue_notifier", "stewards", "patrols",
-                     "rewards", "ledger"):
+                     "rewards", "ledger", "broadcasts"):
             setattr(copy, name, getattr(self, name))
         return copy
 
@@ -127,3 +129,5 @@ class Runtime:
         self.patrols = Patrols(self.uow, self.config, enqueue=self.jobs.enqueue)
         self.rewards = Rewards(self.uow, self.config)
         self.ledger = Ledger(self.uow)
+        self.broadcasts = Broadcasts(self.uow, self.config, self.messenger, self.notices, self.redis,
+                                     enqueue=self.jobs.enqueue)

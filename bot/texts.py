@@ -77,7 +77,7 @@ ROLE_LABELS = {"resident": "居民", "steward": "小巷管家", "chief": "街巷
 
 # Menu keys whose feature lands in a later release, with the name shown to the user.
 MENU_FEATURE_NAMES: dict[str, str] = {}
-INTENT_FEATURE_NAMES = {"broadcast_notice": "发通知"}
+INTENT_FEATURE_NAMES: dict[str, str] = {}
 
 
 # --- 停车问答 -------------------------------------------------------------------------------------------
@@ -475,3 +475,33 @@ def patrol_history(rows: Sequence[tuple[str, str, int, int, int, str | None, int
         mark = "" if verified else "（待核验）"
         lines.append(f"· {day} {alley} {_duration(minutes)} 走访{visits}户 解决{fixes}处 {points}分{mark}")
     return "\n".join(lines)
+
+
+# --- 发通知 ---------------------------------------------------------------------------------------------
+BROADCAST_STAFF_ONLY = "发通知需要街巷长或街道工作人员的身份。"
+BROADCAST_ASK_TEXT = "请发通知内容，比如“光明胡同：明天9点到12点停水”。回复“取消”退出。"
+BROADCAST_CANCELLED = "通知没有发出。"
+BROADCAST_ACK = "好的，已告诉街道您收到了。"
+BROADCAST_PROBLEMS = {
+    "forbidden": "街巷长只能给自己的胡同发通知，街道工作人员只能发给本街道。",
+    "cap": "今天发的通知已经到上限了，明天再发；急事请打电话。",
+    "empty": "通知内容是空的。",
+    "unknown_alley": "没找到这条胡同。",
+}
+
+
+def broadcast_too_long(limit: int) -> str:
+    return f"通知太长了，请控制在{limit}字以内。"
+
+
+def broadcast_preview(label: str, text: str, count: int) -> str:
+    return f"通知预览（发给{label}，共{count}人）：\n{text}\n回复“确认”发出，回复“取消”放弃。"
+
+
+def broadcast_sent(broadcast_id: int, count: int) -> str:
+    return f"通知已开始发送（编号{broadcast_id}，{count}人）。48小时内联系过的居民马上收到，其他人下次发消息时看到。"
+
+
+def broadcast_message(alleys: Sequence[str], office: str | None, text: str) -> str:
+    label = office or "、".join(alleys) or "街道"
+    return f"【{label}通知】{text}\n（看到请回复“收到”）"

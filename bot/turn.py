@@ -9,6 +9,7 @@ from bot.config import AppConfig
 from bot.dialogue import FlowState
 from bot.inbound import Inbound
 from bot.services.accounts import Accounts, AccountView
+from bot.services.broadcasts import Broadcasts
 from bot.services.issues import Issues
 from bot.services.notices import Notices
 from bot.services.parking import ParkingAnswers
@@ -48,6 +49,7 @@ class Turn:
     stewards: Stewards
     patrols: Patrols
     rewards: Rewards
+    broadcasts: Broadcasts
     _parse: Parse | None = field(default=None, repr=False)
     state_changed: bool = False
 

@@ -29,6 +29,7 @@ class Delivery:
     status: str  # sent | template | skipped | failed
     errcode: int | None = None
     reason: str = ""
+    msgid: int | None = None  # a template message's MsgID (TEMPLATESENDJOBFINISH reports on it later)
 
 
 class Messenger:
@@ -82,8 +83,8 @@ class Messenger:
         if not self._template_id:
             return Delivery("failed", errcode, "outside the 48-hour window and no template configured")
         try:
-            self._api.send_template(openid, self._template_id, {"content": {"value": text}})
-            return Delivery("template", errcode)
+            msgid = self._api.send_template(openid, self._template_id, {"content": {"value": text}})
+            return Delivery("template", errcode, msgid=msgid)
         except WeChatAPIError as exc:
             log.warning("template message to %s failed: %s", openid, exc)
             return Delivery("failed", exc.errcode, str(exc))

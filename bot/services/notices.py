@@ -63,6 +63,19 @@ class Notices:
         log.info("notice %s to %s: %s %s", key, openid, status, delivery.reason)
         return Sent(status, delivery.errcode)
 
+    def hold(self, openid: str, key: str, text: str) -> bool:
+        """Keep ``text`` for the user's next message without trying WeChat (the caller already did)."""
+        notice_id = self._claim(openid, key, text)
+        if notice_id is None:
+            return False
+        with self._uow() as uow:
+            notice = uow.session.get(Notice, notice_id)
+            assert notice is not None
+            notice.status = "held"
+            uow.session.execute(update(User).where(User.id == notice.user_id)
+                                .values(held_notices=User.held_notices + 1))
+        return True
+
     def send_image(self, openid: str, key: str, data: bytes) -> Sent:
         """An image once per ``key``, only inside the 48-hour window (nothing is held: the text said it all)."""
         notice_id = self._claim(openid, key, "[照片]")

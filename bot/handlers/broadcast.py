@@ -1,0 +1,100 @@
+"""发通知: chiefs and staff compose a notice for an alley in chat, see the audience count, and confirm.
+
+Residents answer a notice with 收到; WeChat's TEMPLATESENDJOBFINISH event settles template deliveries.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot import texts
+from bot.services.broadcasts import BroadcastError, Target
+from bot.turn import Reply, Turn
+
+# The compose flow and its states.
+BROADCAST_FLOW = "broadcast"
+TEXT = "text"  # waiting for the notice text (发通知 said alone)
+CONFIRM = "confirm"  # the preview was shown: 确认 sends
+
+COMMAND = re.compile(r"^(发通知|发布通知|通知大家)\s*[:：]?\s*(.*)$", re.S)
+ACK_WORDS = frozenset({"收到", "收到了", "知道了", "好的收到", "已阅"})
+
+
+def is_command(turn: Turn) -> bool:
+    return turn.msg.kind in ("text", "voice") and COMMAND.match(turn.text.strip()) is not None
+
+
+def start(turn: Turn) -> Reply:
+    """Take ``发通知 光明胡同：内容`` whole, or ask for the text."""
+    if turn.account.role not in ("chief", "staff"):
+        return Reply(texts.BROADCAST_STAFF_ONLY)
+    match = COMMAND.match(turn.text.strip())
+    rest = match.group(2).strip() if match else ""
+    if not rest:
+        turn.start(BROADCAST_FLOW, TEXT)
+        return Reply(texts.BROADCAST_ASK_TEXT)
+    turn.start(BROADCAST_FLOW, TEXT)
+    return _preview(turn, rest)
+
+
+def _target(turn: Turn, words: str) -> tuple[Target, str]:
+    """The alley named at the start (光明胡同：…), else the sender's own alley; and the notice text."""
+    head, sep, tail = [*re.split(r"([:：])", words, maxsplit=1), "", ""][:3] if re.search(r"[:：]", words) \
+        else (words, "", "")
+    named = turn.gazetteer.alley_in(head) if sep else None
+    alley = named or turn.account.duty_alley
+    body = tail.strip() if named else words
+    return Target(alleys=(alley,) if alley else ()), body
+
+
+def _preview(turn: Turn, words: str) -> Reply:
+    target, body = _target(turn, words)
+    try:
+        count = turn.broadcasts.preview(turn.msg.openid, target, body)
+    except BroadcastError as exc:
+        return Reply(_problem(turn, exc))
+    turn.goto(CONFIRM, alleys=list(target.alleys), body=body)
+    return Reply(texts.broadcast_preview(target.label, body, count))
+
+
+def _problem(turn: Turn, exc: BroadcastError) -> str:
+    if exc.code == "too_long":
+        return texts.broadcast_too_long(turn.config.broadcasts.max_length)
+    return texts.BROADCAST_PROBLEMS.get(exc.code, texts.BROADCAST_PROBLEMS["forbidden"])
+
+
+def proceed(turn: Turn) -> Reply:
+    """Text → preview; 确认 → send; anything else at the preview → the preview again."""
+    assert turn.state is not None
+    words = turn.text.strip()
+    if turn.state.step == TEXT:
+        return _preview(turn, words) if words else Reply(texts.BROADCAST_ASK_TEXT)
+    data = turn.state.data
+    target = Target(alleys=tuple(data.get("alleys") or ()))
+    if words != "确认":
+        return _preview(turn, f"{target.label}：{data.get('body')}")
+    turn.finish()
+    try:
+        created = turn.broadcasts.create(turn.msg.openid, target, str(data.get("body") or ""))
+    except BroadcastError as exc:
+        return Reply(_problem(turn, exc))
+    return Reply(texts.broadcast_sent(created.id, created.recipients))
+
+
+def is_ack(turn: Turn) -> bool:
+    return turn.msg.kind in ("text", "voice") and turn.text.strip().strip("。！!") in ACK_WORDS \
+        and turn.broadcasts.awaiting_ack(turn.msg.openid)
+
+
+def acknowledge(turn: Turn) -> Reply:
+    """Record that the resident read the latest notice."""
+    turn.broadcasts.acknowledge(turn.msg.openid)
+    return Reply(texts.BROADCAST_ACK)
+
+
+def template_finished(turn: Turn) -> Reply:
+    """WeChat reports on a template message: settle its delivery; nothing to say back."""
+    msgid = str(turn.msg.raw.get("MsgID") or turn.msg.msg_id or "")
+    if msgid:
+        turn.broadcasts.template_finished(msgid, str(turn.msg.raw.get("Status") or ""))
+    return Reply.silent()
