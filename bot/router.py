@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot import texts
 from bot.handlers import account, broadcast, fallback, handling, parking, poll, report, steward
 from bot.turn import Reply, Turn
 
@@ -89,8 +88,6 @@ def _always(_: Turn) -> bool:
     return True
 
 
-_COMING_INTENTS = tuple(texts.INTENT_FEATURE_NAMES)
-
 ROUTES: list[Route] = [
     Route("unsubscribe", event("unsubscribe"), account.unsubscribed),
     Route("subscribe", event("subscribe"), account.subscribed),
@@ -101,6 +98,7 @@ ROUTES: list[Route] = [
     Route("cancel", said(CANCEL_WORDS), account.cancel),
     Route("help", any_of(said(HELP_WORDS), menu("HELP")), account.help_menu),
     Route("flow", in_flow, _continue_flow),
+    Route("poll-create", said(frozenset({"发调查", "发起调查", "新建调查"})), poll.create_start),
     Route("broadcast", any_of(broadcast.is_command, intent("broadcast_notice")), broadcast.start),
     Route("acknowledge", broadcast.is_ack, broadcast.acknowledge),
     Route("handle", handling.is_command, handling.command),
@@ -125,7 +123,6 @@ ROUTES: list[Route] = [
     Route("report-location", lambda t: t.msg.kind == "location" and report.just_reported(t), report.location),
     Route("report", any_of(menu("REPORT"), said(REPORT_WORDS), intent("report_issue")), report.start),
     Route("bind-alley", any_of(menu("BIND_ALLEY"), intent("bind_alley")), account.bind_start),
-    Route("poll-create", said(frozenset({"发调查", "发起调查", "新建调查"})), poll.create_start),
     Route("poll", any_of(menu("POLL"), said(frozenset({"满意度调查", "调查", "参加调查", "问卷"}))), poll.start),
     Route("parking-menu", any_of(menu("PARKING"), said(frozenset({"停车问答", "停车"}))), parking.menu),
     Route("parking", intent("ask_parking"), parking.ask),
@@ -133,8 +130,6 @@ ROUTES: list[Route] = [
     Route("greet", intent("greet"), account.greet),
     Route("thanks", intent("thanks"), account.thanks),
     Route("location", kind("location"), account.location),
-    Route("coming-menu", menu(*texts.MENU_FEATURE_NAMES), fallback.feature_coming),
-    Route("coming-intent", intent(*_COMING_INTENTS), fallback.feature_coming),
     Route("media", lambda t: t.msg.kind in ("video", "shortvideo", "link", "file")
           or (t.msg.kind == "voice" and not t.text), fallback.media),
     Route("unknown-event", kind("event"), fallback.silent),

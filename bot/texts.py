@@ -41,7 +41,6 @@ FALLBACK = "抱歉，这句话我还没听懂。\n\n" + MENU
 APOLOGY = "抱歉，系统刚才出了点问题，您的消息已记录，请稍后再试。"
 VOICE_UNHEARD = "没听清您的语音，麻烦再说一遍，或者直接打字告诉我。"
 OTHER_MEDIA = "收到啦。目前我能看懂文字、语音、照片和位置。\n\n" + MENU
-FEATURE_COMING = "“{name}”功能正在建设中，很快开通。现在可以先试试：\n\n" + MENU
 
 ASK_ALLEY = "请问您住在哪条胡同（街巷）？直接回复名称，比如“光明胡同”，也可以发送位置。"
 CHOOSE_FROM_LIST = "请回复下面列出的序号，或者直接输入胡同名称："
@@ -75,9 +74,6 @@ def role_granted(role_label: str, alley: str | None) -> str:
 
 ROLE_LABELS = {"resident": "居民", "steward": "小巷管家", "chief": "街巷长", "staff": "街道工作人员"}
 
-# Menu keys whose feature lands in a later release, with the name shown to the user.
-MENU_FEATURE_NAMES: dict[str, str] = {}
-INTENT_FEATURE_NAMES: dict[str, str] = {}
 
 
 # --- 停车问答 -------------------------------------------------------------------------------------------

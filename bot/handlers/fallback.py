@@ -1,4 +1,4 @@
-"""The last routes: media the bot cannot use yet, features not yet open, and polite not-understood."""
+"""The last routes: media the bot cannot use, events that need no answer, and polite not-understood."""
 
 from __future__ import annotations
 
@@ -11,13 +11,6 @@ def media(turn: Turn) -> Reply:
     if turn.msg.kind == "voice":
         return Reply(texts.VOICE_UNHEARD)
     return Reply(texts.OTHER_MEDIA)
-
-
-def feature_coming(turn: Turn) -> Reply:
-    """Name the feature the user asked for and offer what already works."""
-    key = turn.msg.event_key or ""
-    name = texts.MENU_FEATURE_NAMES.get(key) or texts.INTENT_FEATURE_NAMES.get(turn.parse().intent, "")
-    return Reply(texts.FEATURE_COMING.format(name=name))
 
 
 def silent(turn: Turn) -> Reply:

@@ -104,10 +104,6 @@ def test_voice_uses_wechat_recognition_and_empty_recognition_asks_again(chat: Si
     play(chat, [("/voice 你好", texts.GREET), ("/voice", texts.VOICE_UNHEARD)])
 
 
-def test_features_of_later_releases_say_so_and_offer_the_menu(chat: Simulator) -> None:
-    play(chat, [("发通知 光明胡同：明天9点到12点停水", ("发通知", "建设中"))])
-
-
 def test_photo_outside_a_flow_starts_a_report(chat: Simulator, tmp_path: object) -> None:
     from pathlib import Path
 
