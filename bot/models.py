@@ -386,3 +386,15 @@ class BroadcastDelivery(Base):
     msgid: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)  # template MsgID
     acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class AlleyFollow(Base):
+    """A resident who agreed (after reporting there) to receive an alley's notices besides their home alley's."""
+
+    __tablename__ = "alley_follows"
+    __table_args__ = (UniqueConstraint("user_id", "alley", name="uq_alley_follows_user_alley"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    alley: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

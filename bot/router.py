@@ -99,7 +99,10 @@ ROUTES: list[Route] = [
     Route("help", any_of(said(HELP_WORDS), menu("HELP")), account.help_menu),
     Route("flow", in_flow, _continue_flow),
     Route("poll-create", said(frozenset({"发调查", "发起调查", "新建调查"})), poll.create_start),
-    Route("broadcast", any_of(broadcast.is_command, intent("broadcast_notice")), broadcast.start),
+    Route("follow-alley", said(frozenset({"关注通知", "订阅通知", "接收通知"})), broadcast.follow),
+    # The intent alone only for chiefs and staff: a resident's "明天停水吗" is not a notice to send.
+    Route("broadcast", any_of(broadcast.is_command, lambda t: t.account.role in ("chief", "staff")
+                              and intent("broadcast_notice")(t)), broadcast.start),
     Route("acknowledge", broadcast.is_ack, broadcast.acknowledge),
     Route("handle", handling.is_command, handling.command),
     Route("steward-decide", steward.is_decision, steward.decide),

@@ -501,3 +501,13 @@ def broadcast_sent(broadcast_id: int, count: int) -> str:
 def broadcast_message(alleys: Sequence[str], office: str | None, text: str) -> str:
     label = office or "、".join(alleys) or "街道"
     return f"【{label}通知】{text}\n（看到请回复“收到”）"
+
+FOLLOW_NONE = "您还没有反映过问题。想收到自家胡同的通知，回复“绑定胡同”。"
+
+
+def offer_follow(alley: str) -> str:
+    return f"想收到{alley}的通知（停水、清扫、议事会），回复“关注通知”。"
+
+
+def followed_alley(alley: str) -> str:
+    return f"好的，{alley}以后的通知会发给您。"

@@ -138,8 +138,8 @@ def make_settings(database_url: str, redis_url: str | None, fake: FakeWeChatServ
 def _clean_database(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        for table in ("broadcast_deliveries", "broadcasts", "redemptions", "rewards", "ledger_balances",
-                      "ledger_entries", "ledger_transfers", "patrols",
+        for table in ("alley_follows", "broadcast_deliveries", "broadcasts", "redemptions", "rewards",
+                      "ledger_balances", "ledger_entries", "ledger_transfers", "patrols",
                       "steward_claims", "notices", "issue_events", "issue_followers", "issue_photos", "issues",
                       "poll_invitations", "poll_answers", "poll_questions", "polls", "parking_gaps",
                       "inbound_messages", "users", "alleys"):

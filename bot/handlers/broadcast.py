@@ -98,3 +98,9 @@ def template_finished(turn: Turn) -> Reply:
     if msgid:
         turn.broadcasts.template_finished(msgid, str(turn.msg.raw.get("Status") or ""))
     return Reply.silent()
+
+
+def follow(turn: Turn) -> Reply:
+    """The resident agrees to get the notices of the alley they reported in."""
+    alley = turn.broadcasts.follow_reported_alley(turn.msg.openid)
+    return Reply(texts.followed_alley(alley) if alley else texts.FOLLOW_NONE)

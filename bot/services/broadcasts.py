@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from bot import texts
 from bot.config import AppConfig
 from bot.db import UnitOfWork
-from bot.models import Broadcast, BroadcastDelivery, StewardClaim, User
+from bot.models import AlleyFollow, Broadcast, BroadcastDelivery, Issue, StewardClaim, User
 from bot.services.issues import BEIJING
 from bot.services.messaging import Messenger
 from bot.services.notices import Notices
@@ -112,7 +112,23 @@ class Broadcasts:
                or (u.duty_alley and u.duty_alley.name in names)}
         stewards = s.scalars(select(StewardClaim.user_id).join(User, User.id == StewardClaim.user_id).where(
             StewardClaim.status == "approved", StewardClaim.alley.in_(names), User.subscribed.is_(True)))
-        return sorted(ids | set(stewards))
+        followers = s.scalars(select(AlleyFollow.user_id).join(User, User.id == AlleyFollow.user_id).where(
+            AlleyFollow.alley.in_(names), User.subscribed.is_(True)))
+        return sorted(ids | set(stewards) | set(followers))
+
+    def follow_reported_alley(self, openid: str) -> str | None:
+        """关注通知: the resident agrees to hear the notices of the alley they last reported a problem in."""
+        with self._uow() as uow:
+            s = uow.session
+            user = s.scalar(select(User).where(User.openid == openid))
+            if user is None:
+                return None
+            alley = s.scalar(select(Issue.alley).where(Issue.reporter_id == user.id).order_by(Issue.id.desc()))
+            if alley is None:
+                return None
+            if not s.scalar(select(AlleyFollow.id).where(AlleyFollow.user_id == user.id, AlleyFollow.alley == alley)):
+                s.add(AlleyFollow(user_id=user.id, alley=alley, created_at=datetime.now(UTC)))
+            return str(alley)
 
     def _check_sender(self, s: Session, sender: str, target: Target) -> None:
         if sender == "cli":
@@ -163,9 +179,10 @@ class Broadcasts:
                                   recipients=len(users), created_at=datetime.now(UTC))
             s.add(broadcast)
             s.flush()
-            s.execute(insert(BroadcastDelivery), [
-                {"broadcast_id": broadcast.id, "user_id": uid, "state": "pending", "attempts": 0,
-                 "updated_at": datetime.now(UTC)} for uid in users])
+            if users:  # (an empty parameter list would insert one row of defaults)
+                s.execute(insert(BroadcastDelivery), [
+                    {"broadcast_id": broadcast.id, "user_id": uid, "state": "pending", "attempts": 0,
+                     "updated_at": datetime.now(UTC)} for uid in users])
             created = Created(broadcast.id, len(users), send_at)
         self._enqueue("send_broadcast", at=send_at, broadcast_id=created.id)
         return created

@@ -193,3 +193,17 @@ def test_cli_send_and_report(rt: Runtime, tmp_path: Path) -> None:
     assert doc["recipients"] == 1
     report = json.loads(cli("report", str(doc["id"]), "--json"))
     assert {"sent", "failed", "held", "unreachable", "acknowledged"} <= set(report) and report["sent"] == 1
+
+
+def test_a_reporter_who_agrees_hears_that_alleys_notices(app: Flask, rt: Runtime, run_jobs: Jobs,
+                                                         fake_wechat: FakeWeChatServer) -> None:
+    resident(rt, "o_passer", "东斜街")
+    chat = Simulator(app, "o_passer")
+    reply = chat.text("光明胡同路面有个大坑") or ""
+    assert texts.offer_follow("光明胡同") in reply
+    created = rt.broadcasts.create("cli", Target(("光明胡同",)), "周六修路")
+    assert created.recipients == 0  # not without their say-so
+    assert chat.text("关注通知") == texts.followed_alley("光明胡同")
+    again = rt.broadcasts.create("cli", Target(("光明胡同",)), "周日修路")
+    run_jobs()
+    assert again.recipients == 1 and custom_sends(fake_wechat) == Counter({"o_passer": 1})

@@ -1,4 +1,4 @@
-"""broadcasts and one delivery row per (broadcast, user)
+"""broadcasts, one delivery row per (broadcast, user), alleys followed after reporting there
 
 Revision ID: 0006
 Revises: 0005
@@ -39,8 +39,17 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("broadcast_id", "user_id", name="uq_broadcast_deliveries_user"),
     )
+    op.create_table(
+        "alley_follows",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+        sa.Column("alley", sa.String(64), nullable=False, index=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("user_id", "alley", name="uq_alley_follows_user_alley"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("alley_follows")
     op.drop_table("broadcast_deliveries")
     op.drop_table("broadcasts")
