@@ -660,8 +660,8 @@ def broadcast() -> None:
 def broadcast_send(alleys: tuple[str, ...], street_office: str | None, everyone: bool, text: str, at: str | None,
                    as_json: bool) -> None:
     """Send TEXT to the residents, stewards and chiefs of the alleys (or a street office, or everyone)."""
+    from bot.clock import BEIJING
     from bot.services.broadcasts import BroadcastError, Target
-    from bot.services.issues import BEIJING
 
     rt = _runtime()
     names = tuple(rt.gazetteer.alley_in(a) or a for a in alleys)

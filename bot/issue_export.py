@@ -6,7 +6,8 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.services.issues import BEIJING, IssueView
+from bot.clock import BEIJING
+from bot.services.issues import IssueView
 
 HEADER = ["工单号", "胡同", "街道", "类别", "分类", "状态", "反映人数", "内容", "照片", "转派部门", "处理说明",
           "评价", "督办", "超期", "登记时间", "承诺时限", "办结时间"]

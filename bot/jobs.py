@@ -134,7 +134,7 @@ def schedule_reminders(rt: Runtime, now: datetime | None = None) -> datetime | N
     """
     if rt.jobs.inline:
         return None
-    from bot.services.issues import BEIJING
+    from bot.clock import BEIJING
 
     local = (now or datetime.now(UTC)).astimezone(BEIJING)
     run = local.replace(hour=rt.config.issues.reminder_hour, minute=0, second=0, microsecond=0)

@@ -6,13 +6,14 @@ Residents are often elderly: keep replies short, offer numbered choices, and alw
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING
+
+from bot.clock import BEIJING
 
 if TYPE_CHECKING:
     from bot.services.issues import IssueView
 
-_BEIJING = timezone(timedelta(hours=8))
 
 MENU = (
     "您可以这样用我：\n"
@@ -150,7 +151,7 @@ def poll_created(poll_id: int) -> str:
 
 # --- 随手拍 ---------------------------------------------------------------------------------------------
 def _day(moment: datetime) -> str:
-    local = moment.astimezone(_BEIJING)
+    local = moment.astimezone(BEIJING)
     return f"{local.month}月{local.day}日"
 
 

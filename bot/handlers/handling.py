@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from bot import texts
+from bot.models import OPEN_STATUSES
 from bot.services.issues import IssueError, IssueView
 from bot.turn import Reply, Turn
 
@@ -123,9 +124,9 @@ def _check(turn: Turn, ticket: str, action: str) -> Reply | None:
         issue = turn.issues.show(ticket)
     except IssueError:
         return Reply(texts.handle_not_found(ticket))
-    if issue.ticket not in {i.ticket for i in turn.issues.handling(turn.msg.openid, limit=1000)}:
-        if issue.status in ("received", "accepted", "in_progress", "forwarded"):
-            return Reply(texts.HANDLE_NOT_ALLOWED)
+    if not turn.issues.may_act(turn.msg.openid, ticket):
+        return Reply(texts.HANDLE_NOT_ALLOWED)
+    if issue.status not in OPEN_STATUSES:
         return Reply(texts.handle_wrong_status(ticket, issue.status_name, ACTION_WORDS[action]))
     return None
 

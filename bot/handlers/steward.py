@@ -11,7 +11,7 @@ from typing import Any
 
 from bot import texts
 from bot.checkin_words import read_checkin
-from bot.services.patrols import beijing_day
+from bot.clock import beijing_day
 from bot.services.rewards import RedeemError
 from bot.services.stewards import StewardError
 from bot.turn import Reply, Turn
@@ -97,8 +97,10 @@ def withdraw(turn: Turn) -> Reply:
 
 
 def is_decision(turn: Turn) -> bool:
-    return turn.account.role in ("chief", "staff") and turn.msg.kind == "text" \
-        and DECIDE.match(turn.text.strip()) is not None and bool(DECIDE.match(turn.text.strip()).group(2))  # type: ignore[union-attr]
+    if turn.account.role not in ("chief", "staff") or turn.msg.kind != "text":
+        return False
+    match = DECIDE.match(turn.text.strip())
+    return match is not None and match.group(2) is not None
 
 
 def decide(turn: Turn) -> Reply:
@@ -207,7 +209,7 @@ def _save(turn: Turn, data: dict[str, Any]) -> Reply:
     view = turn.patrols.checkin(turn.msg.openid, str(data["alley"]), int(data["minutes"]), int(data["visits"]),
                                 int(data["fixes"]), str(data.get("note") or ""), key=_key(turn),
                                 lat=data.get("lat"), lng=data.get("lng"))
-    balance = turn.patrols.summary(turn.msg.openid).balance
+    balance = turn.patrols.balance(turn.msg.openid)
     return Reply(texts.checkin_saved(view.awarded_now, balance, bool(view.verified_by), bool(before)))
 
 
@@ -244,7 +246,7 @@ def redeem(turn: Turn) -> Reply:
     match = REDEEM.match(turn.text.strip())
     wanted = match.group(2).strip() if match else turn.text
     item = turn.config.points.reward(wanted) if wanted else None
-    balance = turn.patrols.summary(turn.msg.openid).balance
+    balance = turn.patrols.balance(turn.msg.openid)
     if item is None:
         return Reply(texts.catalogue(turn.rewards.catalogue(), balance))
     try:

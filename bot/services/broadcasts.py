@@ -21,10 +21,10 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import texts
+from bot.clock import BEIJING
 from bot.config import AppConfig
 from bot.db import UnitOfWork
 from bot.models import AlleyFollow, Broadcast, BroadcastDelivery, Issue, StewardClaim, User
-from bot.services.issues import BEIJING
 from bot.services.messaging import Messenger
 from bot.services.notices import Notices
 
@@ -210,11 +210,6 @@ class Broadcasts:
             if broadcast is None:
                 return Counter()
             text = texts.broadcast_message(broadcast.alleys, broadcast.office, broadcast.text)
-            # A worker that died left rows in `sending`: whether WeChat got them is unknown; never resend.
-            uow.session.execute(update(BroadcastDelivery).where(
-                BroadcastDelivery.broadcast_id == broadcast_id, BroadcastDelivery.state == "sending",
-                BroadcastDelivery.updated_at < datetime.now(UTC) - timedelta(minutes=5))
-                .values(state="uncertain"))
         outcomes: Counter[str] = Counter()
         while rows := self._claim(broadcast_id):
             for delivery_id, openid in rows:

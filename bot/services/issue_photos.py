@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from bot.config import AppConfig
 from bot.db import UnitOfWork
-from bot.models import OPEN_STATUSES, Issue, IssueEvent, IssueFollower, IssuePhoto
+from bot.models import OPEN_STATUSES, Issue, IssueFollower, IssuePhoto
 from bot.photos import PhotoError, PhotoStore, clean, hash_distance
+from bot.services.issues import record_event
 from bot.wechat_api import WeChatAPI, WeChatAPIError
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ class IssuePhotos:
                 s.add(IssueFollower(issue_id=other.id, user_id=issue.reporter_id, text=issue.text,
                                     created_at=datetime.now(UTC)))
             issue.status, issue.duplicate_of_id = "duplicate", other.id
-            event = _event(s, issue, other.ticket or "")
+            event = record_event(s, issue, "duplicate", "system", other.ticket or "")
             return other.ticket, event
         return None, None
 
@@ -124,10 +125,3 @@ class IssuePhotos:
             ref, ticket = photo.thumb_path, issue.ticket if issue else ""
         return ticket or "", self._store.get(ref)
 
-
-def _event(s: Session, issue: Issue, original_ticket: str) -> int:
-    event = IssueEvent(issue_id=issue.id, kind="duplicate", actor="system", note=original_ticket,
-                       at=datetime.now(UTC))
-    s.add(event)
-    s.flush()
-    return event.id

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.clock import BEIJING, aware, beijing_day
 from bot.config import AppConfig
 from bot.db import UnitOfWork
 from bot.models import OPEN_STATUSES, Alley, Issue, IssueEvent, IssueFollower, IssuePhoto, User
 from bot.services.accounts import get_or_create_user
 
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 STATUS_NAMES = {
     "received": "待受理", "accepted": "已受理", "in_progress": "处理中", "forwarded": "已转派",
     "resolved": "已办结", "rejected": "已驳回", "duplicate": "已合并", "withdrawn": "已撤回",
@@ -113,13 +113,16 @@ class Logged:
     event_id: int | None = None  # the "received" event of a new ticket (its notification)
 
 
+def record_event(session: Session, issue: Issue, kind: str, actor: str | None, note: str | None = None) -> int:
+    """Write one audit event of an issue (the notification job reads it by id)."""
+    event = IssueEvent(issue_id=issue.id, kind=kind, actor=actor, note=note, at=datetime.now(UTC))
+    session.add(event)
+    session.flush()
+    return event.id
+
+
 def logged_events(logged: Logged) -> list[int]:
     return [logged.event_id] if logged.event_id is not None else []
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; every stored value is UTC."""
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 class Issues:
@@ -144,16 +147,10 @@ class Issues:
             reporter=issue.reporter.openid, lat=issue.lat, lng=issue.lng,
             photos=tuple(PhotoView(p.id, p.kind, p.status, p.path, p.thumb_path, p.phash, p.error)
                          for p in issue.photos),
-            due_at=aware(issue.due_at) or issue.due_at, created_at=aware(issue.created_at) or issue.created_at,
+            due_at=aware(issue.due_at), created_at=aware(issue.created_at),
             resolved_at=aware(issue.resolved_at), duplicate_of=original.ticket if original else None,
         )
 
-    @staticmethod
-    def _event(session: Session, issue: Issue, kind: str, actor: str | None, note: str | None = None) -> int:
-        event = IssueEvent(issue_id=issue.id, kind=kind, actor=actor, note=note, at=datetime.now(UTC))
-        session.add(event)
-        session.flush()
-        return event.id
 
     def _after_commit(self, events: Sequence[int], photos: Sequence[int] = ()) -> None:
         # Notifications first: the chief reads the ticket, then its thumbnail arrives.
@@ -240,7 +237,7 @@ class Issues:
         handlers = self.handlers(s, alley)
         issue.handler_openid = handlers[0].openid if handlers else None
         photo_ids = self._add_photos(s, issue, photos, "report")
-        event = self._event(s, issue, "received", user.openid, text[:500] or None)
+        event = record_event(s, issue, "received", user.openid, text[:500] or None)
         return Logged("created", self._view(s, issue), event_id=event), photo_ids
 
     @staticmethod
@@ -328,7 +325,7 @@ class Issues:
             if issue.status != "received":
                 raise IssueError("started", f"{issue.ticket} is {issue.status}")
             issue.status = "withdrawn"
-            event = self._event(s, issue, "withdrawn", openid)
+            event = record_event(s, issue, "withdrawn", openid)
             view = self._view(s, issue)
         self._after_commit([event])
         return view
@@ -371,10 +368,10 @@ class Issues:
             if issue.status != "resolved" or issue.rating is not None:
                 raise IssueError("not_ratable", f"{ticket} is {issue.status}, rating {issue.rating}")
             issue.rating = rating
-            events = [self._event(s, issue, "rated", openid, str(rating))]
+            events = [record_event(s, issue, "rated", openid, str(rating))]
             if rating == 1:
                 issue.status, issue.escalated, issue.resolved_at = "in_progress", True, None
-                events.append(self._event(s, issue, "reopened", openid, "居民不满意"))
+                events.append(record_event(s, issue, "reopened", openid, "居民不满意"))
             view = self._view(s, issue)
         self._after_commit(events)
         return view
@@ -401,10 +398,10 @@ class Issues:
             if issue.status not in allowed:
                 raise IssueError("status", f"{ticket} is {issue.status}; {action} needs {', '.join(allowed)}")
             photo_ids = self._apply(s, issue, target, note, department, after_photo)
-            event = self._event(s, issue, target, actor, note or department)
+            event = record_event(s, issue, target, actor, note or department)
             view = self._view(s, issue)
             steward = issue.reporter.role == "steward" and action == "accept"
-            reported_on = (aware(issue.created_at) or issue.created_at).astimezone(BEIJING).date().isoformat()
+            reported_on = beijing_day(aware(issue.created_at))
         self._after_commit([event], photo_ids)
         if steward:  # 报: a steward's report the chief takes on earns the patrol of that day its bonus
             self._enqueue("rescore_patrols", openid=view.reporter, day=reported_on, key=f"accepted-{view.ticket}")
@@ -433,10 +430,18 @@ class Issues:
             if issue.status == status:
                 return self._view(s, issue)
             self._apply(s, issue, status, note, None, None)
-            event = self._event(s, issue, status, actor, note)
+            event = record_event(s, issue, status, actor, note)
             view = self._view(s, issue)
         self._after_commit([event])
         return view
+
+    def may_act(self, openid: str, ticket: str) -> bool:
+        """Whether this user may handle this ticket (the alley's chief, or staff of its street office)."""
+        with self._uow() as uow:
+            s = uow.session
+            user = s.scalar(select(User).where(User.openid == openid))
+            issue = s.scalar(select(Issue).where(Issue.ticket == ticket))
+            return user is not None and issue is not None and self.may_handle(user, issue)
 
     def handling(self, openid: str, limit: int = 10) -> list[IssueView]:
         """Open issues this chief or staff member may handle, oldest first (their to-do list)."""
@@ -478,7 +483,7 @@ class Issues:
                 raise IssueError("not_found", f"no ticket {ticket}")
             events = uow.session.scalars(select(IssueEvent).where(IssueEvent.issue_id == issue.id)
                                          .order_by(IssueEvent.id))
-            return [{"kind": e.kind, "actor": e.actor, "note": e.note, "at": (aware(e.at) or e.at).isoformat()}
+            return [{"kind": e.kind, "actor": e.actor, "note": e.note, "at": aware(e.at).isoformat()}
                     for e in events]
 
     def overdue(self, now: datetime | None = None) -> list[IssueView]:
@@ -492,7 +497,7 @@ class Issues:
     def remind_overdue(self, now: datetime | None = None) -> int:
         """Remind each overdue issue's chief once per day and escalate it to the street staff (once)."""
         now = now or datetime.now(UTC)
-        today = now.astimezone(BEIJING).date().isoformat()
+        today = beijing_day(now)
         events: list[int] = []
         reminded = 0
         with self._uow() as uow:
@@ -503,10 +508,10 @@ class Issues:
             for issue in issues:
                 issue.reminded_on = today
                 reminded += 1
-                events.append(self._event(s, issue, "reminded", "system", today))
+                events.append(record_event(s, issue, "reminded", "system", today))
                 if not issue.escalated:
                     issue.escalated = True
-                    events.append(self._event(s, issue, "escalated", "system", "超期未办结"))
+                    events.append(record_event(s, issue, "escalated", "system", "超期未办结"))
         self._after_commit(events)
         return reminded
 

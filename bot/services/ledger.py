@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.clock import aware
 from bot.db import UnitOfWork
 from bot.models import LedgerBalance, LedgerEntry, LedgerTransfer, User
 from points.ledger import LedgerError, Leg, Transfer, overdrawn, user_account
@@ -98,9 +99,7 @@ class Ledger:
                 select(LedgerTransfer, LedgerEntry.amount)
                 .join(LedgerEntry, LedgerEntry.transfer_id == LedgerTransfer.id)
                 .where(LedgerEntry.account == account).order_by(LedgerTransfer.id.desc()).limit(limit))
-            return [EntryView(t.key, t.kind, amount, t.memo, t.day,
-                              t.created_at.replace(tzinfo=UTC) if t.created_at.tzinfo is None else t.created_at)
-                    for t, amount in rows]
+            return [EntryView(t.key, t.kind, amount, t.memo, t.day, aware(t.created_at)) for t, amount in rows]
 
     def verify(self) -> list[str]:
         """Problems found: a transfer not summing to zero, a cached balance that differs from its entries."""

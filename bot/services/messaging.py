@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from bot.clock import aware
 from bot.db import UnitOfWork
 from bot.models import User
 from bot.wechat_api import WeChatAPI, WeChatAPIError
@@ -38,22 +39,22 @@ class Messenger:
         self._api = api
         self._template_id = template_id
 
-    def _recipient(self, openid: str) -> tuple[bool, datetime | None]:
+    def _recipient(self, openid: str, now: datetime | None) -> tuple[bool, bool]:
+        """Whether the user follows us, and whether they wrote within the 48-hour window."""
         with self._uow() as uow:
             user = uow.session.scalar(select(User).where(User.openid == openid))
             if user is None:
-                return False, None
-            return user.subscribed, user.last_message_at
+                return False, False
+            last_seen = aware(user.last_message_at)
+            in_window = last_seen is not None and (now or datetime.now(UTC)) - last_seen < SERVICE_WINDOW
+            return user.subscribed, in_window
 
     def deliver_text(self, openid: str, text: str, now: datetime | None = None) -> Delivery:
-        subscribed, last_seen = self._recipient(openid)
+        subscribed, in_window = self._recipient(openid, now)
         if not subscribed:
             return Delivery("skipped", reason="unsubscribed or unknown user")
-        now = now or datetime.now(UTC)
-        if last_seen is not None and last_seen.tzinfo is None:  # SQLite drops the zone; values are UTC
-            last_seen = last_seen.replace(tzinfo=UTC)
         errcode: int | None = None
-        if last_seen is not None and now - last_seen < SERVICE_WINDOW:
+        if in_window:
             try:
                 self._api.send_text(openid, text)
                 return Delivery("sent")
@@ -66,11 +67,8 @@ class Messenger:
 
     def deliver_image(self, openid: str, data: bytes, now: datetime | None = None) -> Delivery:
         """An image by customer-service message; templates cannot carry one, so outside 48 h it is skipped."""
-        subscribed, last_seen = self._recipient(openid)
-        now = now or datetime.now(UTC)
-        if last_seen is not None and last_seen.tzinfo is None:
-            last_seen = last_seen.replace(tzinfo=UTC)
-        if not subscribed or last_seen is None or now - last_seen >= SERVICE_WINDOW:
+        subscribed, in_window = self._recipient(openid, now)
+        if not subscribed or not in_window:
             return Delivery("skipped", reason="unsubscribed or outside the 48-hour window")
         try:
             self._api.send_image(openid, self._api.upload_image(data))

@@ -17,20 +17,17 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.clock import BEIJING, beijing_day
 from bot.config import AppConfig
 from bot.db import UnitOfWork
 from bot.geo import distance_to_polyline
-from bot.models import Issue, LedgerEntry, LedgerTransfer, PatrolRecord, StewardClaim, User
+from bot.models import Issue, LedgerBalance, LedgerEntry, LedgerTransfer, PatrolRecord, StewardClaim, User
 from bot.services import ledger
-from bot.services.issues import BEIJING
+from bot.services.stewards import may_decide
 from points import rules as points_rules
 from points.ledger import award, correction, user_account
 
 COUNTED_REPORTS = ("accepted", "in_progress", "forwarded", "resolved")
-
-
-def beijing_day(moment: datetime | None = None) -> str:
-    return (moment or datetime.now(UTC)).astimezone(BEIJING).date().isoformat()
 
 
 @dataclass(frozen=True)
@@ -172,8 +169,6 @@ class Patrols:
 
     def confirm(self, actor: str, patrol_id: int) -> PatrolView:
         """The chief vouches for a patrol without a location: its points are paid."""
-        from bot.services.stewards import may_decide
-
         with self._uow() as uow:
             s = uow.session
             patrol = s.scalar(select(PatrolRecord).where(PatrolRecord.id == patrol_id).with_for_update(of=PatrolRecord))
@@ -234,6 +229,15 @@ class Patrols:
             board = sorted(((earned.get(uid, 0), minutes.get(uid, 0), uid) for uid in who), reverse=True)
             return [{"rank": i, "name": who[uid][0], "alley": who[uid][1], "points": pts, "hours": round(m / 60, 1)}
                     for i, (pts, m, uid) in enumerate(board[:limit], 1)]
+
+    def balance(self, openid: str) -> int:
+        """The steward's points now (the cached ledger balance), without the month's statistics."""
+        with self._uow() as uow:
+            user_id = uow.session.scalar(select(User.id).where(User.openid == openid))
+            if user_id is None:
+                return 0
+            return int(uow.session.scalar(select(LedgerBalance.balance).where(
+                LedgerBalance.account == user_account(user_id))) or 0)
 
     def summary(self, openid: str, now: datetime | None = None) -> PointsSummary:
         """我的积分: balance, this month's hours and points, and rank in the street office this month."""

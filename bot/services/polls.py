@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from bot.clock import aware
 from bot.config import AppConfig
 from bot.db import UnitOfWork
 from bot.models import Poll, PollAnswer, PollInvitation, PollQuestion, User
@@ -55,13 +56,9 @@ class Answered:
     next_question: QuestionView | None
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
-
-
 def _is_open(poll: Poll, now: datetime) -> bool:
-    closes = _aware(poll.closes_at)
-    return not poll.closed and (_aware(poll.opens_at) or now) <= now and (closes is None or now < closes)
+    closes = aware(poll.closes_at)
+    return not poll.closed and (aware(poll.opens_at) or now) <= now and (closes is None or now < closes)
 
 
 def _view(poll: Poll, now: datetime) -> PollView:
@@ -95,8 +92,8 @@ class Polls:
         if street_office and street_office not in self._config.street_offices:
             raise PollError(f"unknown street office: {street_office}")
         now = datetime.now(UTC)
-        opens = _aware(opens_at) or now
-        if closes_at is not None and _aware(closes_at) <= max(now, opens):  # type: ignore[operator]
+        opens = aware(opens_at) or now
+        if closes_at is not None and aware(closes_at) <= max(now, opens):
             raise PollError("the closing time is in the past or before the opening time")
         with self._uow() as uow:
             poll = Poll(scale=scale, target_alleys=list(alleys), target_office=street_office, opens_at=opens,
@@ -129,7 +126,7 @@ class Polls:
         if self._open_cache is None or time.monotonic() - self._open_cache[0] > OPEN_CACHE_SECONDS:
             with self._uow() as uow:
                 polls = uow.session.scalars(select(Poll).where(Poll.closed.is_(False)))
-                targets = [(list(p.target_alleys), p.target_office, _aware(p.opens_at) or now, _aware(p.closes_at))
+                targets = [(list(p.target_alleys), p.target_office, aware(p.opens_at) or now, aware(p.closes_at))
                            for p in polls]
             self._open_cache = (time.monotonic(), targets)
         spec = self._config.alley(alley) if alley else None

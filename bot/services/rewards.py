@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.clock import beijing_day
 from bot.config import AppConfig
 from bot.db import UnitOfWork
 from bot.models import LedgerBalance, Redemption, RewardItem, User
 from bot.services import ledger
-from bot.services.patrols import beijing_day
 from points.ledger import LedgerError, fulfil, refund, reserve, user_account
 
 

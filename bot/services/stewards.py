@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.clock import aware
 from bot.config import AppConfig
 from bot.db import UnitOfWork
 from bot.models import Alley, StewardClaim, User
@@ -39,8 +40,8 @@ class ClaimView:
 
 
 def _view(claim: StewardClaim) -> ClaimView:
-    created = claim.created_at if claim.created_at.tzinfo else claim.created_at.replace(tzinfo=UTC)
-    return ClaimView(claim.id, claim.user.openid, claim.name, claim.phone, claim.alley, claim.status, created)
+    return ClaimView(claim.id, claim.user.openid, claim.name, claim.phone, claim.alley, claim.status,
+                     aware(claim.created_at))
 
 
 def may_decide(user: User | None, alley: str, config: AppConfig) -> bool:

@@ -417,8 +417,8 @@ def test_cli_list_show_set_status_export_overdue(rt: Runtime, chief: str, fake_w
 
 
 def test_workers_plan_one_daily_reminder_chain(rt: Runtime) -> None:
+    from bot.clock import BEIJING
     from bot.jobs import schedule_reminders
-    from bot.services.issues import BEIJING
 
     now = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # 11:00 in Beijing: today's 09:00 has passed
     planned = schedule_reminders(rt, now=now)
