@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Create or refresh the project's virtualenv (.venv, or $ALLEYBOT_VENV). Safe to run again: it reinstalls
-# only when pyproject.toml changed since the last install.
+# Create or refresh the project's virtualenv (.venv, or $ALLEYBOT_VENV) from the lock file. Safe to run
+# again: it reinstalls only when requirements.lock or pyproject.toml changed since the last install.
+# Every dependency comes from requirements.lock, pinned with hashes; to upgrade deliberately, see
+# docs/dependencies.md (`bash scripts/lock.sh`).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${ALLEYBOT_VENV:-$root/.venv}"
@@ -12,12 +14,16 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
 fi
 if [ ! -x "$venv/bin/python" ]; then
   "$python" -m venv "$venv"
-  "$venv/bin/pip" install --quiet --upgrade pip
 fi
 stamp="$venv/.alleybot-installed"
-want="$(sha256sum "$root/pyproject.toml" | cut -d' ' -f1)"
+want="$(cat "$root/pyproject.toml" "$root/requirements.lock" | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "installing alleybot and its dependencies into $venv ..." >&2
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -e "$root[dev]"
+  echo "installing alleybot and its locked dependencies into $venv ..." >&2
+  pip=("$venv/bin/pip" --quiet --disable-pip-version-check)
+  # --require-hashes: a file that differs from the one locked is refused, not installed.
+  "${pip[@]}" install --require-hashes --no-deps -r "$root/requirements.lock"
+  # The project itself, editable, without re-resolving anything: its dependencies are the lock's.
+  "${pip[@]}" install --no-deps -e "$root"
+  "${pip[@]}" check
   echo "$want" > "$stamp"
 fi

@@ -420,18 +420,27 @@ def test_workers_plan_one_daily_reminder_chain(rt: Runtime) -> None:
     from bot.clock import BEIJING
     from bot.jobs import schedule_reminders
 
-    now = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # 11:00 in Beijing: today's 09:00 has passed
+    # Relative to the real clock: RQ decides "future" by the wall clock, so a fixed date goes stale.
+    now = datetime.now(UTC)
+    local = now.astimezone(BEIJING)
+    expected = local.replace(hour=9, minute=0, second=0, microsecond=0)
+    if expected <= local:
+        expected += timedelta(days=1)
     planned = schedule_reminders(rt, now=now)
     if rt.jobs.inline:  # no scheduler in the embedded default: cron runs `alleybot issues overdue --remind`
         assert planned is None
         return
-    assert planned is not None and planned.astimezone(BEIJING).isoformat() == "2026-11-23T09:00:00+08:00"
+    assert planned is not None and planned.astimezone(BEIJING) == expected
     assert schedule_reminders(rt, now=now) is None  # a second worker starting does not start a second chain
     from rq import Queue
 
     from bot.jobs import QUEUE_NAME
 
-    assert len(Queue(QUEUE_NAME, connection=rt.redis).scheduled_job_registry) == 1
+    queue = Queue(QUEUE_NAME, connection=rt.redis)
+    registry = queue.scheduled_job_registry
+    assert len(registry) == 1 and len(queue) == 0  # waiting for its time, not queued to run now
+    (job_id,) = registry.get_job_ids()
+    assert registry.get_scheduled_time(job_id) == expected.astimezone(UTC).replace(microsecond=0)
 
 
 def test_an_open_poll_is_offered_when_the_reporters_issue_is_resolved(
