@@ -114,16 +114,26 @@ def users() -> None:
 def users_grant(openid: str, role: str, alley: str | None, as_json: bool) -> None:
     """Give OPENID a ROLE (resident, steward, chief or staff)."""
     from bot.services.accounts import AccountError
+    from bot.services.stewards import StewardError
 
+    if role == "steward" and not alley:
+        raise click.UsageError("a steward serves an alley: add --alley NAME")
     rt = _runtime()
     if alley:
         alley = rt.gazetteer.alley_in(alley) or alley
     try:
-        view = rt.accounts.grant_role(openid, role, alley)
-    except AccountError as exc:
+        if role == "steward" and alley:
+            rt.stewards.appoint(openid, alley)  # what an approved application gives, not just the role
+            found = rt.accounts.get(openid)
+            assert found is not None
+            view = found
+        else:
+            view = rt.accounts.grant_role(openid, role, alley)
+    except (AccountError, StewardError) as exc:
         raise click.ClickException(str(exc)) from exc
-    doc = {"openid": view.openid, "role": view.role, "alley": view.duty_alley}
-    _emit(doc) if as_json else click.echo(f"{view.openid}: {view.role} {view.duty_alley or ''}".rstrip())
+    served = alley if role == "steward" else view.duty_alley
+    doc = {"openid": view.openid, "role": view.role, "alley": served}
+    _emit(doc) if as_json else click.echo(f"{view.openid}: {view.role} {served or ''}".rstrip())
 
 
 @cli.command()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -30,6 +31,11 @@ def log_key(msg: Inbound) -> str:
     return hashlib.sha256(msg.dedupe_key.encode()).hexdigest()
 
 
+class RetryLater(Exception):
+    """The message could not be taken in (Redis or the database is unreachable) and nothing was recorded or
+    done: the webhook answers with an error status so that WeChat delivers it again, never ``success``."""
+
+
 class _Guard:
     """Decides, exactly once, whether a reply goes passively or by customer-service message."""
 
@@ -47,14 +53,20 @@ class Bot:
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="alleybot-handler")
 
     def respond(self, msg: Inbound) -> str | None:
-        """The passive reply for one delivery, or None for ``success``; never raises."""
+        """The passive reply for one delivery, or None for ``success``.
+
+        Raises RetryLater when a dependency is down and the message was not taken in: the caller must answer
+        so that WeChat retries (a ``success`` would tell WeChat the message was handled)."""
         deduper, budget = self.rt.deduper, self.rt.settings.reply_budget_seconds
         key = msg.dedupe_key
         try:
             record = deduper.claim(key)
-        except Exception:
+        except Exception as exc:
+            # Without Redis there is no dialogue state and no per-user lock either: refuse rather than answer
+            # from a blank state, and leave a trace of the attempt in the database if it is up.
             log.exception("dedupe unavailable for %s; refusing so that WeChat retries", key)
-            return None
+            self._record_refusal(msg, f"redis unavailable: {type(exc).__name__}: {exc}")
+            raise RetryLater(f"redis: {exc}") from exc
         if record is not None:
             log.info("retry of %s (%s)", key, record.state)
             if record.state == PROCESSING:
@@ -67,6 +79,9 @@ class Bot:
         future = self._pool.submit(self._run, msg, guard)
         try:
             return future.result(timeout=budget)
+        except RetryLater:
+            self._release_quietly(key)  # the retry must be processed afresh, not answered from the claim
+            raise
         except FutureTimeout:
             with guard.lock:
                 if guard.done:
@@ -126,10 +141,11 @@ class Bot:
                     log.exception("handler failed for %s", msg.dedupe_key)
                     self._settle_quietly(key, "failed", f"{type(exc).__name__}: {exc}")
                     return texts.APOLOGY
-        except Exception as exc:  # the lock, Redis or the database itself: record if at all possible
+        except Exception as exc:  # the lock, Redis or the database itself: nothing was done
             log.exception("could not take %s in", msg.dedupe_key)
-            self._record_quietly(msg, "failed", f"{type(exc).__name__}: {exc}")
-            return texts.APOLOGY
+            if self._record_quietly(msg, "failed", f"{type(exc).__name__}: {exc}"):
+                return texts.APOLOGY  # recorded as failed: the apology may say so
+            raise RetryLater(f"{type(exc).__name__}: {exc}") from exc
         if turn.parsed is not None:
             rt.nlu_status.last_backend = turn.parsed.backend
         text = reply.text
@@ -144,8 +160,24 @@ class Bot:
         except Exception:
             log.exception("could not record outcome %s of %s", outcome, key)
 
-    def _record_quietly(self, msg: Inbound, outcome: str, detail: str) -> None:
+    def _record_quietly(self, msg: Inbound, outcome: str, detail: str) -> bool:
         try:
             self.rt.inbox.record(msg.openid, log_key(msg), msg.type_label, outcome, detail[:2000])
         except Exception:
             log.exception("could not record %s as %s", msg.dedupe_key, outcome)
+            return False
+        return True
+
+    def _record_refusal(self, msg: Inbound, detail: str) -> None:
+        """Note a refused delivery under a key of its own: the message's key stays free for WeChat's retry."""
+        attempt = hashlib.sha256(f"{msg.dedupe_key}|refused|{time.time_ns()}".encode()).hexdigest()
+        try:
+            self.rt.inbox.record(msg.openid, attempt, msg.type_label, "refused", detail[:2000])
+        except Exception:
+            log.exception("could not record the refusal of %s either", msg.dedupe_key)
+
+    def _release_quietly(self, key: str) -> None:
+        try:
+            self.rt.deduper.release(key)
+        except Exception:
+            log.exception("could not release the dedupe claim of %s", key)

@@ -70,7 +70,7 @@ class InboundMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     openid: Mapped[str] = mapped_column(String(64), index=True)
     msg_key: Mapped[str] = mapped_column(String(160), unique=True)
-    msg_type: Mapped[str] = mapped_column(String(32))
+    msg_type: Mapped[str] = mapped_column(String(80))  # "event:" + WeChat's event type (checked ≤ 64 on arrival)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # handled | failed | late (reply went by customer-service message) | late_failed | ignored
     outcome: Mapped[str] = mapped_column(String(16))

@@ -18,6 +18,7 @@ from bot.jobs import JobQueue
 from bot.parking_kb import load_parking
 from bot.photos import LocalPhotoStore
 from bot.redis_conn import connect
+from bot.replay import ReplayGuard
 from bot.services.accounts import Accounts
 from bot.services.broadcasts import Broadcasts
 from bot.services.inbox import Inbox
@@ -60,6 +61,7 @@ class Runtime:
     gazetteer: Gazetteer
     dialogue: DialogueStore
     deduper: Deduper
+    replay_guard: ReplayGuard
     accounts: Accounts
     inbox: Inbox
     messenger: Messenger
@@ -98,6 +100,7 @@ class Runtime:
             gazetteer=nlu.gazetteer,
             dialogue=DialogueStore(client, settings.dialogue_ttl_seconds),
             deduper=Deduper(client, settings.dedupe_ttl_seconds),
+            replay_guard=ReplayGuard(client),
             accounts=Accounts(uow),
             inbox=Inbox(uow),
             messenger=Messenger(uow, wechat, settings.wechat_notice_template_id),

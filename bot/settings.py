@@ -48,6 +48,7 @@ class Settings:
     var_dir: Path
     nlu_cache_dir: Path
     photo_dir: Path
+    wechat_safe_mode: bool = False
     reply_budget_seconds: float = 4.0
     max_body_bytes: int = 1024 * 1024
     dedupe_ttl_seconds: int = 600
@@ -88,6 +89,8 @@ class Settings:
             nlu_cache_dir=Path(env.get("ALLEYBOT_NLU_CACHE") or var_dir / "nlu").resolve(),
             # Photos of reported problems (local storage; see bot/photos.py for the storage interface).
             photo_dir=Path(env.get("ALLEYBOT_PHOTO_DIR") or var_dir / "photos").resolve(),
+            # 安全模式 in the account's settings: every callback must be encrypted; plaintext ones are refused.
+            wechat_safe_mode=(env.get("WECHAT_SAFE_MODE") or "").lower() in ("1", "true", "yes", "on"),
             reply_budget_seconds=float(env.get("ALLEYBOT_REPLY_BUDGET", "4.0")),
             log_level=env.get("ALLEYBOT_LOG_LEVEL", "INFO"),
         )

@@ -39,8 +39,18 @@ CANCELLED = "好的，已取消。还有别的事儿随时说。"
 NOTHING_TO_CANCEL = "现在没有进行中的操作。回复“帮助”看看我能做什么。"
 EXPIRED = "刚才的操作时间太久已自动结束，咱们重新来。"
 FALLBACK = "抱歉，这句话我还没听懂。\n\n" + MENU
-APOLOGY = "抱歉，系统刚才出了点问题，您的消息已记录，请稍后再试。"
+APOLOGY = "抱歉，系统刚才出了点问题，这条消息没有办成，请过一会儿再发一次。"
 VOICE_UNHEARD = "没听清您的语音，麻烦再说一遍，或者直接打字告诉我。"
+LEFT_FLOW = "（刚才那一步先放下了。）"
+UNKNOWN_MENU = "这个菜单暂时不能用了，请从下面选：\n\n" + MENU
+
+
+def street_phones(offices: Sequence[tuple[str, str]]) -> str:
+    """The public numbers of street offices: the user's own first, or all when they bound no alley."""
+    listed = "\n".join(f"{name}：{phone}" for name, phone in offices)
+    return f"街道的服务电话：\n{listed}\n工作时间拨打；急事请拨 12345。"
+
+
 OTHER_MEDIA = "收到啦。目前我能看懂文字、语音、照片和位置。\n\n" + MENU
 
 ASK_ALLEY = "请问您住在哪条胡同（街巷）？直接回复名称，比如“光明胡同”，也可以发送位置。"
@@ -305,6 +315,10 @@ def handle_not_found(ticket: str) -> str:
     return f"没有找到工单 {ticket}，请核对工单号。回复“待办”看您的工单。"
 
 
+def handle_unknown_ticket(ticket: str) -> str:
+    return f"没有找到工单 {ticket}。"
+
+
 def handle_ask_ticket(action: str, issues: Sequence[IssueView]) -> str:
     listed = "\n".join(f"{i}. {x.ticket} {x.alley}·{x.category_name}（{x.status_name}）"
                         for i, x in enumerate(issues, 1))
@@ -414,10 +428,16 @@ def checkin_summary(alley: str, minutes: int, visits: int, fixes: int, located: 
 
 def checkin_saved(points: int, balance: int, verified: bool, amended: bool) -> str:
     head = "今天的巡查记录已更新。" if amended else "签到成功，辛苦了！"
+    if not verified and amended:
+        return (f"{head}增加的部分需要重新核验：在胡同里点“+”发送位置，或等街巷长确认，核验后补发积分。"
+                f"当前积分 {balance}。")
     if not verified:
         return (f"{head}位置还没核验：在胡同里点“+”发送位置即可核验，或等街巷长确认，之后发放积分。"
                 f"当前积分 {balance}。")
-    change = f"积分 +{points}（管家双倍）" if points > 0 else ("积分 " + str(points) if points < 0 else "积分不变")
+    # "管家双倍" only on a first check-in, whose points are the doubled hours; an amendment's difference may be
+    # a bonus alone, which is not doubled.
+    label = "" if amended else "（管家双倍）"
+    change = f"积分 +{points}{label}" if points > 0 else ("积分 " + str(points) if points < 0 else "积分不变")
     return f"{head}{change}，当前积分 {balance}。"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -16,7 +17,6 @@ from typing import Any
 
 import xmltodict
 from wechatpy.crypto import WeChatCrypto, _get_signature
-from wechatpy.replies import TextReply
 from wechatpy.utils import WeChatSigner
 
 from bot.inbound import Inbound
@@ -103,6 +103,19 @@ class SafeModeCrypto:
         return str(WeChatCrypto(self.token, key, self.appid).encrypt_message(xml, nonce, timestamp))
 
 
+FRESH_SECONDS = 300  # a callback whose timestamp is further than this from now is refused (DESIGN §6)
+
+
+def check_fresh(timestamp: str | None, now: float) -> None:
+    """A signed URL from a log must not be replayable later: the signed timestamp must be about now."""
+    try:
+        sent = int(timestamp or "")
+    except ValueError as exc:
+        raise ProtocolError(403, "timestamp missing or not a number") from exc
+    if abs(now - sent) > FRESH_SECONDS:
+        raise ProtocolError(403, f"timestamp {sent} is {int(now - sent)} s from now")
+
+
 def _float(value: Any) -> float | None:
     try:
         return float(value)
@@ -110,10 +123,29 @@ def _float(value: Any) -> float | None:
         return None
 
 
+def _coordinates(lat: float | None, lng: float | None) -> tuple[float | None, float | None]:
+    """A usable position or none: NaN, infinities, out-of-range values and (0, 0) (a phone without a fix
+    sends it) say nothing about where the user is, and must not become "near 二龙路"."""
+    if lat is None or lng is None or not (math.isfinite(lat) and math.isfinite(lng)):
+        return None, None
+    if abs(lat) > 90 or abs(lng) > 180 or (abs(lat) < 1e-6 and abs(lng) < 1e-6):
+        return None, None
+    return lat, lng
+
+
+# The longest values WeChat sends in these fields (openids are 28 characters, event types up to ~40): a longer
+# one is not from WeChat and is refused whole rather than cut or overflowing a column.
+FIELD_LIMITS = {"FromUserName": 64, "ToUserName": 64, "MsgType": 32, "Event": 64, "MsgId": 64, "MediaId": 200}
+
+
 def to_inbound(root: dict[str, Any]) -> Inbound:
     openid, kind = root.get("FromUserName"), root.get("MsgType")
     if not isinstance(openid, str) or not openid or not isinstance(kind, str):
         raise ProtocolError(400, "FromUserName or MsgType missing")
+    for name, limit in FIELD_LIMITS.items():
+        value = root.get(name)
+        if value is not None and (not isinstance(value, str) or len(value) > limit):
+            raise ProtocolError(400, f"{name} is not a string of at most {limit} characters")
     try:
         create_time = int(root.get("CreateTime") or 0)
     except (TypeError, ValueError) as exc:
@@ -121,6 +153,8 @@ def to_inbound(root: dict[str, Any]) -> Inbound:
     kind = kind.lower()
     text = root.get("Content") if kind == "text" else root.get("Recognition") if kind == "voice" else ""
     event = root.get("Event")
+    lat, lng = _coordinates(_float(root.get("Location_X") or root.get("Latitude")),
+                            _float(root.get("Location_Y") or root.get("Longitude")))
     return Inbound(
         openid=openid,
         account=str(root.get("ToUserName") or ""),
@@ -130,8 +164,8 @@ def to_inbound(root: dict[str, Any]) -> Inbound:
         text=str(text or "").strip(),
         media_id=root.get("MediaId"),
         pic_url=root.get("PicUrl"),
-        lat=_float(root.get("Location_X") or root.get("Latitude")),
-        lng=_float(root.get("Location_Y") or root.get("Longitude")),
+        lat=lat,
+        lng=lng,
         label=root.get("Label"),
         event=event.lower() if isinstance(event, str) else None,
         event_key=str(root["EventKey"]) if root.get("EventKey") is not None else None,
@@ -139,6 +173,22 @@ def to_inbound(root: dict[str, Any]) -> Inbound:
     )
 
 
-def render_text_reply(inbound: Inbound, text: str) -> str:
-    reply = TextReply(source=inbound.account, target=inbound.openid, content=text, time=int(time.time()))
-    return str(reply.render())
+# Characters XML 1.0 cannot carry at all (even inside CDATA): dropped from replies rather than breaking them.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def cdata(text: str) -> str:
+    """Any text as CDATA: "]]>" inside it is split across two sections, so the XML stays well-formed."""
+    return "<![CDATA[" + _XML_INVALID.sub("", text).replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def render_text_reply(inbound: Inbound, text: str, now: float | None = None) -> str:
+    """The one renderer of passive replies: every reply the webhook sends goes through it."""
+    created = int(time.time() if now is None else now)
+    return ("<xml>"
+            f"<ToUserName>{cdata(inbound.openid)}</ToUserName>"
+            f"<FromUserName>{cdata(inbound.account)}</FromUserName>"
+            f"<CreateTime>{created}</CreateTime>"
+            "<MsgType><![CDATA[text]]></MsgType>"
+            f"<Content>{cdata(text)}</Content>"
+            "</xml>")

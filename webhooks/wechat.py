@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Blueprint, Response, current_app, request
 
-from bot.dispatch import Bot
+from bot.dispatch import Bot, RetryLater
+from bot.replay import ReplayGuardDown
 from bot.wechat_protocol import (
     ProtocolError,
     SafeModeCrypto,
+    check_fresh,
     check_plain_signature,
     parse_xml,
     render_text_reply,
@@ -56,14 +59,26 @@ def receive() -> Response:
     key: str | None = None
     try:
         check_plain_signature(bot.rt.settings.wechat_token, a.get("signature"), timestamp, nonce)
+        check_fresh(timestamp, current_app.config.get("WECHAT_CLOCK", time.time)())  # tests replay vectors
         body = request.get_data(cache=False)
-        if (a.get("encrypt_type") or "raw").lower() == "aes":
+        encrypted = (a.get("encrypt_type") or "raw").lower() == "aes"
+        if bot.rt.settings.wechat_safe_mode and not encrypted:
+            raise ProtocolError(403, "plaintext callback while the account is in safe mode")
+        bot.rt.replay_guard.check(nonce or "", timestamp or "", body)
+        if encrypted:
             decrypted = _crypto(bot).decrypt(body, a.get("msg_signature"), timestamp, nonce)
             body, key = decrypted.xml, decrypted.key
         msg = to_inbound(parse_xml(body))
     except ProtocolError as exc:
         return _refuse(exc)
-    text = bot.respond(msg)
+    except ReplayGuardDown:
+        log.exception("cannot check the nonce (Redis down): refusing so that WeChat retries")
+        return Response("retry later", status=503, mimetype="text/plain")
+    try:
+        text = bot.respond(msg)
+    except RetryLater as exc:
+        log.warning("not processed, WeChat will retry: %s", exc)
+        return Response("retry later", status=503, mimetype="text/plain")
     if text is None:
         return Response("success", mimetype="text/plain")
     xml = render_text_reply(msg, text)

@@ -54,6 +54,14 @@ def help_menu(turn: Turn) -> Reply:
     return Reply(texts.MENU)
 
 
+def street_phone(turn: Turn) -> Reply:
+    """Give the street office's public number: the one of the user's alley, else every office's."""
+    offices = turn.config.street_offices
+    alley = turn.config.alley(turn.account.home_alley or turn.account.duty_alley or "")
+    chosen = [offices[alley.street_office]] if alley and alley.street_office in offices else list(offices.values())
+    return Reply(texts.street_phones([(o.name, o.phone) for o in chosen if o.phone]))
+
+
 def greet(turn: Turn) -> Reply:
     """Answer a greeting."""
     return Reply(texts.GREET)

@@ -21,3 +21,8 @@ def silent(turn: Turn) -> Reply:
 def fallback(turn: Turn) -> Reply:
     """Answer what nobody else took: sorry, here is what I can do."""
     return Reply(texts.FALLBACK)
+
+
+def unknown_menu(turn: Turn) -> Reply:
+    """A menu key this version does not know (an old menu still on phones): say so and show the menu."""
+    return Reply(texts.UNKNOWN_MENU)

@@ -25,7 +25,9 @@ VERBS = {"受理": "accept", "接单": "accept", "处理中": "start", "开始�
          "转交": "forward", "办结": "resolve", "已办结": "resolve", "驳回": "reject", "不予受理": "reject"}
 ACTION_WORDS = {"accept": "受理", "start": "开始处理", "forward": "转派", "resolve": "办结", "reject": "驳回"}
 _VERB_PATTERN = "|".join(sorted(VERBS, key=len, reverse=True))  # longest first: 已办结 before 办结
-COMMAND = re.compile(rf"^({_VERB_PATTERN})\s*(\d{{6,}})?\s*(.*)$", re.S)
+# Any number right after the verb is a ticket number (a short or mistyped one included), never the note's start:
+# "办结 1234 已清理" must not resolve the chief's only ticket with the note "1234 已清理".
+COMMAND = re.compile(rf"^({_VERB_PATTERN})\s*(?:(\d+)(?=[\s，,：:。]|$))?[\s，,：:]*(.*)$", re.S)
 TODO_WORDS = frozenset({"待办", "我的待办", "待办工单", "工单"})
 
 
@@ -51,17 +53,25 @@ def command(turn: Turn) -> Reply:
     assert match is not None
     action, ticket, rest = VERBS[match.group(1)], match.group(2), match.group(3).strip()
     turn.start(HANDLE_FLOW, PICK_TICKET, action=action, ticket=ticket, rest=rest, offered=[])
+    if ticket is not None and not turn.issues.exists(ticket):
+        return _ask_ticket(turn, action, texts.handle_unknown_ticket(ticket))
     if ticket is None:
-        issues = turn.issues.handling(turn.msg.openid)
-        if not issues:
-            turn.finish()
-            return Reply(texts.HANDLE_NONE)
-        if len(issues) > 1:
-            offered = [i.ticket for i in issues]
-            turn.goto(PICK_TICKET, offered=offered)
-            return Reply(texts.handle_ask_ticket(ACTION_WORDS[action], issues))
-        turn.goto(PICK_TICKET, ticket=issues[0].ticket)
+        return _ask_ticket(turn, action)
     return _next(turn)
+
+
+def _ask_ticket(turn: Turn, action: str, problem: str | None = None) -> Reply:
+    """Offer this person's open tickets as numbered choices (after saying what was wrong, if anything)."""
+    issues = turn.issues.handling(turn.msg.openid)
+    if not issues:
+        turn.finish()
+        return Reply(f"{problem}\n{texts.HANDLE_NONE}" if problem else texts.HANDLE_NONE)
+    if len(issues) == 1 and problem is None:
+        turn.goto(PICK_TICKET, ticket=issues[0].ticket)
+        return _next(turn)
+    turn.goto(PICK_TICKET, ticket=None, offered=[i.ticket for i in issues])
+    question = texts.handle_ask_ticket(ACTION_WORDS[action], issues)
+    return Reply(f"{problem}\n{question}" if problem else question)
 
 
 def proceed(turn: Turn) -> Reply:

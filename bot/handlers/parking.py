@@ -16,10 +16,14 @@ def _alley(turn: Turn) -> str | None:
     return mentioned if isinstance(mentioned, str) else turn.account.home_alley
 
 
-def _say(reply: ParkingReply) -> Reply:
+def reply_text(reply: ParkingReply) -> str:
     if reply.answer is None:
-        return Reply(texts.parking_unknown(reply.phone, reply.office))
-    return Reply(texts.parking_answer(reply.answer, reply.offer_report))
+        return texts.parking_unknown(reply.phone, reply.office)
+    return texts.parking_answer(reply.answer, reply.offer_report)
+
+
+def _say(reply: ParkingReply) -> Reply:
+    return Reply(reply_text(reply))
 
 
 def ask(turn: Turn) -> Reply:

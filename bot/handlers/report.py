@@ -8,10 +8,13 @@ numbered choices. Photos or a location sent within minutes after logging attach 
 from __future__ import annotations
 
 import hashlib
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from bot import texts
 from bot.geo import distance_to_polyline
+from bot.handlers.parking import reply_text as parking_reply_text
 from bot.services.issues import IssueError, Logged
 from bot.turn import Reply, Turn
 
@@ -23,6 +26,17 @@ ASK_CATEGORY = "ask_category"  # the numbered 十无 list shown
 
 NEAREST_OFFERED = 3
 SIMILAR_OFFERED = 5
+ON_ALLEY_METERS = 25  # a location this close to one alley's line, ...
+CLEAR_MARGIN_METERS = 40  # ... and this much closer than to any other, is taken as that alley without asking
+FAR_METERS = 3000  # farther than this from every alley: not one of ours
+MEANINGFUL = re.compile(r"[0-9A-Za-z\u4e00-\u9fff]")
+# Where one message carries two requests: 另外/还有/顺便问一下 …, or a sentence end.
+SPLIT = re.compile(r"[。；;！!？?\n]+"
+                   r"|[，,\s]*(?:另外|还有就是|还有|还想问|顺便问|再问|以及|同时)(?:一下|个事|件事)?[，,：:\s]*")
+# A clause that asks rather than tells ("有人乱停车" reports; "乱停车怎么罚" asks).
+QUESTION = re.compile(r"怎么|怎样|咋|吗|嘛|哪|什么|啥|多少|能不能|能否|可不可以|是否|如何|[?？]")
+# Words that name a place (胡同, 街, 路 …; not 路灯 or 马路, which name things).
+PLACE_WORD = re.compile(r"胡同|街|巷|河沿|[东西南北]里|(?<!马)路(?![灯面边])")
 RATING_REPLIES = frozenset({"1", "2", "3", "满意", "基本满意", "不满意", "很满意", "非常满意", "一般", "还行",
                             "不太满意", "很不满意", "非常不满意", "比较满意", "还可以", "凑合", "差", "太差了"})
 
@@ -37,7 +51,7 @@ def start(turn: Turn) -> Reply:
     if turn.account.blocked:
         return Reply(texts.REPORT_BLOCKED)
     turn.start(REPORT_FLOW, COLLECTING, photos=[], text="", alley=None, category=None, lat=None, lng=None,
-               offered=[])
+               offered=[], also=[])
     if turn.msg.kind == "event":  # the menu button: nothing to take in yet
         return Reply(texts.REPORT_START)
     if turn.msg.kind in ("text", "voice") and turn.text.strip() in ("随手拍", "我要反映", "反映问题", "我要随手拍"):
@@ -81,6 +95,8 @@ def collect(turn: Turn) -> Reply:
         data["lat"], data["lng"] = msg.lat, msg.lng
         if not data["alley"] and msg.label:
             data["alley"] = turn.gazetteer.alley_in(msg.label)
+        if not data["alley"]:
+            data["alley"] = _alley_at(turn, msg.lat, msg.lng)
     elif msg.kind in ("text", "voice") and turn.text.strip():
         reply = _take_words(turn, step, data)
         if reply is not None:
@@ -93,6 +109,8 @@ def collect(turn: Turn) -> Reply:
 def _take_words(turn: Turn, step: str, data: dict[str, Any]) -> Reply | None:
     """Read a numbered choice in the asking states, else the words themselves; a reply when the choice is bad."""
     words = turn.text.strip()
+    if not MEANINGFUL.search(words):  # 👍 or "。。。" says nothing about the problem: not glued into the ticket
+        return _ask_next(turn, data)
     choice = words.rstrip(".。、")
     offered: list[str] = list(data.get("offered") or [])
     if step == ASK_ALLEY and choice.isdigit():
@@ -136,7 +154,8 @@ def _ask_next(turn: Turn, data: dict[str, Any]) -> Reply:
         offered = _alleys_to_offer(turn, data)
         if offered:
             turn.start(REPORT_FLOW, ASK_ALLEY, **{**data, "offered": offered})
-            intro = "" if data["lat"] is not None else texts.REPORT_ALLEY_NOT_FOUND if data["text"] else ""
+            named = data["lat"] is None and _names_a_place(str(data["text"] or ""))
+            intro = texts.REPORT_ALLEY_NOT_FOUND if named and offered[0] != turn.account.home_alley else ""
             return Reply(texts.report_ask_alley_choices(intro, offered))
         turn.start(REPORT_FLOW, COLLECTING, **{**data, "offered": []})
         return Reply(texts.REPORT_ASK_ALLEY)
@@ -147,20 +166,99 @@ def _ask_next(turn: Turn, data: dict[str, Any]) -> Reply:
 def _alleys_to_offer(turn: Turn, data: dict[str, Any]) -> list[str]:
     if data["lat"] is not None and data["lng"] is not None:
         here = (float(data["lat"]), float(data["lng"]))
-        ranked = sorted(turn.config.alleys, key=lambda a: distance_to_polyline(here, a.polyline))
-        return [a.name for a in ranked[:NEAREST_OFFERED]]
-    similar = turn.gazetteer.candidates(turn.text, SIMILAR_OFFERED) if turn.msg.kind in ("text", "voice") else []
+        ranked = sorted((distance_to_polyline(here, a.polyline), a.name) for a in turn.config.alleys)
+        if ranked and ranked[0][0] > FAR_METERS:
+            return []  # nowhere near an alley we serve: ask for the name instead of a nonsense choice
+        return [name for _, name in ranked[:NEAREST_OFFERED]]
+    words = str(data.get("text") or "")
+    similar = turn.gazetteer.candidates(words, SIMILAR_OFFERED) if _names_a_place(words) else []
     home = turn.account.home_alley
     if home and home not in similar:
-        similar = [home, *similar][:SIMILAR_OFFERED]
+        similar = [home, *similar][:SIMILAR_OFFERED]  # their own alley first: most reports are about it
     return similar
+
+
+def _names_a_place(words: str) -> bool:
+    """The words seem to name an alley (so "没找到这条胡同" makes sense), rather than say nothing of where."""
+    return PLACE_WORD.search(words) is not None
+
+
+def _alley_at(turn: Turn, lat: float, lng: float) -> str | None:
+    """The alley a location is clearly in: on its line, and the next alley well away."""
+    ranked = sorted((distance_to_polyline((lat, lng), a.polyline), a.name) for a in turn.config.alleys)
+    if not ranked or ranked[0][0] > ON_ALLEY_METERS:
+        return None
+    if len(ranked) > 1 and ranked[1][0] - ranked[0][0] < CLEAR_MARGIN_METERS:
+        return None
+    return ranked[0][1]
 
 
 def _log(turn: Turn, data: dict[str, Any]) -> Reply:
     turn.finish()
-    logged = turn.issues.report(turn.msg.openid, _source_key(turn), str(data["alley"]), str(data["category"]),
+    alley = str(data["alley"])
+    logged = turn.issues.report(turn.msg.openid, _source_key(turn), alley, str(data["category"]),
                                 text=str(data["text"]), photos=list(data["photos"]), lat=data["lat"], lng=data["lng"])
-    return Reply(_logged_text(turn, logged, str(data["alley"]), bool(data["photos"])))
+    replies = [_logged_text(turn, logged, alley, bool(data["photos"]))]
+    # The other problems of the same message: their own tickets, in the same alley (keyed so a retry adds none).
+    for n, (category, words) in enumerate(data.get("also") or [], 2):
+        more = turn.issues.report(turn.msg.openid, f"{_source_key(turn)[:60]}:{n}", alley, str(category),
+                                  text=str(words), photos=[], lat=data["lat"], lng=data["lng"])
+        replies.append(_logged_text(turn, more, alley, False))
+    return Reply("\n\n".join(replies))
+
+
+@dataclass(frozen=True)
+class Request:
+    kind: str  # "report" or "parking"
+    value: str  # the category code, or "" for a parking question
+    words: str
+
+
+def requests_in(turn: Turn) -> list[Request]:
+    """The separate requests of one message: problems (by category) and parking questions, in order."""
+    if turn.msg.kind not in ("text", "voice") or len(turn.text) < 8:
+        return []
+    found: list[Request] = []
+    for clause in (c.strip(" ，,、：:") for c in SPLIT.split(turn.text)):
+        if len(clause) < 3:
+            continue
+        parsed = turn.nlu.parse(clause)
+        category = turn.gazetteer.find_category(clause)
+        asks = QUESTION.search(clause) is not None
+        if parsed.intent == "ask_parking" and parsed.confidence >= 0.5 and (asks or category is None):
+            found.append(Request("parking", "", clause))
+        elif category is not None or (parsed.intent == "report_issue" and parsed.entities.get("category")):
+            code = category.value if category else str(parsed.entities["category"])
+            found.append(Request("report", code, clause))
+    return found
+
+
+def is_two_requests(turn: Turn) -> bool:
+    """A problem together with a parking question, or two different problems, in one message."""
+    found = requests_in(turn)
+    reports = [r for r in found if r.kind == "report"]
+    return bool(reports) and (len({r.value for r in reports}) > 1 or any(r.kind == "parking" for r in found))
+
+
+def two_requests(turn: Turn) -> Reply:
+    """Take every problem of the message as its own ticket, and answer its parking question too."""
+    found = requests_in(turn)
+    reports = [r for r in found if r.kind == "report"]
+    answers = [parking_reply_text(turn.parking.ask(r.words, turn.account.home_alley))
+               for r in found if r.kind == "parking"]
+    first, also = reports[0], list[tuple[str, str]]()
+    for r in reports[1:]:
+        if r.value != first.value and r.value not in {c for c, _ in also}:
+            also.append((r.value, r.words))
+    alley = turn.gazetteer.alley_in(turn.text)
+    if turn.account.blocked:
+        return Reply(texts.REPORT_BLOCKED)
+    words = "，".join(r.words for r in reports if r.value == first.value)
+    data: dict[str, Any] = dict(photos=[], text=words, alley=alley, category=first.value, lat=None, lng=None,
+                                offered=[], also=also)
+    turn.start(REPORT_FLOW, COLLECTING, **data)
+    reply = _advance(turn, data)
+    return Reply("\n\n".join([reply.text or "", *answers]).strip())
 
 
 def _logged_text(turn: Turn, logged: Logged, alley: str, have_photo: bool) -> str:
@@ -221,3 +319,26 @@ def rate(turn: Turn) -> Reply:
     except IssueError:
         return Reply(texts.RATING_NOT_NEEDED)
     return Reply(texts.RATING_REOPENED if value == 1 else texts.RATING_THANKS)
+
+
+def is_complete_report(turn: Turn) -> bool:
+    """The message is a whole new report by itself: it names both an alley and a problem."""
+    if turn.msg.kind not in ("text", "voice") or len(turn.text) < 6:
+        return False
+    parsed = turn.parse()
+    if parsed.intent != "report_issue" or parsed.confidence < 0.6:
+        return False
+    alley = turn.gazetteer.alley_in(turn.text) or parsed.entities.get("alley")
+    category = turn.gazetteer.find_category(turn.text) or parsed.entities.get("category")
+    return bool(alley and category)
+
+
+def is_another_report(turn: Turn) -> bool:
+    """In the report flow: a complete report about a different problem than the one being collected."""
+    assert turn.state is not None
+    drafted = turn.state.data.get("category")
+    if not drafted or not is_complete_report(turn):
+        return False
+    found = turn.gazetteer.find_category(turn.text)
+    value = found.value if found else turn.parse().entities.get("category")
+    return value != drafted

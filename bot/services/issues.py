@@ -469,6 +469,10 @@ class Issues:
                 query = query.limit(limit)
             return [self._view(uow.session, i) for i in uow.session.scalars(query)]
 
+    def exists(self, ticket: str) -> bool:
+        with self._uow() as uow:
+            return uow.session.scalar(select(Issue.id).where(Issue.ticket == ticket)) is not None
+
     def show(self, ticket: str) -> IssueView:
         with self._uow() as uow:
             issue = uow.session.scalar(select(Issue).where(Issue.ticket == ticket))

@@ -87,10 +87,12 @@ class Patrols:
         rules = self._config.points
         reports, accepted = self._reports(s, user, patrol.alley, patrol.day)
         patrol.reports = reports
-        wanted = 0
-        if patrol.verified_by:
-            wanted = points_rules.patrol_points(rules, points_rules.Patrol(patrol.minutes, patrol.visits, patrol.fixes,
-                                                                         accepted), steward=True)
+        wanted = points_rules.patrol_points(rules, points_rules.Patrol(patrol.minutes, patrol.visits, patrol.fixes,
+                                                                     accepted), steward=True)
+        if not patrol.verified_by:
+            # Unverified: nothing new is paid. What an earlier verification paid stays, unless the record now
+            # claims less (an amendment that raised the claim waits for verification again).
+            wanted = min(wanted, patrol.points)
         account = user_account(user.id)
         own_prefix = f"patrol:{patrol.id}:"
         earned_elsewhere = s.scalar(
@@ -127,6 +129,10 @@ class Patrols:
                 s.add(patrol)
                 s.flush()
             else:
+                raised = minutes > patrol.minutes or visits > patrol.visits or fixes > patrol.fixes
+                if raised and patrol.verified_by:
+                    # The verification vouched for the old figures, not for more: verify again before paying.
+                    patrol.verified_by, patrol.lat, patrol.lng = None, None, None
                 patrol.minutes, patrol.visits, patrol.fixes = minutes, visits, fixes
                 patrol.note = f"{patrol.note}；{note}" if patrol.note and note else (note or patrol.note)
             if lat is not None and lng is not None and self.inside(alley, lat, lng):
@@ -180,7 +186,10 @@ class Patrols:
             user = s.get(User, patrol.user_id)
             assert user is not None
             patrol.verified_by = patrol.verified_by or "chief"
-            return self._view(patrol, self._rescore(s, patrol, user, f"confirm-{actor}"))
+            # Keyed by the figures vouched for: a retried confirmation pays once, a confirmation of amended
+            # figures pays their difference.
+            key = f"confirm-{actor}-{patrol.minutes}-{patrol.visits}-{patrol.fixes}"
+            return self._view(patrol, self._rescore(s, patrol, user, key))
 
     def rescore_day(self, openid: str, day: str, key: str) -> int:
         """Recompute a day's patrols (a report of that day was accepted since): the bonus follows."""

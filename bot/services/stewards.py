@@ -56,6 +56,14 @@ def may_decide(user: User | None, alley: str, config: AppConfig) -> bool:
     return False
 
 
+def _make_steward(s: Session, user: User, alley: str) -> None:
+    """An approved membership makes a resident a steward (chiefs and staff keep their role)."""
+    if user.role == "resident":
+        user.role = "steward"
+    if user.role == "steward" and user.duty_alley is None:
+        user.duty_alley = s.scalar(select(Alley).where(Alley.name == alley))
+
+
 class Stewards:
     def __init__(self, uow: Callable[[], UnitOfWork], config: AppConfig, enqueue: Enqueue) -> None:
         self._uow = uow
@@ -98,6 +106,34 @@ class Stewards:
             self._enqueue("notify_claim", claim_id=view.id)
         return view
 
+    def appoint(self, openid: str, alley: str, name: str = "") -> ClaimView:
+        """Make someone a steward of the alley directly (an administrator's ``users grant … steward``): the same
+        approved membership, role and notice as an approved application; the pending application, if any, is
+        the one approved. Appointing twice changes nothing."""
+        if self._config.alley(alley) is None:
+            raise StewardError("alley", f"unknown alley {alley}")
+        with self._uow() as uow:
+            s = uow.session
+            user = get_or_create_user(s, openid)
+            approved = self._approved(s, user.id)
+            existing = next((c for c in approved if c.alley == alley), None)
+            if existing is not None:
+                return _view(existing)
+            if len(approved) >= self._config.points.max_alleys_per_steward:
+                raise StewardError("too_many", f"{openid} already claims {len(approved)} alleys")
+            claim = s.scalar(select(StewardClaim).where(StewardClaim.user_id == user.id, StewardClaim.alley == alley,
+                                                        StewardClaim.status == "pending").with_for_update())
+            if claim is None:
+                claim = StewardClaim(user_id=user.id, alley=alley, name=(name or user.display_name or "管家")[:32],
+                                     phone=user.phone, status="pending", created_at=datetime.now(UTC))
+                s.add(claim)
+            claim.status, claim.decided_by, claim.decided_at = "approved", "cli", datetime.now(UTC)
+            _make_steward(s, user, alley)
+            s.flush()
+            view = _view(claim)
+        self._enqueue("notify_claim", claim_id=view.id)
+        return view
+
     def decide(self, actor: str, claim_id: int, approve: bool) -> ClaimView:
         """Approve (the user becomes a steward of the alley) or decline; ``actor`` "cli" is staff at the console."""
         with self._uow() as uow:
@@ -113,11 +149,7 @@ class Stewards:
             claim.status, claim.decided_by, claim.decided_at = ("approved" if approve else "declined"), actor, \
                 datetime.now(UTC)
             if approve:
-                user = claim.user
-                if user.role == "resident":
-                    user.role = "steward"
-                if user.role == "steward" and user.duty_alley is None:
-                    user.duty_alley = s.scalar(select(Alley).where(Alley.name == claim.alley))
+                _make_steward(s, claim.user, claim.alley)
             view = _view(claim)
         self._enqueue("notify_claim", claim_id=view.id)
         return view

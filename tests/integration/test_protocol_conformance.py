@@ -38,11 +38,21 @@ SAFE_ENCRYPT = (
 OTHER_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 
-def app_with(rt: Runtime, routes: list[Route] | None = None, **changes: object) -> Flask:
+def app_with(rt: Runtime, routes: list[Route] | None = None, at: float | None = None, **changes: object) -> Flask:
+    """The app with changed settings; ``at`` fixes its clock (to replay WeChat's known-answer vectors)."""
     runtime = rt
     if changes:
         runtime = rt.with_changes(settings=replace(rt.settings, **changes))
-    return create_app(bot=Bot(runtime, routes=routes))
+    app = create_app(bot=Bot(runtime, routes=routes))
+    if at is not None:
+        app.config["WECHAT_CLOCK"] = lambda: at
+    return app
+
+
+def safe_app(rt: Runtime, **changes: object) -> Flask:
+    """The app set up like WeChat's safe-mode known-answer vector, its clock at the vector's time."""
+    settings: dict[str, object] = {"wechat_token": SAFE_TOKEN, "wechat_aes_key": SAFE_KEY, "wechat_appid": SAFE_APPID}
+    return app_with(rt, at=int(SAFE_TS), **{**settings, **changes})
 
 
 def post(client: FlaskClient, signer: Signer, xml: str) -> tuple[int, bytes]:
@@ -62,7 +72,7 @@ def logged(rt: Runtime) -> list[str]:
 
 # --- GET: URL verification -------------------------------------------------------------------------------
 def test_get_known_answer_echoes_echostr_exactly(rt: Runtime) -> None:
-    client = app_with(rt, wechat_token="AAAAA").test_client()
+    client = app_with(rt, wechat_token="AAAAA", at=1714037059).test_client()
     res = client.get("/wechat", query_string={"signature": "f464b24fc39322e44b38aa78f5edd27bd1441696",
                                               "timestamp": "1714036504", "nonce": "1514711492",
                                               "echostr": "4375120948345356249"})
@@ -86,7 +96,7 @@ def test_get_with_bad_or_missing_parameters_is_403_and_stores_nothing(rt: Runtim
 # --- POST: plaintext mode --------------------------------------------------------------------------------
 def test_post_signature_known_answer(rt: Runtime) -> None:
     assert plain_signature("AAAAA", "1714037059", "486452656") == "899cf89e464efb63f54ddac96b0a0a235f53aa78"
-    client = app_with(rt, wechat_token="AAAAA").test_client()
+    client = app_with(rt, wechat_token="AAAAA", at=1714037059).test_client()
     res = client.post("/wechat", query_string={"signature": "899cf89e464efb63f54ddac96b0a0a235f53aa78",
                                                "timestamp": "1714037059", "nonce": "486452656"},
                       data=text_xml("o_vector", "你好"))
@@ -120,7 +130,7 @@ def _safe_body(encrypt: str = SAFE_ENCRYPT) -> str:
 
 
 def test_safe_mode_known_answer_decrypts_and_replies_encrypted(rt: Runtime) -> None:
-    client = app_with(rt, wechat_token=SAFE_TOKEN, wechat_aes_key=SAFE_KEY, wechat_appid=SAFE_APPID).test_client()
+    client = safe_app(rt).test_client()
     res = client.post("/wechat", query_string=_safe_query(), data=_safe_body())
     assert res.status_code == 200
     body = res.get_data()
@@ -132,13 +142,13 @@ def test_safe_mode_known_answer_decrypts_and_replies_encrypted(rt: Runtime) -> N
 
 
 def test_safe_mode_with_wrong_appid_is_403(rt: Runtime) -> None:
-    client = app_with(rt, wechat_token=SAFE_TOKEN, wechat_aes_key=SAFE_KEY, wechat_appid="wx_not_ours").test_client()
+    client = safe_app(rt, wechat_appid="wx_not_ours").test_client()
     assert client.post("/wechat", query_string=_safe_query(), data=_safe_body()).status_code == 403
     assert rt.inbox.entries() == []
 
 
 def test_safe_mode_with_wrong_msg_signature_is_403(rt: Runtime) -> None:
-    client = app_with(rt, wechat_token=SAFE_TOKEN, wechat_aes_key=SAFE_KEY, wechat_appid=SAFE_APPID).test_client()
+    client = safe_app(rt).test_client()
     res = client.post("/wechat", query_string=_safe_query("0" * 40), data=_safe_body())
     assert res.status_code == 403
 
@@ -147,7 +157,7 @@ def test_safe_mode_non_base64_encrypt_with_valid_msg_signature_is_4xx(rt: Runtim
     from wechatpy.crypto import _get_signature
 
     garbage = "this is not base64 !!!"
-    client = app_with(rt, wechat_token=SAFE_TOKEN, wechat_aes_key=SAFE_KEY, wechat_appid=SAFE_APPID).test_client()
+    client = safe_app(rt).test_client()
     res = client.post("/wechat", query_string=_safe_query(_get_signature(SAFE_TOKEN, SAFE_TS, SAFE_NONCE, garbage)),
                       data=_safe_body(garbage))
     assert 400 <= res.status_code < 500
