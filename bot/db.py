@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import weakref
+
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
@@ -21,7 +24,27 @@ def _ensure_sqlite_dir(url: str) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
+def _own_connections_after_fork(engine: Engine) -> Engine:
+    """An RQ work horse is a fork of the worker: it must not use the parent's pooled connections (two
+    processes on one PostgreSQL session gave DuplicatePreparedStatement). The child drops the inherited pool
+    without closing the parent's sockets and opens its own. The engine is held weakly: runtimes built and
+    dropped (tests) are not kept alive by the hook."""
+    ref = weakref.ref(engine)
+
+    def in_child() -> None:
+        live = ref()
+        if live is not None:
+            live.dispose(close=False)
+
+    os.register_at_fork(after_in_child=in_child)
+    return engine
+
+
 def make_engine(url: str, durable: bool = True) -> Engine:
+    return _own_connections_after_fork(_make_engine(url, durable))
+
+
+def _make_engine(url: str, durable: bool) -> Engine:
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})

@@ -65,7 +65,7 @@ class Bot:
             # Without Redis there is no dialogue state and no per-user lock either: refuse rather than answer
             # from a blank state, and leave a trace of the attempt in the database if it is up.
             log.exception("dedupe unavailable for %s; refusing so that WeChat retries", key)
-            self._record_refusal(msg, f"redis unavailable: {type(exc).__name__}: {exc}")
+            self.record_refusal(msg, f"redis unavailable: {type(exc).__name__}: {exc}")
             raise RetryLater(f"redis: {exc}") from exc
         if record is not None:
             log.info("retry of %s (%s)", key, record.state)
@@ -168,7 +168,7 @@ class Bot:
             return False
         return True
 
-    def _record_refusal(self, msg: Inbound, detail: str) -> None:
+    def record_refusal(self, msg: Inbound, detail: str) -> None:
         """Note a refused delivery under a key of its own: the message's key stays free for WeChat's retry."""
         attempt = hashlib.sha256(f"{msg.dedupe_key}|refused|{time.time_ns()}".encode()).hexdigest()
         try:

@@ -60,19 +60,20 @@ def receive() -> Response:
     try:
         check_plain_signature(bot.rt.settings.wechat_token, a.get("signature"), timestamp, nonce)
         check_fresh(timestamp, current_app.config.get("WECHAT_CLOCK", time.time)())  # tests replay vectors
-        body = request.get_data(cache=False)
+        raw = body = request.get_data(cache=False)
         encrypted = (a.get("encrypt_type") or "raw").lower() == "aes"
         if bot.rt.settings.wechat_safe_mode and not encrypted:
             raise ProtocolError(403, "plaintext callback while the account is in safe mode")
-        bot.rt.replay_guard.check(nonce or "", timestamp or "", body)
         if encrypted:
             decrypted = _crypto(bot).decrypt(body, a.get("msg_signature"), timestamp, nonce)
             body, key = decrypted.xml, decrypted.key
         msg = to_inbound(parse_xml(body))
+        bot.rt.replay_guard.check(nonce or "", timestamp or "", raw)
     except ProtocolError as exc:
         return _refuse(exc)
-    except ReplayGuardDown:
+    except ReplayGuardDown as exc:
         log.exception("cannot check the nonce (Redis down): refusing so that WeChat retries")
+        bot.record_refusal(msg, f"redis unavailable: {exc}")
         return Response("retry later", status=503, mimetype="text/plain")
     try:
         text = bot.respond(msg)

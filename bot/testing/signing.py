@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from wechatpy.crypto import WeChatCrypto
 
-from bot.wechat_protocol import parse_xml, plain_signature
+from bot.wechat_protocol import cdata, parse_xml, plain_signature
 
 _msg_ids = itertools.count(int(time.time() * 1000) * 1000 + random.randrange(1000))
 
@@ -21,13 +21,13 @@ def next_msg_id() -> int:
 def message_xml(openid: str, msg_type: str, account: str = "gh_alleybot", create_time: int | None = None,
                 msg_id: int | None = None, **fields: object) -> str:
     """A callback body; ``fields`` become elements (Content=…, Event=…, Location_X=…)."""
-    parts = [f"<ToUserName><![CDATA[{account}]]></ToUserName>",
-             f"<FromUserName><![CDATA[{openid}]]></FromUserName>",
+    parts = [f"<ToUserName>{cdata(account)}</ToUserName>",
+             f"<FromUserName>{cdata(openid)}</FromUserName>",
              f"<CreateTime>{create_time or int(time.time())}</CreateTime>",
-             f"<MsgType><![CDATA[{msg_type}]]></MsgType>"]
+             f"<MsgType>{cdata(msg_type)}</MsgType>"]
     for name, value in fields.items():
         parts.append(f"<{name}>{value}</{name}>" if isinstance(value, int | float)
-                     else f"<{name}><![CDATA[{value}]]></{name}>")
+                     else f"<{name}>{cdata(str(value))}</{name}>")
     if msg_type != "event":
         parts.append(f"<MsgId>{msg_id if msg_id is not None else next_msg_id()}</MsgId>")
     return "<xml>" + "".join(parts) + "</xml>"

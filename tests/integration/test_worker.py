@@ -48,3 +48,36 @@ def test_inline_jobs_in_the_embedded_default(rt: Runtime, fake_wechat: FakeWeCha
     inline.accounts.seen("o_inline")
     inline.jobs.enqueue("deliver_reply", openid="o_inline", text="内联", msg_key="k-inline")
     assert [c.body["touser"] for c in fake_wechat.calls("message/custom/send")] == ["o_inline"]
+
+
+@pytest.mark.realredis
+def test_a_forking_worker_runs_many_database_jobs_each_on_its_own_connections(
+        rt: Runtime, real_redis_url: str, fake_wechat: FakeWeChatServer, tmp_path: Path) -> None:
+    """Every job runs in a forked work horse after the parent used its pool (broadcast recovery at start).
+    A horse that repeats a statement gets it prepared by psycopg on the inherited session; the next horse,
+    forked from the parent's stale view of that session, prepared it again: DuplicatePreparedStatement."""
+    from rq import Queue
+
+    from bot.jobs import QUEUE_NAME
+    from bot.services.broadcasts import Target
+
+    settings = make_settings(rt.settings.database_url, real_redis_url, fake_wechat, tmp_path)
+    queued = Runtime.build(settings)
+    residents = [f"o_fork_{n}" for n in range(12)]
+    for openid in residents:
+        queued.accounts.bind_alley(openid, "光明胡同")
+        queued.accounts.seen(openid)
+    notices = [f"第{n}条通知" for n in range(4)]
+    for text in notices:
+        queued.broadcasts.create("cli", Target(alleys=("光明胡同",)), text)
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": real_redis_url,
+           "WECHAT_APPID": settings.wechat_appid, "WECHAT_SECRET": settings.wechat_secret,
+           "WECHAT_API_BASE": settings.wechat_api_base}
+    out = subprocess.run([sys.executable, "-m", "bot", "worker", "--burst"], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "DuplicatePreparedStatement" not in out.stderr, out.stderr[-3000:]
+    assert len(Queue(QUEUE_NAME, connection=queued.redis).failed_job_registry) == 0
+    got = sorted((c.body["touser"], t) for c in fake_wechat.calls("message/custom/send") for t in notices
+                 if t in c.body["text"]["content"])
+    assert got == sorted((o, t) for o in residents for t in notices)  # each resident each notice, once
