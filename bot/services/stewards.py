@@ -121,8 +121,9 @@ class Stewards:
                 return _view(existing)
             if len(approved) >= self._config.points.max_alleys_per_steward:
                 raise StewardError("too_many", f"{openid} already claims {len(approved)} alleys")
-            claim = s.scalar(select(StewardClaim).where(StewardClaim.user_id == user.id, StewardClaim.alley == alley,
-                                                        StewardClaim.status == "pending").with_for_update(of=StewardClaim))
+            pending = select(StewardClaim).where(StewardClaim.user_id == user.id, StewardClaim.alley == alley,
+                                                 StewardClaim.status == "pending")
+            claim = s.scalar(pending.with_for_update(of=StewardClaim))
             if claim is None:
                 claim = StewardClaim(user_id=user.id, alley=alley, name=(name or user.display_name or "管家")[:32],
                                      phone=user.phone, status="pending", created_at=datetime.now(UTC))
