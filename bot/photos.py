@@ -16,6 +16,9 @@ from typing import Protocol
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 HASH_SIDE = 8
+# Decoding is where a small file costs a worker seconds and gigabytes (a 9000×9000 PNG is 79 KB): no phone
+# photo has more than ~50 Mpx, so anything over this is refused from its header, before decoding.
+MAX_PIXELS = 40_000_000
 
 
 class PhotoError(Exception):
@@ -55,9 +58,12 @@ def _jpeg(img: Image.Image, quality: int) -> bytes:
     return buf.getvalue()
 
 
-def clean(data: bytes, max_px: int = 2048, thumb_px: int = 320) -> CleanPhoto:
+def clean(data: bytes, max_px: int = 2048, thumb_px: int = 320, max_pixels: int = MAX_PIXELS) -> CleanPhoto:
     try:
         with Image.open(io.BytesIO(data)) as original:
+            width, height = original.size  # read from the header: nothing decoded yet
+            if width * height > max_pixels:
+                raise PhotoError(f"{width}×{height} is over {max_pixels} pixels")
             original.load()
             img = ImageOps.exif_transpose(original)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:

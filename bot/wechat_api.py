@@ -36,6 +36,12 @@ class WeChatAPIError(Exception):
         self.errmsg = errmsg
 
 
+# WeChat's image messages are at most 10 MB; anything bigger is not a photo a resident sent. The download
+# stops reading at this many bytes rather than buffering whatever the other end streams.
+MAX_MEDIA_BYTES = 10 * 1024 * 1024
+MEDIA_TOO_LARGE = -413  # our own code (WeChat's are positive or -1): permanent, never retried
+
+
 class WeChatAPI(Protocol):
     def send_text(self, openid: str, text: str) -> None: ...
 
@@ -123,10 +129,27 @@ class WechatpyAPI:
         return int(result.get("msgid", 0))
 
     def download_media(self, media_id: str) -> bytes:
-        res = self._call(lambda: self._client.media.download(media_id))
-        if isinstance(res, dict):  # a JSON body without errcode is not a file either
-            raise WeChatAPIError(-1, f"unexpected JSON for media {media_id}")
-        return bytes(res.content)
+        """Stream media/get, stopping at MAX_MEDIA_BYTES (declared or actually sent)."""
+        def fetch() -> bytes:
+            res = self._client._http.get(self._client.API_BASE_URL + "media/get", stream=True,
+                                         timeout=self._client.timeout,
+                                         params={"access_token": self._client.access_token, "media_id": media_id})
+            with res:
+                kind = res.headers.get("Content-Type", "")
+                if "json" in kind or "text/plain" in kind:  # WeChat answers errors as JSON
+                    body = json.loads(res.raw.read(64 * 1024, decode_content=True) or b"{}")
+                    raise WeChatClientException(body.get("errcode", -1), body.get("errmsg", "unexpected JSON"),
+                                                client=self._client)
+                res.raise_for_status()
+                if int(res.headers.get("Content-Length") or 0) > MAX_MEDIA_BYTES:
+                    raise WeChatAPIError(MEDIA_TOO_LARGE, f"media {media_id} declares more than {MAX_MEDIA_BYTES} B")
+                data = bytearray()
+                for chunk in res.iter_content(64 * 1024):
+                    data += chunk
+                    if len(data) > MAX_MEDIA_BYTES:
+                        raise WeChatAPIError(MEDIA_TOO_LARGE, f"media {media_id} is over {MAX_MEDIA_BYTES} B")
+                return bytes(data)
+        return self._call(fetch)
 
     def upload_image(self, data: bytes) -> str:
         """A temporary media id (valid 3 days) for sending the image in a customer-service message."""

@@ -21,11 +21,12 @@ from bot.db import UnitOfWork
 from bot.models import OPEN_STATUSES, Issue, IssueFollower, IssuePhoto
 from bot.photos import PhotoError, PhotoStore, clean, hash_distance
 from bot.services.issues import record_event
-from bot.wechat_api import WeChatAPI, WeChatAPIError
+from bot.wechat_api import MEDIA_TOO_LARGE, WeChatAPI, WeChatAPIError
 
 log = logging.getLogger(__name__)
 
-PERMANENT_ERRORS = (40007, 40001, 40013)  # invalid media id, credentials, appid: retrying will not help
+# Invalid media id, credentials, appid, or bigger than any WeChat photo: retrying will not help.
+PERMANENT_ERRORS = (40007, 40001, 40013, MEDIA_TOO_LARGE)
 RETRY_DELAYS = (1.0, 3.0)  # seconds between the three attempts at a transient failure
 
 

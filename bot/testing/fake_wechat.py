@@ -80,6 +80,7 @@ class _State:
     calls: list[Call] = field(default_factory=list)
     injections: dict[str, list[Injection]] = field(default_factory=dict)
     tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry (monotonic)
+    chunked: set[str] = field(default_factory=set)  # media ids served without a Content-Length
     media: dict[str, bytes] = field(default_factory=dict)
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -134,9 +135,12 @@ class FakeWeChatServer:
             for token in self._state.tokens:
                 self._state.tokens[token] = 0.0
 
-    def add_media(self, media_id: str, data: bytes) -> None:
+    def add_media(self, media_id: str, data: bytes, chunked: bool = False) -> None:
+        """Serve ``data`` for this media id; ``chunked`` sends it without a Content-Length, in pieces."""
         with self._lock:
             self._state.media[media_id] = data
+            if chunked:
+                self._state.chunked.add(media_id)
 
     # --- the fake API --------------------------------------------------------------------------------
     def _photo(self, media_id: str) -> bytes:
@@ -236,8 +240,12 @@ class FakeWeChatServer:
                 call.answered = 40007
                 return error(40007)
             call.answered = 0
-            return Response(data, mimetype="image/jpeg",
-                            headers={"Content-Disposition": f'attachment; filename="{media_id}.jpg"'})
+            headers = {"Content-Disposition": f'attachment; filename="{media_id}.jpg"'}
+            if media_id in self._state.chunked:
+                body = data
+                pieces = (body[i:i + 65536] for i in range(0, len(body), 65536))
+                return Response(pieces, mimetype="image/jpeg", headers=headers)
+            return Response(data, mimetype="image/jpeg", headers=headers)
 
         @app.post("/cgi-bin/media/upload")
         def media_upload() -> Response:

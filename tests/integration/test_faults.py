@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -23,6 +24,8 @@ from bot.dispatch import Bot
 from bot.inbound import Inbound
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.simulator import Simulator
+from bot.testing.fake_wechat import FakeWeChatServer
 from bot.testing.signing import Signer, event_xml, text_xml
 from bot.wechat_protocol import render_text_reply
 from tests.proxy import TcpProxy
@@ -164,3 +167,37 @@ def test_postgres_down_never_claims_a_record_and_the_retry_is_processed(settings
         assert [e.outcome for e in rt.inbox.entries()] == ["handled", "handled"]
     finally:
         proxy.down()
+
+
+# --- media that is not a phone photo -----------------------------------------------------------------------
+
+def _bomb_png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("1", (9000, 9000)).save(buf, "PNG")  # 9000×9000 = 81 Mpx in a few kilobytes
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(("media_id", "chunked", "why"), [
+    ("media-huge-declared", False, "declares more than"),
+    ("media-huge-streamed", True, "is over"),
+    ("media-bomb", False, "pixels"),
+])
+def test_oversized_media_fails_the_photo_not_the_report(app: Flask, rt: Runtime, fake_wechat: FakeWeChatServer,
+                                                      run_jobs: Callable[[], None], media_id: str, chunked: bool,
+                                                      why: str) -> None:
+    from bot.wechat_api import MAX_MEDIA_BYTES
+
+    data = _bomb_png() if media_id == "media-bomb" else b"\xff\xd8" + b"0" * MAX_MEDIA_BYTES
+    fake_wechat.add_media(media_id, data, chunked=chunked)
+    chat = Simulator(app, "o_big")
+    chat.image(media_id)
+    reply = chat.text("光明胡同墙皮掉了一大块") or ""
+    assert "工单号" in reply
+    run_jobs()
+    [issue] = rt.issues.mine("o_big")
+    [photo] = rt.issues.show(issue.ticket).photos
+    assert photo.status == "failed" and photo.error and why in photo.error, photo.error
