@@ -66,6 +66,7 @@ def worker(burst: bool) -> None:
     rt = _runtime()
     set_worker_runtime(rt)
     schedule_reminders(rt)  # the daily overdue reminder: one chain however many workers start
+    rt.jobs.enqueue("sweep_outbox")  # notices a dead worker owed: now, then every minute
     resumed = resume_broadcasts(rt)  # a worker killed mid-broadcast: the rest is sent, nothing twice
     if resumed:
         click.echo(f"resuming broadcasts {resumed}", err=True)

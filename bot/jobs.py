@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 QUEUE_NAME = "alleybot"
+SWEEP_EVERY = timedelta(minutes=1)
+UNNOTIFIED_GRACE = timedelta(seconds=30)  # an event younger than this still has its own job coming
 
 _REGISTRY: dict[str, Callable[..., None]] = {}
 _worker_runtime: Runtime | None = None
@@ -146,41 +148,47 @@ def schedule_reminders(rt: Runtime, now: datetime | None = None) -> datetime | N
     return run
 
 
-@job("notify_claim")
-def notify_claim(rt: Runtime, claim_id: int) -> None:
-    """A new steward application goes to the alley's chief (or staff); a decision goes to the applicant."""
-    from bot import texts
+@job("deliver_notices")
+def deliver_notices(rt: Runtime, notice_ids: list[int]) -> None:
+    """Push notices a change wrote into the outbox (each claimed, so running this twice sends nothing twice)."""
+    rt.notices.deliver_all(notice_ids)
 
-    claim = rt.stewards.claim(claim_id)
-    if claim is None:
-        return
-    if claim.status == "pending":
-        for openid in rt.stewards.deciders(claim.alley):
-            rt.notices.send(openid, f"claim:{claim.id}:pending:{openid}", texts.claim_for_decider(
-                claim.id, claim.name, claim.phone, claim.alley))
-    elif claim.status in ("approved", "declined"):
-        text = texts.claim_approved(claim.alley) if claim.status == "approved" else texts.claim_declined(claim.alley)
-        rt.notices.send(claim.openid, f"claim:{claim.id}:{claim.status}:{claim.openid}", text)
+
+@job("deliver_notice")
+def deliver_notice(rt: Runtime, notice_id: int, due: str) -> None:
+    """Try a notice again after a transient failure (inline mode runs this at once, as of its due time)."""
+    rt.notices.deliver(notice_id, now=max(datetime.now(UTC), datetime.fromisoformat(due)))
+
+
+@job("sweep_outbox")
+def sweep_outbox(rt: Runtime) -> None:
+    """Finish what lost or killed jobs left: events never written out, notices owed, claims of dead workers."""
+    for event_id in rt.issues.unnotified_events(older_than=UNNOTIFIED_GRACE):
+        rt.issue_notifier.notify(event_id)
+    due = rt.notices.recover()
+    rt.notices.deliver_all(due)
+    if due:
+        log.info("outbox sweep delivered %d owed notices", len(due))
+    schedule_sweep(rt)
+
+
+def schedule_sweep(rt: Runtime, now: datetime | None = None) -> datetime | None:
+    """Queue the next outbox sweep (every SWEEP_EVERY) unless another worker already queued that one."""
+    if rt.jobs.inline:
+        return None
+    moment = now or datetime.now(UTC)
+    step = int(SWEEP_EVERY.total_seconds())
+    run = datetime.fromtimestamp((int(moment.timestamp()) // step + 1) * step, UTC)
+    if not rt.redis.set(f"alleybot:sweep-outbox:{int(run.timestamp())}", "1", nx=True, ex=10 * step):
+        return None
+    rt.jobs.enqueue("sweep_outbox", at=run)
+    return run
 
 
 @job("rescore_patrols")
 def rescore_patrols(rt: Runtime, openid: str, day: str, key: str) -> None:
     """A steward's report was accepted: that day's patrol earns its bonus (within the daily cap)."""
     rt.patrols.rescore_day(openid, day, key)
-
-
-@job("ask_chief_to_confirm")
-def ask_chief_to_confirm(rt: Runtime, patrol_id: int) -> None:
-    """A patrol without a location: the alley's chief (or staff) is asked to vouch for it, once per patrol."""
-    from bot import texts
-
-    found = rt.patrols.describe(patrol_id)
-    if found is None or found[0].verified_by:
-        return
-    patrol, name = found
-    for openid in rt.stewards.deciders(patrol.alley):
-        rt.notices.send(openid, f"patrol:{patrol_id}:confirm:{openid}",
-                        texts.patrol_for_chief(patrol_id, name, patrol.alley, patrol.minutes))
 
 
 @job("send_broadcast")

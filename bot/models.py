@@ -232,13 +232,17 @@ class IssueEvent(Base):
     actor: Mapped[str | None] = mapped_column(String(64), nullable=True)  # openid, "cli" or "system"
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Written False with the change itself (the outbox): the event owes its notices until they are written out.
+    notified: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 
 
 class Notice(Base):
     """One message the bot owes one user, keyed so that a retried job never sends it twice.
 
-    status: pending (claimed, being sent) | sent | template | held (shown at their next message) | shown |
-    skipped (unsubscribed) | failed.
+    status: pending (owed: not tried yet, or waiting ``next_attempt_at`` after a transient failure) |
+    sending (claimed by a worker, committed before the call to WeChat) | sent | template | held (shown at
+    their next message) | shown | skipped (unsubscribed) | uncertain (a worker died mid-send; held, never
+    pushed again).
     """
 
     __tablename__ = "notices"
@@ -247,8 +251,10 @@ class Notice(Base):
     key: Mapped[str] = mapped_column(String(120), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(8), index=True)
+    status: Mapped[str] = mapped_column(String(12), index=True)
     errcode: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

@@ -123,7 +123,7 @@ class Runtime:
 
     def wire_issues(self) -> None:
         """Build the 随手拍 services on this runtime's queue, API and stores (again after a test swaps one)."""
-        self.notices = Notices(self.uow, self.messenger)
+        self.notices = Notices(self.uow, self.messenger, self.jobs.enqueue)
         self.issues = Issues(self.uow, self.config, enqueue=self.jobs.enqueue)
         self.issue_photos = IssuePhotos(self.uow, self.config, self.wechat, LocalPhotoStore(self.settings.photo_dir),
                                         enqueue=self.jobs.enqueue)

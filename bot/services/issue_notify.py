@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from bot import texts
 from bot.db import UnitOfWork
-from bot.models import Issue, IssueFollower, User
+from bot.models import Issue, IssueEvent, IssueFollower, Notice, User
 from bot.services.issue_photos import IssuePhotos
 from bot.services.issues import Issues, IssueView
-from bot.services.notices import Notices, Sent
+from bot.services.notices import Notices, Sent, owe_openid
 from bot.services.polls import Polls
 
 log = logging.getLogger(__name__)
@@ -52,15 +52,23 @@ class IssueNotifier:
             return [u.openid for u in self._issues.street_staff(uow.session, office)]
 
     def notify(self, event_id: int) -> dict[str, Sent]:
-        """Send what this event owes to whom; returns the outcome per recipient."""
+        """Write out the notices this event owes (once, in one transaction) and deliver them; returns the
+        outcome per recipient. Running it again delivers what is still owed and writes nothing twice."""
         found = self._issues.event(event_id)
         if found is None:
             return {}
         event, issue = found
-        messages = self._messages(event.kind, event.note, issue)
-        results: dict[str, Sent] = {}
-        for openid, text in messages:
-            results[openid] = self._notices.send(openid, f"issue:{event_id}:{openid}", text)
+        messages = [] if event.notified else self._messages(event.kind, event.note, issue)
+        with self._uow() as uow:
+            s = uow.session
+            row = s.scalar(select(IssueEvent).where(IssueEvent.id == event_id).with_for_update())
+            if row is not None and not row.notified:
+                for openid, text in messages:
+                    owe_openid(s, openid, f"issue:{event_id}:{openid}", text)
+                row.notified = True
+            owed = list(s.execute(select(Notice.id, User.openid).join(User, User.id == Notice.user_id)
+                                  .where(Notice.key.startswith(f"issue:{event_id}:"))))
+        results = {openid: self._notices.deliver(notice_id) for notice_id, openid in owed}
         log.info("issue %s event %s (%s): %s", issue.ticket, event_id, event.kind,
                  {k: v.status for k, v in results.items()})
         return results

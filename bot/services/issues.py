@@ -519,6 +519,14 @@ class Issues:
         self._after_commit(events)
         return reminded
 
+    def unnotified_events(self, older_than: timedelta, now: datetime | None = None) -> list[int]:
+        """Events whose notices were never written out (their job was lost): the sweep expands them."""
+        cutoff = (now or datetime.now(UTC)) - older_than
+        with self._uow() as uow:
+            return list(uow.session.scalars(select(IssueEvent.id).where(IssueEvent.notified.is_(False),
+                                                                        IssueEvent.at < cutoff)
+                                            .order_by(IssueEvent.id).limit(500)))
+
     def event(self, event_id: int) -> tuple[IssueEvent, IssueView] | None:
         """An event with its issue as it is now (for the notification job)."""
         with self._uow() as uow:

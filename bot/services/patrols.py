@@ -17,13 +17,15 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot import texts
 from bot.clock import BEIJING, beijing_day
 from bot.config import AppConfig
 from bot.db import UnitOfWork
 from bot.geo import distance_to_polyline
 from bot.models import Issue, LedgerBalance, LedgerEntry, LedgerTransfer, PatrolRecord, StewardClaim, User
 from bot.services import ledger
-from bot.services.stewards import may_decide
+from bot.services.notices import owe
+from bot.services.stewards import deciders, may_decide
 from points import rules as points_rules
 from points.ledger import award, correction, user_account
 
@@ -139,9 +141,22 @@ class Patrols:
                 patrol.lat, patrol.lng, patrol.verified_by = lat, lng, patrol.verified_by or "location"
             delta = self._rescore(s, patrol, user, key or f"checkin-{datetime.now(UTC).timestamp()}")
             view = self._view(patrol, delta)
-        if not view.verified_by:
-            self._enqueue("ask_chief_to_confirm", patrol_id=view.id)
+            owed = [] if view.verified_by else self._ask_to_confirm(s, patrol)
+        if owed:
+            self._enqueue("deliver_notices", notice_ids=owed)
         return view
+
+    def _ask_to_confirm(self, s: Session, patrol: PatrolRecord) -> list[int]:
+        """An unverified patrol: the alley's chief (or staff) is asked to vouch for it, once per set of figures
+        (an amendment that raised them asks again), written with the patrol itself."""
+        name = s.scalar(select(StewardClaim.name).where(StewardClaim.user_id == patrol.user_id,
+                                                       StewardClaim.alley == patrol.alley)
+                        .order_by(StewardClaim.id.desc())) or "管家"
+        figures = f"{patrol.minutes}-{patrol.visits}-{patrol.fixes}"
+        text = texts.patrol_for_chief(patrol.id, name, patrol.alley, patrol.minutes)
+        owed = [owe(s, u.id, f"patrol:{patrol.id}:confirm:{figures}:{u.openid}", text)
+                for u in deciders(s, patrol.alley, self._config)]
+        return [n for n in owed if n is not None]
 
     def describe(self, patrol_id: int) -> tuple[PatrolView, str] | None:
         """A patrol and the steward's name (for the chief's confirmation request)."""

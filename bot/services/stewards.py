@@ -9,11 +9,13 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import texts
 from bot.clock import aware
 from bot.config import AppConfig
 from bot.db import UnitOfWork
 from bot.models import Alley, StewardClaim, User
 from bot.services.accounts import get_or_create_user
+from bot.services.notices import owe
 
 Enqueue = Callable[..., None]
 
@@ -54,6 +56,28 @@ def may_decide(user: User | None, alley: str, config: AppConfig) -> bool:
         spec = config.alley(alley)
         return user.duty_alley is None or (spec is not None and user.duty_alley.street_office == spec.street_office)
     return False
+
+
+def deciders(s: Session, alley: str, config: AppConfig) -> list[User]:
+    """Who decides for an alley (applications, patrol confirmations): its chiefs, else its office's staff."""
+    users = list(s.scalars(select(User).where(User.role.in_(("chief", "staff")), User.subscribed.is_(True))
+                           .order_by(User.id)))
+    chiefs = [u for u in users if u.role == "chief" and may_decide(u, alley, config)]
+    return chiefs or [u for u in users if u.role == "staff" and may_decide(u, alley, config)]
+
+
+def _owe_claim_notices(s: Session, claim: StewardClaim, config: AppConfig) -> list[int]:
+    """The notices a claim's new state owes, written in the same transaction as the state (the outbox)."""
+    if claim.status == "pending":
+        owed = [owe(s, u.id, f"claim:{claim.id}:pending:{u.openid}",
+                    texts.claim_for_decider(claim.id, claim.name, claim.phone, claim.alley))
+                for u in deciders(s, claim.alley, config)]
+    elif claim.status in ("approved", "declined"):
+        text = texts.claim_approved(claim.alley) if claim.status == "approved" else texts.claim_declined(claim.alley)
+        owed = [owe(s, claim.user_id, f"claim:{claim.id}:{claim.status}:{claim.user.openid}", text)]
+    else:
+        owed = []
+    return [n for n in owed if n is not None]
 
 
 def _make_steward(s: Session, user: User, alley: str) -> None:
@@ -101,9 +125,10 @@ class Stewards:
                 user.display_name = name[:64]
             if phone:
                 user.phone = phone
+            owed = _owe_claim_notices(s, claim, self._config) if new else []
             view = _view(claim)
-        if new:
-            self._enqueue("notify_claim", claim_id=view.id)
+        if owed:
+            self._enqueue("deliver_notices", notice_ids=owed)
         return view
 
     def appoint(self, openid: str, alley: str, name: str = "") -> ClaimView:
@@ -131,8 +156,9 @@ class Stewards:
             claim.status, claim.decided_by, claim.decided_at = "approved", "cli", datetime.now(UTC)
             _make_steward(s, user, alley)
             s.flush()
+            owed = _owe_claim_notices(s, claim, self._config)
             view = _view(claim)
-        self._enqueue("notify_claim", claim_id=view.id)
+        self._enqueue("deliver_notices", notice_ids=owed)
         return view
 
     def decide(self, actor: str, claim_id: int, approve: bool) -> ClaimView:
@@ -151,8 +177,9 @@ class Stewards:
                 datetime.now(UTC)
             if approve:
                 _make_steward(s, claim.user, claim.alley)
+            owed = _owe_claim_notices(s, claim, self._config)
             view = _view(claim)
-        self._enqueue("notify_claim", claim_id=view.id)
+        self._enqueue("deliver_notices", notice_ids=owed)
         return view
 
     def withdraw(self, openid: str) -> list[str]:
@@ -190,7 +217,4 @@ class Stewards:
     def deciders(self, alley: str) -> list[str]:
         """Who is asked to approve: the alley's chiefs, else its street office's staff."""
         with self._uow() as uow:
-            users = list(uow.session.scalars(select(User).where(User.role.in_(("chief", "staff")),
-                                                                User.subscribed.is_(True)).order_by(User.id)))
-            chiefs = [u.openid for u in users if u.role == "chief" and may_decide(u, alley, self._config)]
-            return chiefs or [u.openid for u in users if u.role == "staff" and may_decide(u, alley, self._config)]
+            return [u.openid for u in deciders(uow.session, alley, self._config)]

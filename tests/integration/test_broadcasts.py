@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from bot.services.messaging import Messenger
 from bot.simulator import Simulator
 from bot.testing.fake_wechat import FakeWeChatServer
 from bot.testing.signing import message_xml
+from tests.workers import kill_worker_and_horses
 
 ROOT = Path(__file__).resolve().parents[2]
 CHIEF = "o_chief_gm"
@@ -160,7 +160,7 @@ def test_a_worker_killed_mid_broadcast_resumes_without_duplicates(rt: Runtime, r
         while len(fake_wechat.calls("message/custom/send")) < 10:  # a call is recorded when it arrives
             assert time.monotonic() < deadline and worker.poll() is None, "the worker never got going"
             time.sleep(0.005)
-        os.killpg(worker.pid, signal.SIGKILL)  # mid-flight: WeChat has the 10th message, the worker dies
+        kill_worker_and_horses(worker.pid)  # mid-flight: WeChat has the 10th message, its sender dies
     finally:
         worker.wait(10)
     mid = queued.broadcasts.report(created.id)
