@@ -175,7 +175,10 @@ def _nlu_backend(backend: str | None) -> Any:
     from nlu.factory import make_nlu
 
     settings = Settings.from_env()
-    return make_nlu(settings, load_config(settings.config_dir), backend)
+    try:
+        return make_nlu(settings, load_config(settings.config_dir), backend)
+    except ValueError as exc:  # a setting missing or wrong: one line, not a traceback
+        raise click.ClickException(str(exc)) from exc
 
 
 @nlu.command("parse")

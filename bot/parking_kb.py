@@ -65,7 +65,10 @@ def _answer(path: Path, entry: str, raw: dict[str, Any]) -> Answer:
     return Answer(text, source, reviewed)
 
 
-def load_parking(path: Path, street_offices: set[str]) -> ParkingKB:
+def load_parking(path: Path, street_offices: set[str], districts: frozenset[str] = frozenset()) -> ParkingKB:
+    """Read and check the knowledge base. A generic answer (the one for every street office without an
+    override) may not name a district: what differs by district goes into that district's overrides, so a
+    西城区 resident is never quoted 东城区's rules."""
     doc = read_yaml(path)
     topics: list[Topic] = []
     for index, raw in enumerate(doc.get("topics") or []):
@@ -81,7 +84,12 @@ def load_parking(path: Path, street_offices: set[str]) -> ParkingKB:
                 raise ConfigError(path, f"{entry}.overrides.{office}", "这个街道不在 alleys.yml 的 street_offices 里")
             overrides[office] = _answer(path, f"{entry}.overrides.{office}", over)
         keywords = tuple(str(k).strip() for k in raw.get("keywords") or [] if str(k).strip())
-        topics.append(Topic(raw["id"], str(raw.get("title") or raw["id"]), questions, _answer(path, entry, raw),
+        generic = _answer(path, entry, raw)
+        named = sorted(d for d in districts if d in generic.text)
+        if named:
+            raise ConfigError(path, f"{entry}.answer", f"通用回答写了{'、'.join(named)}的规定：按区不同的内容请写进"
+                                                        "该区各街道的 overrides")
+        topics.append(Topic(raw["id"], str(raw.get("title") or raw["id"]), questions, generic,
                             keywords, overrides, bool(raw.get("offer_report"))))
     missing = [t for t in TOPIC_IDS if t not in {x.id for x in topics}]
     if missing:

@@ -57,7 +57,10 @@ def t_critical(df: float, alpha: float = 0.05) -> float:
     return (lo + hi) / 2.0
 
 
-def mean_ci95(values: Sequence[float]) -> tuple[float | None, tuple[float, float] | None]:
+def mean_ci95(values: Sequence[float], bounds: tuple[float, float] | None = None,
+              ) -> tuple[float | None, tuple[float, float] | None]:
+    """Mean and its t-based 95% interval; with ``bounds`` (the scale, 1–3) the interval is cut to the scale,
+    since no mean of ratings can lie outside it (small samples near 1 or 3 would otherwise show 0.6 or 3.4)."""
     n = len(values)
     if n == 0:
         return None, None
@@ -66,7 +69,10 @@ def mean_ci95(values: Sequence[float]) -> tuple[float | None, tuple[float, float
         return mean, None
     sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
     half = t_critical(n - 1) * sd / math.sqrt(n)
-    return mean, (mean - half, mean + half)
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return mean, (low, high)
 
 
 def pearson(xs: Sequence[float], ys: Sequence[float]) -> tuple[float | None, float | None]:

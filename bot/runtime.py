@@ -104,7 +104,8 @@ class Runtime:
             accounts=Accounts(uow),
             inbox=Inbox(uow),
             messenger=Messenger(uow, wechat, settings.wechat_notice_template_id),
-            parking=ParkingAnswers(uow, load_parking(settings.config_dir / "parking.yml", set(config.street_offices)),
+            parking=ParkingAnswers(uow, load_parking(settings.config_dir / "parking.yml", set(config.street_offices),
+                                                    frozenset(o.district for o in config.street_offices.values())),
                                    config),
         )
         rt.jobs = JobQueue(client, inline=settings.uses_fake_redis, runtime=rt)

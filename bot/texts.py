@@ -199,12 +199,18 @@ def report_progress_hint(have_photo: bool) -> str:
     return "" if have_photo else "有照片的话可以接着发过来，处理起来更快。"
 
 
-def report_logged(issue: IssueView, days: int) -> str:
+def report_logged(issue: IssueView, days: int, routed: str = "chief", phone: str = "") -> str:
+    if routed == "chief":
+        who = f"街巷长：{issue.chief}"
+    elif routed == "office":
+        who = f"受理：{issue.street_office}（街巷长暂未开通线上处理，由街道直接办理）"
+    else:
+        who = f"受理：{issue.street_office}（线上暂无人接单，急事请打 {phone}）"
     lines = [
         f"收到！您的反映已登记，工单号 {issue.ticket}。",
         f"问题：{issue.category_name}（{issue.triage}类）",
         f"地点：{issue.alley}",
-        f"街巷长：{issue.chief}",
+        who,
         f"承诺{days}天内处理（{_day(issue.due_at)}前）。",
         "10分钟内可以补发照片或位置；发错了回复“撤回”。回复“我的反映”看进度。",
     ]
@@ -272,10 +278,10 @@ def issue_merged(issue: IssueView, original: str) -> str:
 
 
 # Messages to chiefs and street staff.
-def issue_for_handler(issue: IssueView, days: int) -> str:
+def issue_for_handler(issue: IssueView, days: int, unassigned: bool = False) -> str:
     photos = sum(1 for p in issue.photos if p.kind == "report")
     lines = [
-        f"【新反映】工单 {issue.ticket}",
+        f"【新反映】工单 {issue.ticket}" + ("（本胡同街巷长未开通，请街道办理）" if unassigned else ""),
         f"{issue.alley} · {issue.category_name}（{issue.triage}类，{days}天内办结，{_day(issue.due_at)}前）",
         f"内容：{issue.text[:300] or '（只有照片）'}",
         f"照片：{photos}张" if photos else "照片：无",
@@ -339,10 +345,10 @@ def handle_done(issue: IssueView) -> str:
     return f"工单 {issue.ticket} 已{issue.status_name.removeprefix('已')}{extra}，已通知反映的居民。"
 
 
-def handle_todo(issues: Sequence[IssueView]) -> str:
+def handle_todo(issues: Sequence[IssueView], unassigned: frozenset[str] = frozenset()) -> str:
     lines = [f"待办工单 {len(issues)} 件："]
     for issue in issues:
-        late = "【超期】" if issue.overdue else ""
+        late = ("【超期】" if issue.overdue else "") + ("【无街巷长】" if issue.alley in unassigned else "")
         lines.append(f"· {late}{issue.ticket} {issue.alley}·{issue.category_name}：{issue.status_name}"
                      f"（{_day(issue.due_at)}前）")
     return "\n".join(lines)
@@ -420,10 +426,16 @@ def _duration(minutes: int) -> str:
     return (f"{hours}小时" if hours else "") + (f"{rest}分钟" if rest else "") or "0分钟"
 
 
-def checkin_summary(alley: str, minutes: int, visits: int, fixes: int, located: bool) -> str:
+def checkin_summary(alley: str, minutes: int, visits: int, fixes: int, located: bool,
+                    earlier_minutes: int | None = None, minimum: int = 0) -> str:
     where = "已核验" if located else "未定位（点“+”发送位置可核验）"
+    notes = []
+    if earlier_minutes is not None:
+        notes.append(f"今天已签到过（{_duration(earlier_minutes)}），确认后以这次为准。")
+    if minutes < minimum:
+        notes.append(f"不足{minimum}分钟的巡查不计积分。")
     return (f"请核对：\n胡同：{alley}\n时长：{_duration(minutes)}\n走访：{visits}户\n现场解决：{fixes}处\n"
-            f"位置：{where}\n回复“确认”提交；要改就直接说，比如“走访6户”。")
+            f"位置：{where}\n" + "".join(f"{n}\n" for n in notes) + "回复“确认”提交；要改就直接说，比如“走访6户”。")
 
 
 def checkin_saved(points: int, balance: int, verified: bool, amended: bool) -> str:
@@ -501,7 +513,6 @@ BROADCAST_CANCELLED = "通知没有发出。"
 BROADCAST_ACK = "好的，已告诉街道您收到了。"
 BROADCAST_PROBLEMS = {
     "forbidden": "街巷长只能给自己的胡同发通知，街道工作人员只能发给本街道。",
-    "cap": "今天发的通知已经到上限了，明天再发；急事请打电话。",
     "empty": "通知内容是空的。",
     "unknown_alley": "没找到这条胡同。",
 }
@@ -513,6 +524,10 @@ def broadcast_too_long(limit: int) -> str:
 
 def broadcast_preview(label: str, text: str, count: int) -> str:
     return f"通知预览（发给{label}，共{count}人）：\n{text}\n回复“确认”发出，回复“取消”放弃。"
+
+
+def broadcast_cap(cap: int, office: str, phone: str) -> str:
+    return f"今天发的通知已经到上限（{cap}条）了，明天再发；急事请联系{office}（{phone}）。"
 
 
 def broadcast_sent(broadcast_id: int, count: int) -> str:

@@ -175,7 +175,8 @@ class ConsoleWeChatAPI:
         self._uploads = 0
 
     def _print(self, line: str) -> None:
-        print(line, file=self._out or sys.stdout, flush=True)
+        # stderr: the console fake must never mix into a command's --json document on stdout.
+        print(line, file=self._out or sys.stderr, flush=True)
 
     def send_text(self, openid: str, text: str) -> None:
         self.sent.append(("custom", openid, text))

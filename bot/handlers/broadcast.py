@@ -17,6 +17,7 @@ TEXT = "text"  # waiting for the notice text (发通知 said alone)
 CONFIRM = "confirm"  # the preview was shown: 确认 sends
 
 COMMAND = re.compile(r"^(发通知|发布通知|通知大家)\s*[:：]?\s*(.*)$", re.S)
+MEANINGFUL = re.compile(r"[0-9A-Za-z\u4e00-\u9fff]")
 ACK_WORDS = frozenset({"收到", "收到了", "知道了", "好的收到", "已阅"})
 
 
@@ -30,7 +31,7 @@ def start(turn: Turn) -> Reply:
         return Reply(texts.BROADCAST_STAFF_ONLY)
     match = COMMAND.match(turn.text.strip())
     rest = match.group(2).strip() if match else ""
-    if not rest:
+    if not MEANINGFUL.search(rest):
         turn.start(BROADCAST_FLOW, TEXT)
         return Reply(texts.BROADCAST_ASK_TEXT)
     turn.start(BROADCAST_FLOW, TEXT)
@@ -42,6 +43,8 @@ def _target(turn: Turn, words: str) -> tuple[Target, str]:
     head, sep, tail = [*re.split(r"([:：])", words, maxsplit=1), "", ""][:3] if re.search(r"[:：]", words) \
         else (words, "", "")
     named = turn.gazetteer.alley_in(head) if sep else None
+    if not sep and (whole := turn.gazetteer.alley_in(words)) and len(words.strip()) <= len(whole) + 1:
+        named, tail = whole, ""  # only an alley (发通知 光明胡同): the notice text is still to come
     alley = named or turn.account.duty_alley
     body = tail.strip() if named else words
     return Target(alleys=(alley,) if alley else ()), body
@@ -49,6 +52,9 @@ def _target(turn: Turn, words: str) -> tuple[Target, str]:
 
 def _preview(turn: Turn, words: str) -> Reply:
     target, body = _target(turn, words)
+    if not MEANINGFUL.search(body):  # "发通知。" or "发通知 光明胡同": a command or an alley, no notice yet
+        turn.goto(TEXT, alleys=list(target.alleys))
+        return Reply(texts.BROADCAST_ASK_TEXT)
     try:
         count = turn.broadcasts.preview(turn.msg.openid, target, body)
     except BroadcastError as exc:
@@ -60,6 +66,11 @@ def _preview(turn: Turn, words: str) -> Reply:
 def _problem(turn: Turn, exc: BroadcastError) -> str:
     if exc.code == "too_long":
         return texts.broadcast_too_long(turn.config.broadcasts.max_length)
+    if exc.code == "cap":
+        alley = turn.config.alley(turn.account.duty_alley or "")
+        office = turn.config.street_offices.get(alley.street_office) if alley else None
+        return texts.broadcast_cap(turn.config.broadcasts.daily_cap_per_sender,
+                                   office.name if office else "街道", office.phone if office else "12345")
     return texts.BROADCAST_PROBLEMS.get(exc.code, texts.BROADCAST_PROBLEMS["forbidden"])
 
 
@@ -68,7 +79,11 @@ def proceed(turn: Turn) -> Reply:
     assert turn.state is not None
     words = turn.text.strip()
     if turn.state.step == TEXT:
-        return _preview(turn, words) if words else Reply(texts.BROADCAST_ASK_TEXT)
+        if not words:
+            return Reply(texts.BROADCAST_ASK_TEXT)
+        chosen = list(turn.state.data.get("alleys") or [])
+        named_now = re.search(r"[:：]", words) and turn.gazetteer.alley_in(re.split(r"[:：]", words, maxsplit=1)[0])
+        return _preview(turn, words if named_now or len(chosen) != 1 else f"{chosen[0]}：{words}")
     data = turn.state.data
     target = Target(alleys=tuple(data.get("alleys") or ()))
     if words != "确认":

@@ -44,7 +44,8 @@ def is_todo(turn: Turn) -> bool:
 def todo(turn: Turn) -> Reply:
     """List the open tickets this chief or staff member handles."""
     issues = turn.issues.handling(turn.msg.openid)
-    return Reply(texts.handle_todo(issues) if issues else texts.HANDLE_NONE)
+    unassigned = frozenset(turn.issues.alleys_without_chief()) if turn.account.role == "staff" else frozenset()
+    return Reply(texts.handle_todo(issues, unassigned) if issues else texts.HANDLE_NONE)
 
 
 def command(turn: Turn) -> Reply:

@@ -275,10 +275,12 @@ def _logged_text(turn: Turn, logged: Logged, alley: str, have_photo: bool) -> st
     if logged.outcome == "again":
         return texts.report_again(issue)
     days = turn.config.handling_days[issue.triage]
+    office = turn.config.street_offices.get(issue.street_office)
     hints = [texts.report_progress_hint(have_photo)]
     if turn.account.home_alley != issue.alley:  # notices of that alley only if they say so
         hints.append(texts.offer_follow(issue.alley))
-    return texts.report_logged(issue, days) + "".join(f"\n{h}" for h in hints if h)
+    return texts.report_logged(issue, days, logged.routed, office.phone if office else "") + \
+        "".join(f"\n{h}" for h in hints if h)
 
 
 def withdraw(turn: Turn) -> Reply:

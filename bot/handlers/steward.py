@@ -146,7 +146,8 @@ def checkin_start(turn: Turn) -> Reply:
                minutes=(words.minutes if words else None) or (today.minutes if today else None),
                visits=_first(words.visits if words else None, today.visits if today else 0),
                fixes=_first(words.fixes if words else None, today.fixes if today else 0),
-               note=turn.text.strip()[:500], lat=None, lng=None)
+               note=turn.text.strip()[:500], lat=None, lng=None,
+               earlier=[today.minutes, today.visits, today.fixes, today.verified_by] if today else None)
     return _checkin_next(turn)
 
 
@@ -164,10 +165,21 @@ def _checkin_next(turn: Turn) -> Reply:
         turn.goto(DURATION)
         return Reply(texts.CHECKIN_ASK_DURATION)
     turn.goto(CONFIRM)
+    return Reply(_summary(turn, data))
+
+
+def _summary(turn: Turn, data: dict[str, Any]) -> str:
+    """The one-screen summary: the location counts as verified if sent now, or if today's record was verified
+    by location and this amendment claims no more than it did."""
+    minutes, visits, fixes = int(data["minutes"]), int(data["visits"]), int(data["fixes"])
     located = data.get("lat") is not None and turn.patrols.inside(str(data["alley"]), float(data["lat"]),
                                                                   float(data["lng"]))
-    return Reply(texts.checkin_summary(str(data["alley"]), int(data["minutes"]), int(data["visits"]),
-                                       int(data["fixes"]), located))
+    earlier = data.get("earlier")
+    if earlier and earlier[3] == "location" and minutes <= earlier[0] and visits <= earlier[1] \
+            and fixes <= earlier[2]:
+        located = True
+    return texts.checkin_summary(str(data["alley"]), minutes, visits, fixes, located,
+                                 int(earlier[0]) if earlier else None, turn.config.points.min_patrol_minutes)
 
 
 def checkin_continue(turn: Turn) -> Reply:
@@ -195,9 +207,7 @@ def checkin_continue(turn: Turn) -> Reply:
     changes: dict[str, Any] = {k: v for k, v in (("minutes", heard.minutes), ("visits", heard.visits),
                                                  ("fixes", heard.fixes)) if v is not None}
     if not changes:
-        return Reply(texts.CHECKIN_ASK_DURATION if step == DURATION else texts.checkin_summary(
-            str(data["alley"]), int(data["minutes"]), int(data["visits"]), int(data["fixes"]),
-            data.get("lat") is not None))
+        return Reply(texts.CHECKIN_ASK_DURATION if step == DURATION else _summary(turn, data))
     turn.goto(step, **changes, note=f"{data.get('note') or ''}；{words}"[:1000])
     return _checkin_next(turn)
 

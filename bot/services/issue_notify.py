@@ -43,6 +43,10 @@ class IssueNotifier:
                                             .where(IssueFollower.issue_id == issue_id).order_by(IssueFollower.id))
             return issue.reporter.openid, list(followers)
 
+    def _handler_users(self, alley: str) -> list[tuple[str, str]]:
+        with self._uow() as uow:
+            return [(u.openid, u.role) for u in self._issues.handlers(uow.session, alley)]
+
     def _handlers(self, alley: str) -> list[str]:
         with self._uow() as uow:
             return [u.openid for u in self._issues.handlers(uow.session, alley)]
@@ -76,7 +80,9 @@ class IssueNotifier:
     def _messages(self, kind: str, note: str | None, issue: IssueView) -> list[tuple[str, str]]:
         days = self._issues_days(issue)
         if kind == "received":
-            return [(o, texts.issue_for_handler(issue, days)) for o in self._handlers(issue.alley)]
+            handlers = self._handler_users(issue.alley)
+            unassigned = not any(role == "chief" for _, role in handlers)
+            return [(o, texts.issue_for_handler(issue, days, unassigned)) for o, _ in handlers]
         if kind == "withdrawn":
             return [(o, texts.issue_withdrawn_for_handler(issue.ticket)) for o in self._handlers(issue.alley)]
         if kind == "reminded":

@@ -111,6 +111,7 @@ class Logged:
     issue: IssueView | None
     reporters: int = 1  # everyone who reported this problem, the first reporter included
     event_id: int | None = None  # the "received" event of a new ticket (its notification)
+    routed: str = "chief"  # who received a new ticket: chief | office (no chief on WeChat) | none
 
 
 def record_event(session: Session, issue: Issue, kind: str, actor: str | None, note: str | None = None) -> int:
@@ -238,7 +239,8 @@ class Issues:
         issue.handler_openid = handlers[0].openid if handlers else None
         photo_ids = self._add_photos(s, issue, photos, "report")
         event = record_event(s, issue, "received", user.openid, text[:500] or None)
-        return Logged("created", self._view(s, issue), event_id=event), photo_ids
+        routed = "none" if not handlers else "chief" if handlers[0].role == "chief" else "office"
+        return Logged("created", self._view(s, issue), event_id=event, routed=routed), photo_ids
 
     @staticmethod
     def _reports_in_last_hour(s: Session, user_id: int, now: datetime) -> int:
@@ -456,6 +458,13 @@ class Issues:
             elif user.duty_alley is not None:
                 query = query.where(Issue.street_office == user.duty_alley.street_office)
             return [self._view(s, i) for i in s.scalars(query.limit(limit))]
+
+    def alleys_without_chief(self) -> set[str]:
+        """Alleys whose 街巷长 has no WeChat account bound here: their tickets go to the street office."""
+        with self._uow() as uow:
+            bound = set(uow.session.scalars(select(Alley.name).join(User, User.duty_alley_id == Alley.id)
+                                            .where(User.role == "chief", User.subscribed.is_(True))))
+        return {a.name for a in self._config.alleys} - bound
 
     # --- staff queries --------------------------------------------------------------------------------
     def find(self, status: str | None = None, alley: str | None = None, limit: int | None = None) -> list[IssueView]:

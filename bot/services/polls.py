@@ -287,7 +287,7 @@ def _round(value: float | None, digits: int = 4) -> float | None:
 
 
 def _summary(ratings: list[int]) -> dict[str, Any]:
-    mean, ci = mean_ci95(ratings)
+    mean, ci = mean_ci95(ratings, bounds=(1.0, 3.0))
     counts = Counter(ratings)
     return {"n": len(ratings), "mean": _round(mean), "ci95": [_round(ci[0]), _round(ci[1])] if ci else None,
             "distribution": {str(k): counts.get(k, 0) for k in (1, 2, 3)}}

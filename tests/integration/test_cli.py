@@ -68,3 +68,22 @@ def test_chat_runs_a_conversation_from_stdin(rt: Runtime) -> None:
                          input="你好\n绑定胡同\n光明胡同\n/quit\n", capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "欢迎关注街巷助手" in out.stdout and "已为您绑定光明胡同" in out.stdout and "再见" in out.stdout
+
+
+def test_every_json_command_prints_one_document_even_when_the_console_fake_sends(rt: Runtime) -> None:
+    """In the embedded default the console WeChat fake prints what it sends: never into the JSON on stdout."""
+    rt.accounts.bind_alley("o_json_1", "光明胡同")
+    rt.accounts.seen("o_json_1")
+    embedded = {"REDIS_URL": "", "WECHAT_APPID": "", "WECHAT_SECRET": ""}
+    for args in (("polls", "create", "--question", "您对胡同环境满意吗", "--alley", "光明胡同", "--json"),
+                 ("broadcast", "send", "--alley", "光明胡同", "--text", "明天上午停水", "--json")):
+        out = alleybot(rt, *args, env=embedded)
+        assert out.returncode == 0, out.stderr
+        assert isinstance(json.loads(out.stdout), dict), out.stdout  # the whole of stdout is one document
+        assert "o_json_1" in out.stderr  # the push went to the console, on stderr
+
+
+def test_nlu_parse_with_rasa_but_no_url_is_one_clear_line(rt: Runtime) -> None:
+    out = alleybot(rt, "nlu", "parse", "你好", "--backend", "rasa", "--json", env={"RASA_URL": ""})
+    assert out.returncode != 0 and out.stdout == "" and "RASA_URL" in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1

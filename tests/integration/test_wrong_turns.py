@@ -211,3 +211,63 @@ def test_emoji_unknown_menus_and_the_street_phone(chat: Simulator, rt: Runtime) 
     assert chat.menu("SOME_OLD_KEY") == texts.UNKNOWN_MENU
     phone = chat.text("你们街道电话多少") or ""
     assert "西长安街街道" in phone and rt.config.street_offices["西长安街街道"].phone in phone
+
+
+def test_an_alley_without_a_chief_on_wechat_goes_to_the_street_office(app: Flask, rt: Runtime, chief: str,
+                                                                       fake_wechat: FakeWeChatServer,
+                                                                       run_jobs: Jobs) -> None:
+    reply = Simulator(app, "o_resident_1").text("东斜街路灯坏了好几天了") or ""  # 东斜街's chief has no account
+    assert "受理：西长安街街道" in reply and "街巷长：" not in reply
+    run_jobs()
+    [notice] = [t for t in sent_to(fake_wechat, STAFF) if "新反映" in t]
+    assert "街巷长未开通" in notice
+    assert "【无街巷长】" in (Simulator(app, STAFF).text("待办") or "")
+    nobody = Simulator(app, "o_resident_2").text("二龙路路灯坏了好几天了") or ""  # 金融街: nobody on WeChat
+    assert rt.config.street_offices["金融街街道"].phone in nobody and "工单号" in nobody
+
+
+def test_a_notice_command_without_words_asks_for_them(app: Flask, rt: Runtime, chief: str) -> None:
+    boss = Simulator(app, chief)
+    assert boss.voice("发通知。") == texts.BROADCAST_ASK_TEXT
+    assert boss.text("取消") is not None
+    assert boss.text("发通知 光明胡同") == texts.BROADCAST_ASK_TEXT
+    assert "明晚7点议事会" in (boss.text("明晚7点议事会") or "")
+
+
+def test_small_ones(app: Flask, chat: Simulator, rt: Runtime, chief: str) -> None:
+    # 绑定胡同 inside the bind flow is not an alley name
+    assert "哪条胡同" in (chat.text("绑定胡同") or "")
+    again = chat.text("绑定胡同") or ""
+    assert "哪条胡同" in again and "没找到" not in again
+    chat.text("取消")
+    # the broadcast cap names the number to call
+    from bot.services.broadcasts import Target
+
+    rt.accounts.bind_alley("o_resident_9", "光明胡同")
+    for n in range(rt.config.broadcasts.daily_cap_per_sender):
+        rt.broadcasts.create(chief, Target(alleys=("光明胡同",)), f"第{n}条")
+    boss = Simulator(app, chief)
+    boss.text("发通知 明天停水")
+    capped = boss.text("确认") or ""
+    assert rt.config.street_offices["西长安街街道"].phone in capped
+
+
+def test_poll_intervals_stay_on_the_scale() -> None:
+    from bot.poll_stats import mean_ci95
+
+    mean, ci = mean_ci95([3, 3, 3, 2], bounds=(1.0, 3.0))
+    assert mean == 2.75 and ci is not None and 1.0 <= ci[0] <= ci[1] <= 3.0
+
+
+def test_amending_a_check_in_says_what_it_replaces(app: Flask, rt: Runtime, chief: str) -> None:
+    claim = rt.stewards.apply("o_resident_1", "光明胡同", "张大姐", None)
+    rt.stewards.decide(chief, claim.id, approve=True)
+    steward = Simulator(app, "o_resident_1")
+    steward.text("签到 巡了2小时")
+    steward.command(INSIDE)
+    steward.text("确认")
+    summary = steward.text("签到 巡了10分钟") or ""
+    assert "今天已签到过（2小时）" in summary and "不足20分钟" in summary
+    steward.text("取消")
+    lower = steward.text("签到 巡了1小时") or ""
+    assert "位置：已核验" in lower  # verified by location today, and claiming less

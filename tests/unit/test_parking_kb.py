@@ -12,7 +12,27 @@ from bot.parking_kb import MAX_ANSWER, TOPIC_IDS, load_parking
 from bot.parking_search import ParkingSearch
 
 ROOT = Path(__file__).resolve().parents[2]
-OFFICES = set(load_config(ROOT / "config").street_offices)
+CONFIG = load_config(ROOT / "config")
+OFFICES = set(CONFIG.street_offices)
+DISTRICTS = frozenset(o.district for o in CONFIG.street_offices.values())
+
+
+def test_answers_that_differ_by_district_come_from_that_districts_overrides() -> None:
+    kb = load_parking(ROOT / "config" / "parking.yml", OFFICES, DISTRICTS)
+    permit = kb.topic("resident_permit")
+    assert permit is not None
+    for office, spec in CONFIG.street_offices.items():
+        answer = permit.answer_for(office).text
+        others = DISTRICTS - {spec.district}
+        assert not any(d in answer for d in others), (office, answer)  # never another district's rules
+    assert not any(d in permit.answer.text for d in DISTRICTS)  # the generic text names no district
+
+
+def test_a_generic_answer_naming_a_district_is_refused(tmp_path: Path) -> None:
+    path = _broken(tmp_path, "收费标准各区不同", "东城区每月360元")
+    with pytest.raises(ConfigError) as err:
+        load_parking(path, OFFICES, DISTRICTS)
+    assert "东城区" in str(err.value) and "overrides" in str(err.value)
 
 
 def test_every_topic_is_there_with_sources_and_review_dates() -> None:
@@ -28,7 +48,7 @@ def test_every_topic_is_there_with_sources_and_review_dates() -> None:
 def test_the_facts_the_issue_names_are_covered() -> None:
     kb = load_parking(ROOT / "config" / "parking.yml", OFFICES)
     text = {t.id: t.answer.text for t in kb.topics}
-    assert "360" in text["resident_permit"]
+    assert "360" in kb.topic("resident_permit").answer_for("龙潭街道").text  # type: ignore[union-attr]
     assert "2019年1月1日" in text["roadside_fee"]
     assert "投票" in text["marked_spaces"] and "单行单停" in text["marked_spaces"]
     assert "不可以" in text["ground_locks"] and kb.topic("ground_locks").offer_report  # type: ignore[union-attr]
