@@ -99,18 +99,25 @@ class Stewards:
         return list(s.scalars(select(StewardClaim).where(StewardClaim.user_id == user_id,
                                                          StewardClaim.status == "approved").order_by(StewardClaim.id)))
 
-    def apply(self, openid: str, alley: str, name: str, phone: str | None = None) -> ClaimView:
-        """A new application (or the pending one again); refused when the steward has claimed enough alleys."""
+    def _member(self, s: Session, openid: str, alley: str) -> tuple[User, StewardClaim | None]:
+        """The user and their approved membership of ``alley`` (if any); refused for an unknown alley, or
+        when they already claim as many alleys as a steward may."""
         if self._config.alley(alley) is None:
             raise StewardError("alley", f"unknown alley {alley}")
+        user = get_or_create_user(s, openid)
+        approved = self._approved(s, user.id)
+        existing = next((c for c in approved if c.alley == alley), None)
+        if existing is None and len(approved) >= self._config.points.max_alleys_per_steward:
+            raise StewardError("too_many", f"{openid} already claims {len(approved)} alleys")
+        return user, existing
+
+    def apply(self, openid: str, alley: str, name: str, phone: str | None = None) -> ClaimView:
+        """A new application (or the pending one again); refused when the steward has claimed enough alleys."""
         with self._uow() as uow:
             s = uow.session
-            user = get_or_create_user(s, openid)
-            approved = self._approved(s, user.id)
-            if any(c.alley == alley for c in approved):
+            user, existing = self._member(s, openid, alley)
+            if existing is not None:
                 raise StewardError("already", f"{openid} is already a steward of {alley}")
-            if len(approved) >= self._config.points.max_alleys_per_steward:
-                raise StewardError("too_many", f"{openid} already claims {len(approved)} alleys")
             claim = s.scalar(select(StewardClaim).where(StewardClaim.user_id == user.id, StewardClaim.alley == alley,
                                                         StewardClaim.status == "pending"))
             if claim is None:
@@ -135,17 +142,11 @@ class Stewards:
         """Make someone a steward of the alley directly (an administrator's ``users grant … steward``): the same
         approved membership, role and notice as an approved application; the pending application, if any, is
         the one approved. Appointing twice changes nothing."""
-        if self._config.alley(alley) is None:
-            raise StewardError("alley", f"unknown alley {alley}")
         with self._uow() as uow:
             s = uow.session
-            user = get_or_create_user(s, openid)
-            approved = self._approved(s, user.id)
-            existing = next((c for c in approved if c.alley == alley), None)
+            user, existing = self._member(s, openid, alley)
             if existing is not None:
                 return _view(existing)
-            if len(approved) >= self._config.points.max_alleys_per_steward:
-                raise StewardError("too_many", f"{openid} already claims {len(approved)} alleys")
             pending = select(StewardClaim).where(StewardClaim.user_id == user.id, StewardClaim.alley == alley,
                                                  StewardClaim.status == "pending")
             claim = s.scalar(pending.with_for_update(of=StewardClaim))

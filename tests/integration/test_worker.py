@@ -11,8 +11,18 @@ from pathlib import Path
 import pytest
 
 from bot.runtime import Runtime
+from bot.settings import Settings
 from bot.testing.fake_wechat import FakeWeChatServer
 from tests.conftest import make_settings
+
+
+def run_worker_burst(settings: Settings) -> subprocess.CompletedProcess[str]:
+    """`alleybot worker --burst` as its own process, on these settings' database and (real) Redis."""
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url or "",
+           "WECHAT_APPID": settings.wechat_appid, "WECHAT_SECRET": settings.wechat_secret,
+           "WECHAT_API_BASE": settings.wechat_api_base}
+    return subprocess.run([sys.executable, "-m", "bot", "worker", "--burst"], env=env, capture_output=True,
+                          text=True, timeout=300)
 
 
 @pytest.mark.realredis
@@ -24,11 +34,7 @@ def test_worker_process_delivers_a_late_reply(rt: Runtime, real_redis_url: str, 
     queued.inbox.record("o_worker", "k-late", "text", "processing")
     queued.jobs.enqueue("deliver_reply", openid="o_worker", text="您反映的问题已收到", msg_key="k-late")
     assert fake_wechat.calls("message/custom/send") == []  # queued, not sent inline
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": real_redis_url,
-           "WECHAT_APPID": settings.wechat_appid, "WECHAT_SECRET": settings.wechat_secret,
-           "WECHAT_API_BASE": settings.wechat_api_base}
-    out = subprocess.run([sys.executable, "-m", "bot", "worker", "--burst"], env=env, capture_output=True,
-                         text=True, timeout=120)
+    out = run_worker_burst(settings)
     assert out.returncode == 0, out.stderr
     [call] = fake_wechat.calls("message/custom/send")
     assert call.body["touser"] == "o_worker" and call.body["text"]["content"] == "您反映的问题已收到"
@@ -70,11 +76,7 @@ def test_a_forking_worker_runs_many_database_jobs_each_on_its_own_connections(
     notices = [f"第{n}条通知" for n in range(4)]
     for text in notices:
         queued.broadcasts.create("cli", Target(alleys=("光明胡同",)), text)
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": real_redis_url,
-           "WECHAT_APPID": settings.wechat_appid, "WECHAT_SECRET": settings.wechat_secret,
-           "WECHAT_API_BASE": settings.wechat_api_base}
-    out = subprocess.run([sys.executable, "-m", "bot", "worker", "--burst"], env=env, capture_output=True,
-                         text=True, timeout=300)
+    out = run_worker_burst(settings)
     assert out.returncode == 0, out.stderr
     assert "DuplicatePreparedStatement" not in out.stderr, out.stderr[-3000:]
     assert len(Queue(QUEUE_NAME, connection=queued.redis).failed_job_registry) == 0
