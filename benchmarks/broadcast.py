@@ -30,8 +30,8 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.db import upgrade  # noqa: E402
-from bot.jobs import QUEUE_NAME  # noqa: E402
+from bot.core.db import upgrade  # noqa: E402
+from bot.core.jobs import QUEUE_NAME  # noqa: E402
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -62,7 +62,7 @@ def main() -> None:
     (config / "broadcasts.yml").write_text(rules.replace("sends_per_second: 100", "sends_per_second: 10000"),
                                            encoding="utf-8")
     port = free_port()
-    fake = subprocess.Popen([sys.executable, "-m", "bot.testing.fake_wechat", "--port", str(port)], cwd=ROOT,
+    fake = subprocess.Popen([sys.executable, "-m", "bot.wechat.fake_api", "--port", str(port)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS_URL, "WECHAT_APPID": "wx-bench",
            "WECHAT_SECRET": "s", "WECHAT_API_BASE": f"http://127.0.0.1:{port}", "ALLEYBOT_CONFIG_DIR": str(config),
@@ -94,7 +94,7 @@ def main() -> None:
 
         queue = Queue(QUEUE_NAME, connection=client)
         for _ in range(args.workers - 1):  # the CLI queued one; one job per worker to share the rows
-            queue.enqueue("bot.jobs.run_job", "send_broadcast", {"broadcast_id": broadcast_id}, job_timeout=3600)
+            queue.enqueue("bot.core.jobs.run_job", "send_broadcast", {"broadcast_id": broadcast_id}, job_timeout=3600)
         started = time.perf_counter()
         workers = [subprocess.Popen([sys.executable, "-m", "bot", "worker", "--burst"], env=env, cwd=ROOT,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -35,7 +35,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.testing.signing import Signer, event_xml, message_xml, text_xml  # noqa: E402
+from bot.wechat.signing import Signer, event_xml, message_xml, text_xml  # noqa: E402
 
 TOKEN = "bench-token"
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

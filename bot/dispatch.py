@@ -15,11 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from bot import texts
-from bot.dedupe import LATE, PROCESSING
-from bot.inbound import Inbound
+from bot.core.dedupe import LATE, PROCESSING
 from bot.router import ROUTES, Route, route
 from bot.runtime import Runtime
 from bot.turn import Turn
+from bot.wechat.inbound import Inbound
 
 log = logging.getLogger(__name__)
 

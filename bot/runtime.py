@@ -8,33 +8,40 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
-from bot.config import AppConfig, load_config
-from bot.db import UowFactory, make_engine, uow_factory
-from bot.dedupe import Deduper
-from bot.dialogue import DialogueStore
-from bot.jobs import JobQueue
-from bot.parking_kb import load_parking
-from bot.photos import LocalPhotoStore
-from bot.redis_conn import connect
-from bot.replay import ReplayGuard
-from bot.services.accounts import Accounts
-from bot.services.broadcasts import Broadcasts
-from bot.services.inbox import Inbox
-from bot.services.issue_notify import IssueNotifier
-from bot.services.issue_photos import IssuePhotos
-from bot.services.issues import Issues
-from bot.services.ledger import Ledger
-from bot.services.messaging import Messenger
-from bot.services.notices import Notices
-from bot.services.parking import ParkingAnswers
-from bot.services.patrols import Patrols
-from bot.services.polls import Polls
-from bot.services.rewards import Rewards
-from bot.services.stewards import Stewards
-from bot.settings import Settings
-from bot.wechat_api import ConsoleWeChatAPI, WeChatAPI, WechatpyAPI
+# Each feature's jobs register themselves by name when imported: the runtime is where all are known.
+from bot.accounts import jobs as _account_jobs  # noqa: F401
+from bot.accounts.inbox import Inbox
+from bot.accounts.service import Accounts
+from bot.broadcasts import jobs as _broadcast_jobs  # noqa: F401
+from bot.broadcasts.service import Broadcasts
+from bot.core.config import AppConfig, load_config
+from bot.core.db import UowFactory, make_engine, uow_factory
+from bot.core.dedupe import Deduper
+from bot.core.dialogue import DialogueStore
+from bot.core.jobs import JobQueue
+from bot.core.redis_conn import connect
+from bot.core.settings import Settings
+from bot.issues import jobs as _issue_jobs  # noqa: F401
+from bot.issues.notify import IssueNotifier
+from bot.issues.photo_files import LocalPhotoStore
+from bot.issues.photos import IssuePhotos
+from bot.issues.service import Issues
+from bot.notices import jobs as _notice_jobs  # noqa: F401
+from bot.notices.service import Notices
+from bot.parking.knowledge import load_parking
+from bot.parking.service import ParkingAnswers
+from bot.polls import jobs as _poll_jobs  # noqa: F401
+from bot.polls.service import Polls
+from bot.stewards import jobs as _steward_jobs  # noqa: F401
+from bot.stewards.ledger import Ledger
+from bot.stewards.patrols import Patrols
+from bot.stewards.rewards import Rewards
+from bot.stewards.service import Stewards
+from bot.wechat.api import ConsoleWeChatAPI, WeChatAPI, WechatpyAPI
+from bot.wechat.messenger import Messenger
+from bot.wechat.replay import ReplayGuard
 from nlu.factory import make_nlu
 from nlu.gazetteer import Gazetteer
 from nlu.interface import NLU
@@ -88,7 +95,7 @@ class Runtime:
         if wechat is None:
             wechat = (WechatpyAPI(settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base, client)
                       if settings.uses_real_wechat_client else ConsoleWeChatAPI())
-        nlu = overrides.get("nlu") or make_nlu(settings, config)
+        nlu = overrides.get("nlu") or make_nlu(settings.nlu_options, config.vocabulary())
         rt = cls(
             settings=settings,
             config=config,
@@ -113,6 +120,12 @@ class Runtime:
                          announce=lambda poll_id, opens: rt.jobs.enqueue("push_poll", at=opens, poll_id=poll_id))
         rt.wire_issues()
         return rt
+
+    def ping_database(self) -> str:
+        """One round trip to the database (for /healthz); the backend's name."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return self.engine.dialect.name
 
     def with_changes(self, **changes: Any) -> Runtime:
         """A copy with some fields replaced that shares this runtime's queue and services (tests use it)."""

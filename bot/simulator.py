@@ -14,9 +14,9 @@ from typing import TextIO
 
 from flask import Flask
 
+from bot.accounts.service import AccountError
 from bot.dispatch import Bot
-from bot.services.accounts import AccountError
-from bot.testing.signing import Signer, event_xml, message_xml, text_xml
+from bot.wechat.signing import Signer, event_xml, message_xml, text_xml
 
 HELP = """命令：
   直接打字          发送文字消息

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.clock import BEIJING
+from bot.core.clock import BEIJING
 
 if TYPE_CHECKING:
-    from bot.services.issues import IssueView
+    from bot.issues.service import IssueView
 
 
 MENU = (

@@ -5,18 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.config import AppConfig
-from bot.dialogue import FlowState
-from bot.inbound import Inbound
-from bot.services.accounts import Accounts, AccountView
-from bot.services.broadcasts import Broadcasts
-from bot.services.issues import Issues
-from bot.services.notices import Notices
-from bot.services.parking import ParkingAnswers
-from bot.services.patrols import Patrols
-from bot.services.polls import Polls
-from bot.services.rewards import Rewards
-from bot.services.stewards import Stewards
+from bot.accounts.service import Accounts, AccountView
+from bot.broadcasts.service import Broadcasts
+from bot.core.config import AppConfig
+from bot.core.dialogue import FlowState
+from bot.issues.service import Issues
+from bot.notices.service import Notices
+from bot.parking.service import ParkingAnswers
+from bot.polls.service import Polls
+from bot.stewards.patrols import Patrols
+from bot.stewards.rewards import Rewards
+from bot.stewards.service import Stewards
+from bot.wechat.inbound import Inbound
 from nlu.gazetteer import Gazetteer
 from nlu.interface import NLU, Parse
 

@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from bot.config import AppConfig
 from nlu import training_data
 from nlu.gazetteer import Gazetteer
 from nlu.interface import Parse
+from nlu.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,8 @@ class Linear:
         logits = (self.coef[:, idx] * weights).sum(axis=1) + self.intercept
         logits -= logits.max()
         probs: np.ndarray = np.exp(logits)
-        return probs / probs.sum()
+        normalised: np.ndarray = probs / probs.sum()
+        return normalised
 
     @classmethod
     def from_sklearn(cls, vectorizer: Any, classifier: Any) -> Linear:
@@ -158,13 +159,6 @@ class BuiltinNLU:
 
 
 # --- training ------------------------------------------------------------------------------------------
-def _config_fingerprint(config: AppConfig) -> str:
-    digest = hashlib.sha256()
-    for name in ("alleys.yml", "categories.yml"):
-        digest.update((config.directory / name).read_bytes())
-    return digest.hexdigest()
-
-
 def _given(feats: list[str]) -> list[str]:
     return feats
 
@@ -226,12 +220,12 @@ def train(data: training_data.TrainingData, gazetteer: Gazetteer, fingerprint: s
 _LOADED: dict[str, BuiltinNLU] = {}
 
 
-def load(config: AppConfig, data_dir: Path, cache_dir: Path) -> BuiltinNLU:
-    """The model for this data and config: from this process, from the cache, or trained now."""
+def load(vocabulary: Vocabulary, data_dir: Path, cache_dir: Path) -> BuiltinNLU:
+    """The model for this data and vocabulary: from this process, from the cache, or trained now."""
     data = training_data.load(data_dir)
-    gazetteer = Gazetteer.from_config(config, data)
+    gazetteer = Gazetteer.from_vocabulary(vocabulary, data)
     fingerprint = hashlib.sha256(
-        f"{MODEL_VERSION}:{data.fingerprint}:{_config_fingerprint(config)}".encode()).hexdigest()[:20]
+        f"{MODEL_VERSION}:{data.fingerprint}:{vocabulary.fingerprint}".encode()).hexdigest()[:20]
     if fingerprint in _LOADED:
         return _LOADED[fingerprint]
     path = cache_dir / f"builtin-{fingerprint}.pkl"

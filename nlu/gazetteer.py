@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Levenshtein
 
-from bot.config import AppConfig
 from nlu.training_data import TrainingData
+from nlu.vocabulary import Vocabulary
 
 MIN_FUZZY_LENGTH = 3  # shorter names (二龙路 is the shortest kept) would match too much by sound
 NEGATIONS = ("不", "没")  # not 非, which intensifies: 非常好 is very good
@@ -51,7 +51,7 @@ class Gazetteer:
     _by_last: dict[str, list[tuple[tuple[str, ...], str]]] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_config(cls, config: AppConfig, training: TrainingData | None = None) -> Gazetteer:
+    def from_vocabulary(cls, config: Vocabulary, training: TrainingData | None = None) -> Gazetteer:
         alleys = {(s, a.name) for a in config.alleys for s in spellings(a.name, a.aliases)}
         keywords = {(k, c.code) for c in config.categories for k in (c.name, *c.keywords) if c.code != "other"}
         ratings: set[tuple[str, str]] = set()

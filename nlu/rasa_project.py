@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.config import AppConfig
 from nlu import training_data
 from nlu.gazetteer import Gazetteer
+from nlu.vocabulary import Vocabulary
 
 RASA_VERSION = "3.6.21"
 PACKAGE = Path(__file__).resolve().parent
@@ -25,12 +25,16 @@ DEFAULT_VENV = Path.home() / ".cache" / "alleybot" / f"rasa-{RASA_VERSION}-py3.1
 MODEL_NAME = "alleybot"
 
 
-def rasa_venv() -> Path:
-    return Path(os.environ.get("ALLEYBOT_RASA_VENV") or DEFAULT_VENV)
+@dataclass(frozen=True)
+class RasaPlaces:
+    """Where Rasa's own virtualenv is, and where trained models are cached (both outside the clone)."""
+
+    venv: Path = DEFAULT_VENV
+    models: Path = DEFAULT_VENV.parent / "rasa-models"
 
 
-def rasa_command() -> Path:
-    command = rasa_venv() / "bin" / "rasa"
+def rasa_command(places: RasaPlaces) -> Path:
+    command = places.venv / "bin" / "rasa"
     if not command.exists():
         raise FileNotFoundError(f"Rasa is not installed at {command}: run `bash scripts/rasa-venv.sh` first")
     return command
@@ -74,10 +78,10 @@ def _jieba_dictionary(gaz: Gazetteer) -> str:
     return "".join(f"{w} 2000 n\n" for w in sorted(words))
 
 
-def build(config: AppConfig, data_dir: Path, root: Path) -> tuple[Project, str]:
+def build(vocabulary: Vocabulary, data_dir: Path, root: Path) -> tuple[Project, str]:
     """Write the Rasa project (data, generated gazetteer, dictionary, config); return it and its fingerprint."""
     data = training_data.load(data_dir)
-    gaz = Gazetteer.from_config(config, data)
+    gaz = Gazetteer.from_vocabulary(vocabulary, data)
     project = Project(root)
     for sub in ("data", "jieba", "models"):
         (root / sub).mkdir(parents=True, exist_ok=True)
@@ -95,22 +99,20 @@ def build(config: AppConfig, data_dir: Path, root: Path) -> tuple[Project, str]:
     return project, digest.hexdigest()
 
 
-def model_cache() -> Path:
-    """Trained models by fingerprint, outside the clone: a fresh clone of unchanged data needs no training."""
-    return Path(os.environ.get("ALLEYBOT_RASA_MODELS") or DEFAULT_VENV.parent / "rasa-models")
-
-
-def train(config: AppConfig, data_dir: Path, root: Path, force: bool = False) -> Project:
-    """Train unless a model of exactly this data, config and dictionary exists (here or in the cache)."""
-    project, fingerprint = build(config, data_dir, root)
-    cached = model_cache() / f"{fingerprint}.tar.gz"
+def train(vocabulary: Vocabulary, data_dir: Path, root: Path, places: RasaPlaces, environment: Mapping[str, str],
+          force: bool = False) -> Project:
+    """Train unless a model of exactly this data, config and dictionary exists (here or in the cache of trained
+    models by fingerprint, outside the clone: a fresh clone of unchanged data needs no training)."""
+    project, fingerprint = build(vocabulary, data_dir, root)
+    cached = places.models / f"{fingerprint}.tar.gz"
     current = project.model.is_file() and project.stamp.is_file() and project.stamp.read_text().strip() == fingerprint
     if force or not current:
         if not force and cached.is_file():
             shutil.copyfile(cached, project.model)
         else:
-            subprocess.run([str(rasa_command()), "train", "nlu", "--config", "config.yml", "--nlu", "data", "--out",
-                            "models", "--fixed-model-name", MODEL_NAME], cwd=root, check=True, env=rasa_environment())
+            subprocess.run([str(rasa_command(places)), "train", "nlu", "--config", "config.yml", "--nlu", "data",
+                            "--out", "models", "--fixed-model-name", MODEL_NAME], cwd=root, check=True,
+                           env=rasa_environment(environment))
         project.stamp.write_text(fingerprint)
     if not cached.is_file():
         cached.parent.mkdir(parents=True, exist_ok=True)
@@ -118,14 +120,15 @@ def train(config: AppConfig, data_dir: Path, root: Path, force: bool = False) ->
     return project
 
 
-def rasa_environment() -> dict[str, str]:
-    """Rasa phones home (telemetry, Sentry) by default; there is no network for that here, nor any need."""
-    return {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SENTRY_DSN": "", "TF_CPP_MIN_LOG_LEVEL": "2"}
+def rasa_environment(base: Mapping[str, str]) -> dict[str, str]:
+    """The caller's environment for Rasa's process, minus phoning home (telemetry, Sentry): there is no
+    network for that here, nor any need."""
+    return {**base, "RASA_TELEMETRY_ENABLED": "false", "SENTRY_DSN": "", "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
-def serve_command(project: Project, port: int, token: str | None) -> list[str]:
+def serve_command(project: Project, port: int, token: str | None, places: RasaPlaces) -> list[str]:
     """``rasa run --enable-api`` on loopback only; with a token, because without one every endpoint is open."""
-    cmd = [str(rasa_command()), "run", "--enable-api", "--model", str(project.model), "-i", "127.0.0.1",
+    cmd = [str(rasa_command(places)), "run", "--enable-api", "--model", str(project.model), "-i", "127.0.0.1",
            "-p", str(port)]
     if token:
         cmd += ["--auth-token", token]

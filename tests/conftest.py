@@ -18,13 +18,13 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bot import redis_conn
-from bot.db import upgrade
+from bot.core import redis_conn
+from bot.core.db import upgrade
+from bot.core.settings import Settings
 from bot.dispatch import Bot
 from bot.runtime import Runtime
-from bot.settings import Settings
 from bot.simulator import Simulator
-from bot.testing.fake_wechat import FakeWeChatServer
+from bot.wechat.fake_api import FakeWeChatServer
 from webhooks.app import create_app
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -136,14 +136,13 @@ def make_settings(database_url: str, redis_url: str | None, fake: FakeWeChatServ
 
 
 def _clean_database(url: str) -> None:
+    """Empty every table, children before parents (the list comes from the models, never kept by hand)."""
+    from bot.core.models import Base
+
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        for table in ("alley_follows", "broadcast_deliveries", "broadcasts", "redemptions", "rewards",
-                      "ledger_balances", "ledger_entries", "ledger_transfers", "patrols",
-                      "steward_claims", "notices", "issue_events", "issue_followers", "issue_photos", "issues",
-                      "poll_invitations", "poll_answers", "poll_questions", "polls", "parking_gaps",
-                      "inbound_messages", "users", "alleys"):
-            conn.execute(sa.text(f"DELETE FROM {table}"))
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
     engine.dispose()
 
 
@@ -192,7 +191,7 @@ def run_jobs(rt: Runtime) -> Callable[[], None]:
             return
         from rq import SimpleWorker
 
-        from bot.jobs import QUEUE_NAME, set_worker_runtime
+        from bot.core.jobs import QUEUE_NAME, set_worker_runtime
 
         set_worker_runtime(rt)
         SimpleWorker([QUEUE_NAME], connection=rt.redis).work(burst=True)

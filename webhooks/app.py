@@ -7,9 +7,9 @@ import logging
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
+from bot.core.settings import Settings
 from bot.dispatch import Bot
 from bot.runtime import Runtime
-from bot.settings import Settings
 from webhooks import health, wechat
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
-from sqlalchemy import text
 
 from bot.dispatch import Bot
 
@@ -26,9 +25,7 @@ def healthz() -> Response:
     assert rt is not None
 
     def database() -> dict[str, Any]:
-        with rt.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return {"backend": rt.engine.dialect.name}
+        return {"backend": rt.ping_database()}
 
     def redis() -> dict[str, Any]:
         rt.redis.ping()

@@ -8,8 +8,7 @@ import time
 from flask import Blueprint, Response, current_app, request
 
 from bot.dispatch import Bot, RetryLater
-from bot.replay import ReplayGuardDown
-from bot.wechat_protocol import (
+from bot.wechat.protocol import (
     ProtocolError,
     SafeModeCrypto,
     check_fresh,
@@ -18,6 +17,7 @@ from bot.wechat_protocol import (
     render_text_reply,
     to_inbound,
 )
+from bot.wechat.replay import ReplayGuardDown
 
 log = logging.getLogger(__name__)
 bp = Blueprint("wechat", __name__)

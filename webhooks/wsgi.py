@@ -2,9 +2,9 @@
 
 import sys
 
-from bot.config import ConfigError
-from bot.logging_setup import configure_logging
-from bot.settings import Settings
+from bot.core.config import ConfigError
+from bot.core.logging_setup import configure_logging
+from bot.core.settings import Settings
 from webhooks.app import create_app
 
 settings = Settings.from_env()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot import texts
-from bot.geo import distance_to_polyline
+from bot.core.geo import distance_to_polyline
+from bot.handlers import answers
 from bot.turn import Reply, Turn
 
 # The bind-alley flow and its states.
@@ -94,10 +95,10 @@ def bind_continue(turn: Turn) -> Reply:
         names = _nearest(turn, NEAREST_OFFERED)
         turn.goto(ASK_ALLEY, offered=names)
         return Reply(texts.nearest_alleys(names))
-    choice = turn.text.strip().rstrip(".。")
-    if choice.isdigit() and offered:
-        if 1 <= int(choice) <= len(offered):
-            return _bind(turn, offered[int(choice) - 1])
+    if answers.number(turn.text) is not None and offered:
+        chosen = answers.pick(turn.text, offered)
+        if chosen is not None:
+            return _bind(turn, chosen)
         return Reply(texts.ask_alley_with_choices(texts.CHOOSE_FROM_LIST, offered))
     alley = turn.gazetteer.alley_in(turn.text) if turn.text else None
     if alley:

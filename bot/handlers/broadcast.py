@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from bot import texts
-from bot.services.broadcasts import BroadcastError, Target
+from bot.broadcasts.service import BroadcastError, Target
 from bot.turn import Reply, Turn
 
 # The compose flow and its states.

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 from bot import texts
-from bot.models import OPEN_STATUSES
-from bot.services.issues import IssueError, IssueView
+from bot.handlers import answers
+from bot.issues.service import IssueError, IssueView
 from bot.turn import Reply, Turn
 
 # The handling flow and its states.
@@ -81,8 +81,8 @@ def proceed(turn: Turn) -> Reply:
     step, data, words = turn.state.step, turn.state.data, turn.text.strip().rstrip("。.")
     if step == PICK_TICKET:
         offered = list(data.get("offered") or [])
-        if words.isdigit() and 1 <= int(words) <= len(offered):
-            turn.goto(PICK_TICKET, ticket=offered[int(words) - 1])
+        if (chosen := answers.pick(words, offered)) is not None:
+            turn.goto(PICK_TICKET, ticket=chosen)
         elif words in offered:
             turn.goto(PICK_TICKET, ticket=words)
         else:
@@ -90,8 +90,8 @@ def proceed(turn: Turn) -> Reply:
                                                  [turn.issues.show(t) for t in offered]))
     elif step == DEPARTMENT:
         departments = turn.config.issues.departments
-        if words.isdigit() and 1 <= int(words) <= len(departments):
-            turn.goto(DEPARTMENT, rest=departments[int(words) - 1])
+        if (department := answers.pick(words, departments)) is not None:
+            turn.goto(DEPARTMENT, rest=department)
         elif words in departments:
             turn.goto(DEPARTMENT, rest=words)
         else:
@@ -137,7 +137,7 @@ def _check(turn: Turn, ticket: str, action: str) -> Reply | None:
         return Reply(texts.handle_not_found(ticket))
     if not turn.issues.may_act(turn.msg.openid, ticket):
         return Reply(texts.HANDLE_NOT_ALLOWED)
-    if issue.status not in OPEN_STATUSES:
+    if not issue.is_open:
         return Reply(texts.handle_wrong_status(ticket, issue.status_name, ACTION_WORDS[action]))
     return None
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot import texts
-from bot.services.parking import ParkingReply
+from bot.handlers import answers
+from bot.parking.service import ParkingReply
 from bot.turn import Reply, Turn
 
 # The parking-menu flow and its states.
@@ -42,11 +43,11 @@ def choose(turn: Turn) -> Reply:
     """Answer the numbered topic, or the typed question; ask again for anything else."""
     data = turn.state.data if turn.state else {}
     offered: list[str] = list(data.get("offered") or [])
-    choice = turn.text.strip().rstrip(".。")
-    if choice.isdigit():
-        if 1 <= int(choice) <= len(offered):
+    if answers.number(turn.text) is not None:
+        topic = answers.pick(turn.text, offered)
+        if topic is not None:
             turn.finish()
-            return _say(turn.parking.answer_topic(offered[int(choice) - 1], turn.account.home_alley))
+            return _say(turn.parking.answer_topic(topic, turn.account.home_alley))
         return Reply(texts.PARKING_CHOOSE + "\n" + texts.alley_choices(list(data.get("titles") or [])))
     if not turn.text:
         return Reply(texts.PARKING_CHOOSE)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import texts
-from bot.services.polls import PollView, QuestionView
+from bot.polls.service import PollView, QuestionView
 from bot.turn import Reply, Turn
 
 # The poll flow and its state.

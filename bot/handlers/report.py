@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import texts
-from bot.geo import distance_to_polyline
+from bot.core.geo import distance_to_polyline
+from bot.handlers import answers
 from bot.handlers.parking import reply_text as parking_reply_text
-from bot.services.issues import IssueError, Logged
+from bot.issues.service import IssueError, Logged
 from bot.turn import Reply, Turn
 
 # The report flow and its states.
@@ -111,17 +112,18 @@ def _take_words(turn: Turn, step: str, data: dict[str, Any]) -> Reply | None:
     words = turn.text.strip()
     if not MEANINGFUL.search(words):  # 👍 or "。。。" says nothing about the problem: not glued into the ticket
         return _ask_next(turn, data)
-    choice = words.rstrip(".。、")
     offered: list[str] = list(data.get("offered") or [])
-    if step == ASK_ALLEY and choice.isdigit():
-        if 1 <= int(choice) <= len(offered):
-            data["alley"] = offered[int(choice) - 1]
+    if step == ASK_ALLEY and answers.number(words) is not None:
+        alley = answers.pick(words, offered)
+        if alley is not None:
+            data["alley"] = alley
             return None
         return Reply(texts.report_ask_alley_choices(texts.REPORT_CHOOSE, offered))
-    if step == ASK_CATEGORY and choice.isdigit():
+    if step == ASK_CATEGORY and answers.number(words) is not None:
         categories = turn.config.categories
-        if 1 <= int(choice) <= len(categories):
-            data["category"] = categories[int(choice) - 1].code
+        category = answers.pick(words, categories)
+        if category is not None:
+            data["category"] = category.code
             return None
         return Reply(texts.report_ask_category([c.name for c in categories]))
     data["text"] = f"{data['text']}；{words}" if data["text"] else words
@@ -309,7 +311,7 @@ def is_rating(turn: Turn) -> bool:
 def rate(turn: Turn) -> Reply:
     """Record the rating of the latest resolved report; 不满意 reopens it."""
     words = turn.text.strip().strip("。！!.~ ")
-    value = int(words) if words.isdigit() else None
+    value = answers.number(words)
     if value is None:
         found = turn.gazetteer.find_rating(words)
         value = int(found.value) if found else 2
@@ -343,4 +345,4 @@ def is_another_report(turn: Turn) -> bool:
         return False
     found = turn.gazetteer.find_category(turn.text)
     value = found.value if found else turn.parse().entities.get("category")
-    return value != drafted
+    return bool(value != drafted)

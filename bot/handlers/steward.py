@@ -10,10 +10,11 @@ import re
 from typing import Any
 
 from bot import texts
-from bot.checkin_words import read_checkin
-from bot.clock import beijing_day
-from bot.services.rewards import RedeemError
-from bot.services.stewards import StewardError
+from bot.core.clock import beijing_day
+from bot.handlers import answers
+from bot.stewards.checkin_words import read_checkin
+from bot.stewards.rewards import RedeemError
+from bot.stewards.service import StewardError
 from bot.turn import Reply, Turn
 
 # The joining flow and its states.
@@ -65,8 +66,8 @@ def join_continue(turn: Turn) -> Reply:
             return _submit(turn, str(data["alley"]))
         return Reply(texts.JOIN_ASK_ALLEY)
     offered: list[str] = list(data.get("offered") or [])
-    if words.isdigit() and offered and 1 <= int(words) <= len(offered):
-        return _submit(turn, offered[int(words) - 1])
+    if (chosen := answers.pick(words, offered)) is not None:
+        return _submit(turn, chosen)
     alley = turn.gazetteer.alley_in(words) if words else None
     if alley:
         return _submit(turn, alley)
@@ -192,8 +193,7 @@ def checkin_continue(turn: Turn) -> Reply:
         return _checkin_next(turn)
     if step == CHECKIN_ALLEY:
         alleys = list(data["alleys"])
-        chosen = alleys[int(words) - 1] if words.isdigit() and 1 <= int(words) <= len(alleys) else \
-            turn.gazetteer.alley_in(words) if words else None
+        chosen = answers.pick(words, alleys) or (turn.gazetteer.alley_in(words) if words else None)
         if chosen not in alleys:
             return Reply(texts.checkin_ask_alley(alleys))
         turn.goto(step, alley=chosen)

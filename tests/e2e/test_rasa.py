@@ -47,11 +47,12 @@ class RasaServer:
             self.port = s.getsockname()[1]
         self.token = secrets.token_hex(8)
         self.url = f"http://127.0.0.1:{self.port}"
-        command = rasa_project.serve_command(rasa_project.Project(model.parent.parent), self.port, self.token)
+        command = rasa_project.serve_command(rasa_project.Project(model.parent.parent), self.port, self.token,
+                                                 rasa_project.RasaPlaces())
         command[command.index("--model") + 1] = str(model)
         self.log = open(model.parent / f"serve-{self.port}.log", "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT,
-                                     env=rasa_project.rasa_environment(), start_new_session=True)
+                                     env=rasa_project.rasa_environment(os.environ), start_new_session=True)
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
             try:

@@ -14,9 +14,9 @@ import pytest
 import requests
 
 from bot.runtime import Runtime
-from bot.testing.fake_wechat import FakeWeChatServer
-from bot.testing.signing import Signer, event_xml, text_xml
-from bot.wechat_protocol import plain_signature
+from bot.wechat.fake_api import FakeWeChatServer
+from bot.wechat.protocol import plain_signature
+from bot.wechat.signing import Signer, event_xml, text_xml
 
 pytestmark = pytest.mark.e2e
 

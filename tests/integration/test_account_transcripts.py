@@ -7,7 +7,7 @@ import time
 from bot import texts
 from bot.runtime import Runtime
 from bot.simulator import Simulator
-from bot.testing.signing import event_xml
+from bot.wechat.signing import event_xml
 from tests.transcript import play
 
 

@@ -17,12 +17,12 @@ import pytest
 from flask import Flask
 
 from bot import texts
+from bot.broadcasts.service import BroadcastError, Broadcasts, Target
 from bot.runtime import Runtime
-from bot.services.broadcasts import BroadcastError, Broadcasts, Target
-from bot.services.messaging import Messenger
 from bot.simulator import Simulator
-from bot.testing.fake_wechat import FakeWeChatServer
-from bot.testing.signing import message_xml
+from bot.wechat.fake_api import FakeWeChatServer
+from bot.wechat.messenger import Messenger
+from bot.wechat.signing import message_xml
 from tests.workers import kill_worker_and_horses
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,7 +129,7 @@ def test_template_outside_the_window_and_its_finish_event(app: Flask, rt: Runtim
     with rt.uow() as uow:
         from sqlalchemy import select
 
-        from bot.models import BroadcastDelivery
+        from bot.core.models import BroadcastDelivery
 
         msgid = uow.session.scalar(select(BroadcastDelivery.msgid))
     assert msgid

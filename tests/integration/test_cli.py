@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from bot.runtime import Runtime
-from bot.testing.fake_wechat import FakeWeChatServer
+from bot.wechat.fake_api import FakeWeChatServer
 
 
 def alleybot(rt: Runtime, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

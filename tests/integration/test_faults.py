@@ -20,14 +20,14 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from bot import texts
+from bot.core.settings import Settings
 from bot.dispatch import Bot
-from bot.inbound import Inbound
 from bot.runtime import Runtime
-from bot.settings import Settings
 from bot.simulator import Simulator
-from bot.testing.fake_wechat import FakeWeChatServer
-from bot.testing.signing import Signer, event_xml, text_xml
-from bot.wechat_protocol import render_text_reply
+from bot.wechat.fake_api import FakeWeChatServer
+from bot.wechat.inbound import Inbound
+from bot.wechat.protocol import render_text_reply
+from bot.wechat.signing import Signer, event_xml, text_xml
 from tests.proxy import TcpProxy
 from webhooks.app import create_app
 
@@ -189,7 +189,7 @@ def _bomb_png() -> bytes:
 def test_oversized_media_fails_the_photo_not_the_report(app: Flask, rt: Runtime, fake_wechat: FakeWeChatServer,
                                                       run_jobs: Callable[[], None], media_id: str, chunked: bool,
                                                       why: str) -> None:
-    from bot.wechat_api import MAX_MEDIA_BYTES
+    from bot.wechat.api import MAX_MEDIA_BYTES
 
     data = _bomb_png() if media_id == "media-bomb" else b"\xff\xd8" + b"0" * MAX_MEDIA_BYTES
     fake_wechat.add_media(media_id, data, chunked=chunked)

@@ -24,13 +24,13 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from bot import texts
+from bot.core.models import Issue, IssuePhoto
 from bot.dispatch import Bot
-from bot.models import Issue, IssuePhoto
 from bot.runtime import Runtime
-from bot.services.messaging import Messenger
 from bot.simulator import Simulator
-from bot.testing.fake_wechat import FakeWeChatServer, sample_jpeg
-from bot.testing.signing import message_xml, text_xml
+from bot.wechat.fake_api import FakeWeChatServer, sample_jpeg
+from bot.wechat.messenger import Messenger
+from bot.wechat.signing import message_xml, text_xml
 from tests.transcript import play
 from webhooks.app import create_app
 
@@ -419,8 +419,8 @@ def test_cli_list_show_set_status_export_overdue(rt: Runtime, chief: str, fake_w
 
 
 def test_workers_plan_one_daily_reminder_chain(rt: Runtime) -> None:
-    from bot.clock import BEIJING
-    from bot.jobs import schedule_reminders
+    from bot.core.clock import BEIJING
+    from bot.issues.jobs import schedule_reminders
 
     # Relative to the real clock: RQ decides "future" by the wall clock, so a fixed date goes stale.
     now = datetime.now(UTC)
@@ -436,7 +436,7 @@ def test_workers_plan_one_daily_reminder_chain(rt: Runtime) -> None:
     assert schedule_reminders(rt, now=now) is None  # a second worker starting does not start a second chain
     from rq import Queue
 
-    from bot.jobs import QUEUE_NAME
+    from bot.core.jobs import QUEUE_NAME
 
     queue = Queue(QUEUE_NAME, connection=rt.redis)
     registry = queue.scheduled_job_registry

@@ -12,8 +12,8 @@ import redis as redis_lib
 from PIL import Image
 
 from bot.runtime import Runtime
-from bot.testing.fake_wechat import FakeWeChatServer
-from bot.wechat_api import ConsoleWeChatAPI, WeChatAPI, WeChatAPIError, WechatpyAPI
+from bot.wechat.api import ConsoleWeChatAPI, WeChatAPI, WeChatAPIError, WechatpyAPI
+from bot.wechat.fake_api import FakeWeChatServer
 
 
 def api(rt: Runtime, fake: FakeWeChatServer, timeout: float = 5.0) -> WechatpyAPI:
@@ -117,7 +117,7 @@ def test_template_message_returns_the_msgid(rt: Runtime, fake_wechat: FakeWeChat
 
 def test_late_delivery_falls_back_to_a_template_outside_the_window(
         rt: Runtime, fake_wechat: FakeWeChatServer) -> None:
-    from bot.services.messaging import Messenger
+    from bot.wechat.messenger import Messenger
 
     rt.accounts.seen("o_window")
     fake_wechat.inject("message/custom/send", errcode=45015)

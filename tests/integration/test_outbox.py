@@ -18,9 +18,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot.models import IssueEvent, Notice
+from bot.core.models import IssueEvent, Notice
 from bot.runtime import Runtime
-from bot.testing.fake_wechat import FakeWeChatServer
+from bot.wechat.fake_api import FakeWeChatServer
 from tests.workers import kill_worker_and_horses
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +58,7 @@ def test_the_change_and_what_it_owes_commit_together(rt: Runtime, run_jobs: Jobs
 
 def test_a_lost_job_is_found_by_the_sweep(rt: Runtime, fake_wechat: FakeWeChatServer) -> None:
     """The event was committed but its notify job never ran (a crash between commit and enqueue)."""
-    from bot.jobs import sweep_outbox
+    from bot.notices.jobs import sweep_outbox
 
     rt.accounts.grant_role(CHIEF, "chief", "光明胡同")
     rt.accounts.seen(CHIEF)
@@ -77,7 +77,7 @@ def test_a_lost_job_is_found_by_the_sweep(rt: Runtime, fake_wechat: FakeWeChatSe
 
 
 def test_transient_failures_retry_then_hold(rt: Runtime, fake_wechat: FakeWeChatServer) -> None:
-    from bot.services.notices import RETRY_DELAYS
+    from bot.notices.service import RETRY_DELAYS
 
     rt.accounts.seen("o_flaky")
     fake_wechat.inject("message/custom/send", errcode=45009, times=1)

@@ -15,10 +15,10 @@ from scipy import stats
 from sqlalchemy import func, select
 
 from bot import texts
-from bot.models import PollAnswer
+from bot.core.models import PollAnswer
 from bot.runtime import Runtime
 from bot.simulator import Simulator
-from bot.testing.fake_wechat import FakeWeChatServer
+from bot.wechat.fake_api import FakeWeChatServer
 from tests.transcript import play
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,7 +97,7 @@ def test_push_reaches_the_audience_inside_the_48_hour_window_once(rt: Runtime, f
         if not rt.jobs.inline:
             from rq import SimpleWorker
 
-            from bot.jobs import QUEUE_NAME, set_worker_runtime
+            from bot.core.jobs import QUEUE_NAME, set_worker_runtime
 
             set_worker_runtime(rt)
             SimpleWorker([QUEUE_NAME], connection=rt.redis).work(burst=True)
@@ -181,7 +181,7 @@ def test_exports_carry_the_same_numbers_as_the_results(rt: Runtime, tmp_path: Pa
     from openpyxl import load_workbook
     from PIL import Image
 
-    from bot import poll_export
+    from bot.polls import export as poll_export
 
     poll = rt.polls.create([Q1, Q2])
     for i in range(6):
@@ -231,7 +231,7 @@ def test_a_chief_creates_a_poll_by_chat_and_residents_are_invited(app: object, r
     if not rt.jobs.inline:
         from rq import SimpleWorker
 
-        from bot.jobs import QUEUE_NAME, set_worker_runtime
+        from bot.core.jobs import QUEUE_NAME, set_worker_runtime
 
         set_worker_runtime(rt)
         SimpleWorker([QUEUE_NAME], connection=rt.redis).work(burst=True)
@@ -258,7 +258,7 @@ def test_a_poll_opening_later_is_pushed_by_the_scheduler_at_its_opening_time(rt:
         return
     from rq import Queue
 
-    from bot.jobs import QUEUE_NAME
+    from bot.core.jobs import QUEUE_NAME
 
     registry = Queue(QUEUE_NAME, connection=rt.redis).scheduled_job_registry
     [job_id] = registry.get_job_ids()

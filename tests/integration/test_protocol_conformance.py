@@ -17,10 +17,10 @@ from bot import texts
 from bot.dispatch import Bot
 from bot.router import ROUTES, Route
 from bot.runtime import Runtime
-from bot.testing.fake_wechat import FakeWeChatServer
-from bot.testing.signing import Signer, event_xml, message_xml, text_xml
 from bot.turn import Reply, Turn
-from bot.wechat_protocol import plain_signature
+from bot.wechat.fake_api import FakeWeChatServer
+from bot.wechat.protocol import plain_signature
+from bot.wechat.signing import Signer, event_xml, message_xml, text_xml
 from webhooks.app import create_app
 
 SAFE_TOKEN = "123456"
@@ -355,7 +355,7 @@ def test_work_over_budget_answers_success_then_sends_a_customer_service_message(
 def _run_worker(rt: Runtime) -> None:
     from rq import Queue, SimpleWorker
 
-    from bot.jobs import QUEUE_NAME, set_worker_runtime
+    from bot.core.jobs import QUEUE_NAME, set_worker_runtime
 
     _wait_for(lambda: Queue(QUEUE_NAME, connection=rt.redis).count > 0)
     set_worker_runtime(rt)

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from alembic import command
 from flask.testing import FlaskClient
 
-from bot.config import load_config
-from bot.db import alembic_config, upgrade
+from bot.core.config import load_config
+from bot.core.db import alembic_config, upgrade
 from bot.runtime import Runtime
 
 

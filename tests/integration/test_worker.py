@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.settings import Settings
 from bot.runtime import Runtime
-from bot.settings import Settings
-from bot.testing.fake_wechat import FakeWeChatServer
+from bot.wechat.fake_api import FakeWeChatServer
 from tests.conftest import make_settings
 
 
@@ -64,8 +64,8 @@ def test_a_forking_worker_runs_many_database_jobs_each_on_its_own_connections(
     forked from the parent's stale view of that session, prepared it again: DuplicatePreparedStatement."""
     from rq import Queue
 
-    from bot.jobs import QUEUE_NAME
-    from bot.services.broadcasts import Target
+    from bot.broadcasts.service import Target
+    from bot.core.jobs import QUEUE_NAME
 
     settings = make_settings(rt.settings.database_url, real_redis_url, fake_wechat, tmp_path)
     queued = Runtime.build(settings)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import CATEGORY_CODES, ConfigError, load_config
+from bot.core.config import CATEGORY_CODES, ConfigError, load_config
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 DEMO_ALLEYS = (

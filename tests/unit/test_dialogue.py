@@ -6,7 +6,7 @@ import fakeredis
 import pytest
 from redis.exceptions import LockError
 
-from bot.dialogue import DialogueStore, FlowState
+from bot.core.dialogue import DialogueStore, FlowState
 
 
 @pytest.fixture()

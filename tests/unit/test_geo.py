@@ -1,6 +1,6 @@
 import pytest
 
-from bot.geo import distance_to_polyline
+from bot.core.geo import distance_to_polyline
 
 
 def test_a_point_on_the_line_is_at_distance_zero() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_config
+from bot.core.config import load_config
 from nlu import builtin, training_data
 from nlu.builtin import BuiltinNLU
 
@@ -17,7 +17,7 @@ CACHE = Path(__import__("os").environ.get("ALLEYBOT_NLU_CACHE", ROOT / "var" / "
 
 @pytest.fixture(scope="module")
 def nlu() -> BuiltinNLU:
-    return builtin.load(load_config(ROOT / "config"), ROOT / "nlu" / "data", CACHE)
+    return builtin.load(load_config(ROOT / "config").vocabulary(), ROOT / "nlu" / "data", CACHE)
 
 
 @pytest.mark.parametrize("text, intent, entities", [
@@ -65,7 +65,7 @@ def test_a_new_alley_in_config_needs_no_code_change(tmp_path: Path) -> None:
         fh.write("  - name: 鹞儿胡同\n    aliases: [鹞子胡同]\n    district: 西城区\n    street_office: 金融街街道\n"
                  "    chief: 测试员\n    center: [39.9150, 116.3660]\n"
                  "    polyline: [[39.9150, 116.3650], [39.9150, 116.3670]]\n")
-    fresh = builtin.load(load_config(config_dir), ROOT / "nlu" / "data", tmp_path / "cache")
+    fresh = builtin.load(load_config(config_dir).vocabulary(), ROOT / "nlu" / "data", tmp_path / "cache")
     parsed = fresh.parse("鹞子胡同口有辆僵尸车")
     assert parsed.intent == "report_issue" and parsed.entities["alley"] == "鹞儿胡同"
 
@@ -75,12 +75,12 @@ def test_the_model_is_cached_by_data_and_config(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     shutil.copytree(CACHE, cache, dirs_exist_ok=True)  # reuse what this run trained already
     builtin._LOADED.clear()
-    builtin.load(config, ROOT / "nlu" / "data", cache)
+    builtin.load(config.vocabulary(), ROOT / "nlu" / "data", cache)
     files = sorted(cache.glob("builtin-*.pkl"))
     assert len(files) >= 1
     stamps = {f: f.stat().st_mtime_ns for f in files}
     builtin._LOADED.clear()
-    builtin.load(config, ROOT / "nlu" / "data", cache)
+    builtin.load(config.vocabulary(), ROOT / "nlu" / "data", cache)
     assert {f: f.stat().st_mtime_ns for f in cache.glob("builtin-*.pkl")} == stamps  # loaded, not retrained
 
 
@@ -110,7 +110,7 @@ def test_the_training_data_covers_exactly_the_design_intents() -> None:
 
 
 def test_every_annotated_value_is_canonical() -> None:
-    from bot.config import CATEGORY_CODES
+    from bot.core.config import CATEGORY_CODES
 
     data = training_data.load(ROOT / "nlu" / "data")
     alleys = {a.name for a in load_config(ROOT / "config").alleys}

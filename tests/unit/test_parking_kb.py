@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_config
-from bot.parking_kb import MAX_ANSWER, TOPIC_IDS, load_parking
-from bot.parking_search import ParkingSearch
+from bot.core.config import ConfigError, load_config
+from bot.parking.knowledge import MAX_ANSWER, TOPIC_IDS, load_parking
+from bot.parking.search import ParkingSearch
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = load_config(ROOT / "config")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.photos import LocalPhotoStore, PhotoError, clean, hash_distance
-from bot.testing.fake_wechat import sample_jpeg
+from bot.issues.photo_files import LocalPhotoStore, PhotoError, clean, hash_distance
+from bot.wechat.fake_api import sample_jpeg
 
 
 def _jpeg(img: Image.Image, **kw: object) -> bytes:

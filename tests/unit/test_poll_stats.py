@@ -7,7 +7,7 @@ import random
 import pytest
 from scipy import stats
 
-from bot.poll_stats import mean_ci95, pearson, t_critical
+from bot.polls.stats import mean_ci95, pearson, t_critical
 
 
 @pytest.mark.parametrize("seed, n", [(1, 5), (2, 30), (3, 611), (4, 2)])

@@ -15,7 +15,7 @@ import pytest
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
-from bot.config import load_config
+from bot.core.config import load_config
 from nlu import builtin
 from nlu.rasa_client import CircuitBreaker, RasaNLU
 
@@ -53,7 +53,7 @@ def endpoint() -> Iterator[Endpoint]:
 
 @pytest.fixture(scope="module")
 def fallback() -> builtin.BuiltinNLU:
-    return builtin.load(load_config(ROOT / "config"), ROOT / "nlu" / "data", CACHE)
+    return builtin.load(load_config(ROOT / "config").vocabulary(), ROOT / "nlu" / "data", CACHE)
 
 
 def test_answers_come_from_rasa_with_canonical_deduplicated_entities(endpoint: Endpoint,

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from bot.settings import DEV_TOKEN, REAL_WECHAT_API, Settings
+from bot.core.settings import DEV_TOKEN, REAL_WECHAT_API, Settings
 
 
 def test_embedded_defaults_need_no_environment(tmp_path: Path) -> None:

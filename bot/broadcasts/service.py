@@ -1,0 +1,303 @@
+"""Notices to the residents of alleys (发通知): audience, limits, delivery exactly once per person, the report.
+
+Creating a broadcast writes one delivery row per recipient in the same transaction, so the audience is fixed
+at that moment and a worker can always tell what is left. Delivering claims a row (``sending``, committed)
+before calling WeChat and records the outcome right after: a restarted worker sends only ``pending`` rows,
+and a row a killed worker left in ``sending`` is marked ``uncertain``, never sent twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import redis
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot import texts
+from bot.accounts.authority import answers_for_all
+from bot.core.clock import BEIJING
+from bot.core.config import AppConfig
+from bot.core.db import UnitOfWork
+from bot.core.models import AlleyFollow, Broadcast, BroadcastDelivery, Issue, StewardClaim, User
+from bot.notices.service import Notices
+from bot.wechat.messenger import Messenger
+
+log = logging.getLogger(__name__)
+
+RETRYABLE = (-1, 45009)  # system busy, quota: try again later (network errors arrive as -1 too)
+UNREACHABLE = (43004, 40003)  # not following us, invalid openid: recorded, skipped
+# One row per claim: a worker killed mid-run leaves at most one row whose fate is unknown (the one in flight).
+CLAIM = 1
+
+
+class BroadcastError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code  # forbidden | too_long | empty | cap | unknown_alley | not_found
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Target:
+    alleys: tuple[str, ...] = ()
+    office: str | None = None
+    everyone: bool = False
+
+    @property
+    def label(self) -> str:
+        return "所有居民" if self.everyone else self.office or "、".join(self.alleys)
+
+
+@dataclass(frozen=True)
+class Created:
+    id: int
+    recipients: int
+    send_at: datetime
+
+
+class RateLimiter:
+    """At most ``per_second`` sends per second across every worker: a counter per second in Redis."""
+
+    def __init__(self, client: redis.Redis, per_second: int, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._redis = client
+        self._per_second = per_second
+        self._sleep = sleep
+
+    def wait(self) -> None:
+        while True:
+            now = time.time()
+            key = f"alleybot:broadcast-rate:{int(now)}"
+            count = int(self._redis.incr(key))
+            if count == 1:
+                self._redis.expire(key, 2)
+            if count <= self._per_second:
+                return
+            self._sleep(max(0.001, 1 - (now - int(now))))
+
+
+class Broadcasts:
+    def __init__(self, uow: Callable[[], UnitOfWork], config: AppConfig, messenger: Messenger, notices: Notices,
+                 client: redis.Redis, enqueue: Callable[..., None],
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._uow = uow
+        self._config = config
+        self._messenger = messenger
+        self._notices = notices
+        self._enqueue = enqueue
+        self._sleep = sleep
+        self._limiter = RateLimiter(client, config.broadcasts.sends_per_second, sleep)
+
+    # --- audience -------------------------------------------------------------------------------------
+    def _alleys_of(self, target: Target) -> set[str] | None:
+        if target.everyone:
+            return None
+        names = set(target.alleys)
+        if target.office:
+            names |= {a.name for a in self._config.alleys if a.street_office == target.office}
+        return names
+
+    def audience(self, s: Session, target: Target) -> list[int]:
+        """Subscribed users bound to the alleys (home alley: bind_alley or the alley's QR code), the alleys'
+        stewards and their chiefs; everyone subscribed for ``everyone``."""
+        names = self._alleys_of(target)
+        users = s.scalars(select(User).where(User.subscribed.is_(True)))
+        if names is None:
+            return sorted(u.id for u in users)
+        ids = {u.id for u in users if (u.home_alley and u.home_alley.name in names)
+               or (u.duty_alley and u.duty_alley.name in names)}
+        stewards = s.scalars(select(StewardClaim.user_id).join(User, User.id == StewardClaim.user_id).where(
+            StewardClaim.status == "approved", StewardClaim.alley.in_(names), User.subscribed.is_(True)))
+        followers = s.scalars(select(AlleyFollow.user_id).join(User, User.id == AlleyFollow.user_id).where(
+            AlleyFollow.alley.in_(names), User.subscribed.is_(True)))
+        return sorted(ids | set(stewards) | set(followers))
+
+    def follow_reported_alley(self, openid: str) -> str | None:
+        """关注通知: the resident agrees to hear the notices of the alley they last reported a problem in."""
+        with self._uow() as uow:
+            s = uow.session
+            user = s.scalar(select(User).where(User.openid == openid))
+            if user is None:
+                return None
+            alley = s.scalar(select(Issue.alley).where(Issue.reporter_id == user.id).order_by(Issue.id.desc()))
+            if alley is None:
+                return None
+            if not s.scalar(select(AlleyFollow.id).where(AlleyFollow.user_id == user.id, AlleyFollow.alley == alley)):
+                s.add(AlleyFollow(user_id=user.id, alley=alley, created_at=datetime.now(UTC)))
+            return str(alley)
+
+    def _check_sender(self, s: Session, sender: str, target: Target) -> None:
+        if sender == "cli":
+            return
+        user = s.scalar(select(User).where(User.openid == sender))
+        if user is None or user.role not in ("chief", "staff"):
+            raise BroadcastError("forbidden", "only chiefs and staff send notices")
+        if not answers_for_all(user, self._alleys_of(target), self._config):
+            raise BroadcastError("forbidden", "chiefs send to their own alley, staff within their street office")
+        day_start = datetime.now(BEIJING).replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+        sent_today = s.scalar(select(func.count()).select_from(Broadcast).where(
+            Broadcast.sender == sender, Broadcast.created_at >= day_start)) or 0
+        if sent_today >= self._config.broadcasts.daily_cap_per_sender:
+            raise BroadcastError("cap", f"{sender} sent {sent_today} notices today")
+
+    def _check(self, target: Target, text: str) -> None:
+        if not text.strip():
+            raise BroadcastError("empty", "the notice has no text")
+        if len(text) > self._config.broadcasts.max_length:
+            raise BroadcastError("too_long", f"{len(text)} characters; at most {self._config.broadcasts.max_length}")
+        unknown = [a for a in target.alleys if self._config.alley(a) is None]
+        if unknown or (target.office and target.office not in self._config.street_offices):
+            raise BroadcastError("unknown_alley", f"unknown target {unknown or target.office}")
+
+    def preview(self, sender: str, target: Target, text: str) -> int:
+        """How many people would get it; BroadcastError when it may not be sent."""
+        self._check(target, text)
+        with self._uow() as uow:
+            self._check_sender(uow.session, sender, target)
+            return len(self.audience(uow.session, target))
+
+    def create(self, sender: str, target: Target, text: str, at: datetime | None = None) -> Created:
+        self._check(target, text)
+        send_at = at or datetime.now(UTC)
+        with self._uow() as uow:
+            s = uow.session
+            self._check_sender(s, sender, target)
+            users = self.audience(s, target)
+            broadcast = Broadcast(sender=sender, alleys=list(target.alleys), office=target.office,
+                                  everyone=target.everyone, text=text.strip(), send_at=send_at,
+                                  recipients=len(users), created_at=datetime.now(UTC))
+            s.add(broadcast)
+            s.flush()
+            if users:  # (an empty parameter list would insert one row of defaults)
+                s.execute(insert(BroadcastDelivery), [
+                    {"broadcast_id": broadcast.id, "user_id": uid, "state": "pending", "attempts": 0,
+                     "updated_at": datetime.now(UTC)} for uid in users])
+            created = Created(broadcast.id, len(users), send_at)
+        self._enqueue("send_broadcast", at=send_at, broadcast_id=created.id)
+        return created
+
+    # --- delivery -------------------------------------------------------------------------------------
+    def _claim(self, broadcast_id: int) -> list[tuple[int, str]]:
+        """Move the next pending rows to ``sending`` and commit: from here on they are never sent again."""
+        with self._uow() as uow:
+            s = uow.session
+            query = (select(BroadcastDelivery.id, User.openid).join(User, User.id == BroadcastDelivery.user_id)
+                     .where(BroadcastDelivery.broadcast_id == broadcast_id, BroadcastDelivery.state == "pending")
+                     .order_by(BroadcastDelivery.id).limit(CLAIM))
+            if s.bind is not None and s.bind.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True, of=BroadcastDelivery)  # several workers share
+            rows = [(int(i), str(o)) for i, o in s.execute(query)]
+            if rows:
+                s.execute(update(BroadcastDelivery).where(BroadcastDelivery.id.in_([r[0] for r in rows]))
+                          .values(state="sending", updated_at=datetime.now(UTC)))
+            return rows
+
+    def deliver(self, broadcast_id: int) -> Counter[str]:
+        """Send every pending delivery of this broadcast; safe to run again, or in several workers at once."""
+        with self._uow() as uow:
+            broadcast = uow.session.get(Broadcast, broadcast_id)
+            if broadcast is None:
+                return Counter()
+            text = texts.broadcast_message(broadcast.alleys, broadcast.office, broadcast.text)
+        outcomes: Counter[str] = Counter()
+        while rows := self._claim(broadcast_id):
+            for delivery_id, openid in rows:
+                outcomes[self._send_one(broadcast_id, delivery_id, openid, text)] += 1
+        return outcomes
+
+    def unfinished(self) -> list[int]:
+        """Broadcasts due now with rows still pending or claimed."""
+        with self._uow() as uow:
+            return sorted({int(i) for i in uow.session.scalars(
+                select(BroadcastDelivery.broadcast_id).join(Broadcast, Broadcast.id == BroadcastDelivery.broadcast_id)
+                .where(BroadcastDelivery.state.in_(("pending", "sending")), Broadcast.send_at <= datetime.now(UTC)))})
+
+    def recover(self, broadcast_id: int) -> int:
+        """After a worker was killed: rows it left in ``sending`` become ``uncertain`` (not sent again)."""
+        with self._uow() as uow:
+            result = uow.session.execute(update(BroadcastDelivery).where(
+                BroadcastDelivery.broadcast_id == broadcast_id, BroadcastDelivery.state == "sending")
+                .values(state="uncertain"))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def _send_one(self, broadcast_id: int, delivery_id: int, openid: str, text: str) -> str:
+        delays = self._config.broadcasts.retry_delays
+        attempts = 0
+        while True:
+            self._limiter.wait()
+            attempts += 1
+            result = self._messenger.deliver_text(openid, text)
+            if result.status == "failed" and result.errcode in RETRYABLE and attempts <= len(delays):
+                self._sleep(delays[attempts - 1])
+                continue
+            break
+        msgid = str(result.msgid) if result.msgid else None
+        if result.status in ("sent", "template"):
+            state = result.status
+        elif result.status == "skipped" or result.errcode in UNREACHABLE:
+            state = "unreachable"
+        elif result.errcode in RETRYABLE:
+            state = "failed"
+        else:  # outside the 48-hour window with no template, 45015, 45047: shown at their next message
+            state = "held" if self._notices.hold(openid, f"broadcast:{broadcast_id}:{openid}", text) else "failed"
+        with self._uow() as uow:
+            uow.session.execute(update(BroadcastDelivery).where(BroadcastDelivery.id == delivery_id).values(
+                state=state, attempts=attempts, errcode=result.errcode, msgid=msgid, updated_at=datetime.now(UTC)))
+        return state
+
+    def template_finished(self, msgid: str, status: str) -> bool:
+        """TEMPLATESENDJOBFINISH: WeChat's final word on a template message."""
+        state = "sent" if status == "success" else "unreachable" if "block" in status else "failed"
+        with self._uow() as uow:
+            result = uow.session.execute(update(BroadcastDelivery).where(BroadcastDelivery.msgid == msgid)
+                                         .values(state=state, updated_at=datetime.now(UTC)))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    # --- residents ------------------------------------------------------------------------------------
+    def acknowledge(self, openid: str, now: datetime | None = None) -> bool:
+        """收到: the latest notice delivered to this user in the last days, once."""
+        since = (now or datetime.now(UTC)) - timedelta(days=self._config.broadcasts.ack_days)
+        with self._uow() as uow:
+            s = uow.session
+            row = s.scalar(select(BroadcastDelivery).join(User, User.id == BroadcastDelivery.user_id).where(
+                User.openid == openid, BroadcastDelivery.acked_at.is_(None), BroadcastDelivery.updated_at >= since,
+                or_(BroadcastDelivery.state.in_(("sent", "template", "held", "uncertain"))))
+                .order_by(BroadcastDelivery.id.desc()))
+            if row is None:
+                return False
+            row.acked_at = datetime.now(UTC)
+            return True
+
+    def awaiting_ack(self, openid: str) -> bool:
+        since = datetime.now(UTC) - timedelta(days=self._config.broadcasts.ack_days)
+        with self._uow() as uow:
+            return uow.session.scalar(select(BroadcastDelivery.id).join(User, User.id == BroadcastDelivery.user_id)
+                                      .where(User.openid == openid, BroadcastDelivery.acked_at.is_(None),
+                                             BroadcastDelivery.updated_at >= since,
+                                             BroadcastDelivery.state.in_(("sent", "template", "held", "uncertain")))
+                                      .limit(1)) is not None
+
+    # --- staff ----------------------------------------------------------------------------------------
+    def report(self, broadcast_id: int) -> dict[str, Any]:
+        with self._uow() as uow:
+            s = uow.session
+            broadcast = s.get(Broadcast, broadcast_id)
+            if broadcast is None:
+                raise BroadcastError("not_found", f"no broadcast {broadcast_id}")
+            states = Counter({str(k): int(v) for k, v in s.execute(
+                select(BroadcastDelivery.state, func.count()).where(BroadcastDelivery.broadcast_id == broadcast_id)
+                .group_by(BroadcastDelivery.state))})
+            acked = s.scalar(select(func.count()).select_from(BroadcastDelivery).where(
+                BroadcastDelivery.broadcast_id == broadcast_id, BroadcastDelivery.acked_at.is_not(None))) or 0
+            return {
+                "id": broadcast.id, "recipients": broadcast.recipients,
+                "sent": states["sent"] + states["template"], "by_template": states["template"],
+                "failed": states["failed"], "held": states["held"], "unreachable": states["unreachable"],
+                "pending": states["pending"] + states["sending"], "uncertain": states["uncertain"],
+                "acknowledged": int(acked),
+            }

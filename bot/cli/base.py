@@ -1,0 +1,35 @@
+"""The `alleybot` group and what its commands share: building the runtime, printing one JSON document."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from bot.core.config import ConfigError
+from bot.core.settings import Settings
+
+
+def runtime() -> Any:
+    from bot.runtime import Runtime
+
+    return Runtime.build(Settings.from_env())
+
+
+def emit(doc: Any) -> None:
+    click.echo(json.dumps(doc, ensure_ascii=False, default=str))
+
+
+@click.group()
+def cli() -> None:
+    """街巷助手 alleybot."""
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)

@@ -1,0 +1,330 @@
+"""Load and validate the YAML/JSON data a street office edits in ``config/``.
+
+Invalid data stops start-up with a message that names the file, the entry and what is wrong, because the
+person fixing it is a clerk with a text editor, not a developer reading a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from nlu.vocabulary import AlleyWords, CategoryWords, Vocabulary
+from points.rules import Rules, RulesError, parse_rules
+
+TRIAGE_CLASSES = ("简易", "基础", "难点")
+CATEGORY_CODES = (
+    "illegal_construction", "wall_opening", "illegal_parking", "road_occupation", "overhead_wires",
+    "facade_damage", "illegal_ads", "road_damage", "illegal_business", "piled_materials", "sanitation",
+    "facility_damage", "ground_lock", "other",
+)
+# Beijing's municipal area with a margin: a coordinate outside it is a typo (often lat/lng swapped).
+_LAT_RANGE = (39.4, 41.1)
+_LNG_RANGE = (115.4, 117.6)
+# WeChat's own menu limits (custom menu API): 3 top buttons, 5 sub-buttons, names in bytes.
+_MENU_TOP, _MENU_SUB = 3, 5
+_MENU_TOP_NAME_BYTES, _MENU_SUB_NAME_BYTES = 16, 60
+
+
+class ConfigError(Exception):
+    """A config file is missing or wrong; the message is meant for the person editing it."""
+
+    def __init__(self, file: Path | str, entry: str, problem: str) -> None:
+        self.file, self.entry, self.problem = str(file), entry, problem
+        super().__init__(f"配置错误 {self.file} · {entry}: {problem}")
+
+
+@dataclass(frozen=True)
+class StreetOffice:
+    name: str
+    district: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class Alley:
+    name: str
+    aliases: tuple[str, ...]
+    district: str
+    street_office: str
+    chief: str
+    center: tuple[float, float]
+    polyline: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    name: str
+    item: str
+    triage: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IssueRules:
+    """config/issues.yml: how 随手拍 reports are limited, merged, attached and followed up."""
+
+    departments: tuple[str, ...] = ("城管", "房管", "交通", "环卫", "街道")
+    reports_per_hour: int = 5
+    duplicate_window_hours: int = 72
+    attach_minutes: int = 10
+    max_photos: int = 9
+    photo_max_px: int = 2048
+    thumbnail_px: int = 320
+    photo_hash_distance: int = 6
+    rating_days: int = 7
+    reminder_hour: int = 9
+
+
+@dataclass(frozen=True)
+class BroadcastRules:
+    """config/broadcasts.yml: how staff notices are limited and delivered."""
+
+    max_length: int = 600
+    daily_cap_per_sender: int = 3
+    sends_per_second: int = 100
+    retry_delays: tuple[float, ...] = (1.0, 5.0, 30.0)
+    ack_days: int = 3
+
+
+def _load_broadcast_rules(path: Path) -> BroadcastRules:
+    data = read_yaml(path)
+    values: dict[str, Any] = {}
+    for key, (low, high) in {"max_length": (10, 2000), "daily_cap_per_sender": (1, 1000),
+                             "sends_per_second": (1, 10000), "ack_days": (1, 30)}.items():
+        value = data.get(key, getattr(BroadcastRules, key))
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise ConfigError(path, key, f"应为 {low} 到 {high} 之间的整数，实际是 {value!r}")
+        values[key] = value
+    delays = data.get("retry_delays", [1, 5, 30])
+    if not isinstance(delays, list) or not all(isinstance(d, int | float) and 0 <= d <= 3600 for d in delays):
+        raise ConfigError(path, "retry_delays", "应为秒数列表，例如 [1, 5, 30]")
+    values["retry_delays"] = tuple(float(d) for d in delays)
+    return BroadcastRules(**values)
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    directory: Path
+    street_offices: dict[str, StreetOffice]
+    alleys: tuple[Alley, ...]
+    categories: tuple[Category, ...]
+    handling_days: dict[str, int]
+    menu: dict[str, Any]
+    issues: IssueRules = IssueRules()
+    rewards: Rules | None = None  # config/rewards.yml; None only in hand-built configs of tests
+    broadcasts: BroadcastRules = BroadcastRules()
+
+    @property
+    def points(self) -> Rules:
+        assert self.rewards is not None, "config/rewards.yml was not loaded"
+        return self.rewards
+
+    def vocabulary(self) -> Vocabulary:
+        """The words the NLU needs (alley names, category keywords), fingerprinted by the files they come from."""
+        digest = hashlib.sha256()
+        for name in ("alleys.yml", "categories.yml"):
+            digest.update((self.directory / name).read_bytes())
+        return Vocabulary(tuple(AlleyWords(a.name, tuple(a.aliases)) for a in self.alleys),
+                          tuple(CategoryWords(c.code, c.name, tuple(c.keywords)) for c in self.categories),
+                          digest.hexdigest())
+
+    def alley(self, name: str) -> Alley | None:
+        return next((a for a in self.alleys if a.name == name), None)
+
+    def category(self, code: str) -> Category | None:
+        return next((c for c in self.categories if c.code == code), None)
+
+    def menu_keys(self) -> set[str]:
+        keys: set[str] = set()
+        for button in self.menu["button"]:
+            for item in button.get("sub_button") or [button]:
+                if item.get("key"):
+                    keys.add(item["key"])
+        return keys
+
+
+def _read(path: Path, parse: Callable[[str], Any], kind: str, errors: tuple[type[Exception], ...]) -> Any:
+    if not path.is_file():
+        raise ConfigError(path, "(file)", "文件不存在")
+    try:
+        return parse(path.read_text(encoding="utf-8"))
+    except errors as exc:
+        raise ConfigError(path, "(file)", f"{kind} 格式错误: {exc}") from exc
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """A config YAML file as a mapping, or a ConfigError naming the file and what is wrong."""
+    data = _read(path, yaml.safe_load, "YAML", (yaml.YAMLError,))
+    if not isinstance(data, dict):
+        raise ConfigError(path, "(file)", "顶层应当是一个映射 (key: value)")
+    return data
+
+
+def _point(path: Path, entry: str, value: Any, what: str) -> tuple[float, float]:
+    if not (isinstance(value, list | tuple) and len(value) == 2
+            and all(isinstance(v, int | float) for v in value)):
+        raise ConfigError(path, entry, f"{what} 应为 [纬度, 经度] 两个数字，实际是 {value!r}")
+    lat, lng = float(value[0]), float(value[1])
+    if not (_LAT_RANGE[0] <= lat <= _LAT_RANGE[1] and _LNG_RANGE[0] <= lng <= _LNG_RANGE[1]):
+        raise ConfigError(path, entry, f"{what} {value!r} 不在北京范围内（是否把纬度和经度写反了？）")
+    return lat, lng
+
+
+def _text(path: Path, entry: str, raw: dict[str, Any], key: str) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(path, entry, f"缺少字段 {key} 或它不是文字")
+    return value.strip()
+
+
+def _load_alleys(path: Path) -> tuple[dict[str, StreetOffice], tuple[Alley, ...]]:
+    data = read_yaml(path)
+    offices: dict[str, StreetOffice] = {}
+    for name, raw in (data.get("street_offices") or {}).items():
+        entry = f"street_offices.{name}"
+        if not isinstance(raw, dict):
+            raise ConfigError(path, entry, "应为映射 {district, phone}")
+        offices[name] = StreetOffice(name, _text(path, entry, raw, "district"), str(raw.get("phone", "")))
+    raws = data.get("alleys")
+    if not isinstance(raws, list) or not raws:
+        raise ConfigError(path, "alleys", "应为非空列表")
+    alleys: list[Alley] = []
+    seen: dict[str, str] = {}
+    for index, raw in enumerate(raws):
+        entry = f"alleys[{index}]"
+        if not isinstance(raw, dict):
+            raise ConfigError(path, entry, "应为映射")
+        name = _text(path, entry, raw, "name")
+        entry = f"alleys[{index}] ({name})"
+        office = _text(path, entry, raw, "street_office")
+        if office not in offices:
+            raise ConfigError(path, entry, f"街道 {office} 没有在 street_offices 中列出")
+        aliases = raw.get("aliases") or []
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a for a in aliases):
+            raise ConfigError(path, entry, "aliases 应为文字列表")
+        for spelling in (name, *aliases):
+            if spelling in seen and seen[spelling] != name:
+                raise ConfigError(path, entry, f"名称或别名 {spelling} 已被 {seen[spelling]} 使用")
+            seen[spelling] = name
+        polyline = raw.get("polyline")
+        if not isinstance(polyline, list) or len(polyline) < 2:
+            raise ConfigError(path, entry, "polyline 至少需要两个点")
+        alleys.append(Alley(
+            name=name,
+            aliases=tuple(aliases),
+            district=_text(path, entry, raw, "district"),
+            street_office=office,
+            chief=_text(path, entry, raw, "chief"),
+            center=_point(path, entry, raw.get("center"), "center"),
+            polyline=tuple(_point(path, entry, p, f"polyline[{i}]") for i, p in enumerate(polyline)),
+        ))
+    return offices, tuple(alleys)
+
+
+def _load_categories(path: Path) -> tuple[tuple[Category, ...], dict[str, int]]:
+    data = read_yaml(path)
+    triage = data.get("triage") or {}
+    handling: dict[str, int] = {}
+    for cls in TRIAGE_CLASSES:
+        days = (triage.get(cls) or {}).get("handling_days")
+        if not isinstance(days, int) or days <= 0:
+            raise ConfigError(path, f"triage.{cls}", "handling_days 应为正整数")
+        handling[cls] = days
+    raws = data.get("categories")
+    if not isinstance(raws, list):
+        raise ConfigError(path, "categories", "应为列表")
+    categories: list[Category] = []
+    for index, raw in enumerate(raws):
+        entry = f"categories[{index}]"
+        if not isinstance(raw, dict):
+            raise ConfigError(path, entry, "应为映射")
+        code = _text(path, entry, raw, "code")
+        entry = f"categories[{index}] ({code})"
+        if code not in CATEGORY_CODES:
+            raise ConfigError(path, entry, f"未知的分类代码 {code}（见 DESIGN §5）")
+        if any(c.code == code for c in categories):
+            raise ConfigError(path, entry, f"分类代码 {code} 重复")
+        cls = _text(path, entry, raw, "triage")
+        if cls not in TRIAGE_CLASSES:
+            raise ConfigError(path, entry, f"triage 应为 {'/'.join(TRIAGE_CLASSES)} 之一，实际是 {cls}")
+        keywords = raw.get("keywords") or []
+        if not isinstance(keywords, list) or not all(isinstance(k, str) and k for k in keywords):
+            raise ConfigError(path, entry, "keywords 应为文字列表")
+        categories.append(Category(code, _text(path, entry, raw, "name"), _text(path, entry, raw, "item"),
+                                   cls, tuple(keywords)))
+    missing = [c for c in CATEGORY_CODES if c not in {x.code for x in categories}]
+    if missing:
+        raise ConfigError(path, "categories", f"缺少分类: {', '.join(missing)}")
+    return tuple(categories), handling
+
+
+def _load_menu(path: Path) -> dict[str, Any]:
+    menu: dict[str, Any] = _read(path, json.loads, "JSON", (json.JSONDecodeError,))
+    buttons = menu.get("button") if isinstance(menu, dict) else None
+    if not isinstance(buttons, list) or not 1 <= len(buttons) <= _MENU_TOP:
+        raise ConfigError(path, "button", f"应有 1 到 {_MENU_TOP} 个一级菜单")
+    for i, button in enumerate(buttons):
+        entry = f"button[{i}]"
+        name = button.get("name") if isinstance(button, dict) else None
+        if not isinstance(name, str) or len(name.encode()) > _MENU_TOP_NAME_BYTES:
+            raise ConfigError(path, entry, f"name 缺失或超过 {_MENU_TOP_NAME_BYTES} 字节")
+        subs = button.get("sub_button")
+        if subs is None:
+            if button.get("type") != "click" or not button.get("key"):
+                raise ConfigError(path, entry, "没有子菜单的按钮应为 type=click 并带 key")
+            continue
+        if not isinstance(subs, list) or not 1 <= len(subs) <= _MENU_SUB:
+            raise ConfigError(path, entry, f"sub_button 应有 1 到 {_MENU_SUB} 项")
+        for j, sub in enumerate(subs):
+            sub_entry = f"{entry}.sub_button[{j}]"
+            if not isinstance(sub, dict) or sub.get("type") != "click" or not sub.get("key"):
+                raise ConfigError(path, sub_entry, "应为 type=click 并带 key")
+            if len(str(sub.get("name", "")).encode()) > _MENU_SUB_NAME_BYTES or not sub.get("name"):
+                raise ConfigError(path, sub_entry, f"name 缺失或超过 {_MENU_SUB_NAME_BYTES} 字节")
+    return menu
+
+
+_ISSUE_LIMITS = {  # field: (smallest, largest) a clerk may set
+    "reports_per_hour": (1, 1000), "duplicate_window_hours": (0, 24 * 30), "attach_minutes": (1, 120),
+    "max_photos": (1, 9), "photo_max_px": (320, 8000), "thumbnail_px": (64, 1024),
+    "photo_hash_distance": (0, 32), "rating_days": (1, 90), "reminder_hour": (0, 23),
+}
+
+
+def _load_issue_rules(path: Path) -> IssueRules:
+    data = read_yaml(path)
+    values: dict[str, Any] = {}
+    departments = data.get("departments")
+    if not isinstance(departments, list) or not departments or not all(
+            isinstance(d, str) and d.strip() for d in departments):
+        raise ConfigError(path, "departments", "应为非空的文字列表，例如 [城管, 房管, 交通, 环卫, 街道]")
+    values["departments"] = tuple(d.strip() for d in departments)
+    for key, (low, high) in _ISSUE_LIMITS.items():
+        value = data.get(key, getattr(IssueRules, key))
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise ConfigError(path, key, f"应为 {low} 到 {high} 之间的整数，实际是 {value!r}")
+        values[key] = value
+    return IssueRules(**values)
+
+
+def load_config(directory: Path) -> AppConfig:
+    """Read every file in ``directory`` once; raise ConfigError on the first problem found."""
+    offices, alleys = _load_alleys(directory / "alleys.yml")
+    categories, handling = _load_categories(directory / "categories.yml")
+    menu = _load_menu(directory / "menu.json")
+    issues = _load_issue_rules(directory / "issues.yml")
+    rewards_path = directory / "rewards.yml"
+    try:
+        rewards = parse_rules(read_yaml(rewards_path))
+    except RulesError as exc:
+        raise ConfigError(rewards_path, exc.entry, exc.problem) from exc
+    broadcasts = _load_broadcast_rules(directory / "broadcasts.yml")
+    return AppConfig(directory, offices, alleys, categories, handling, menu, issues, rewards, broadcasts)

@@ -1,0 +1,549 @@
+"""随手拍 issues: report, merge duplicates, attach, withdraw, handle (受理/转派/办结/驳回), rate, list, deadlines.
+
+Every change is one transaction that also writes an IssueEvent; after it commits, the service queues the
+notification job for that event (and the download job for each new photo), so a notification never goes out
+for a change that was rolled back, and a retried job is harmless (notices are keyed by event and recipient).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.accounts.authority import answers_for
+from bot.accounts.service import get_or_create_user
+from bot.core.clock import BEIJING, aware, beijing_day
+from bot.core.config import AppConfig
+from bot.core.db import UnitOfWork
+from bot.core.models import OPEN_STATUSES, Alley, Issue, IssueEvent, IssueFollower, IssuePhoto, User
+
+STATUS_NAMES = {
+    "received": "待受理", "accepted": "已受理", "in_progress": "处理中", "forwarded": "已转派",
+    "resolved": "已办结", "rejected": "已驳回", "duplicate": "已合并", "withdrawn": "已撤回",
+}
+# Which status each chief action leads to, and from which statuses it may be taken.
+ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "accept": ("accepted", ("received",)),
+    "start": ("in_progress", ("received", "accepted", "forwarded")),
+    "forward": ("forwarded", ("received", "accepted", "in_progress", "forwarded")),
+    "resolve": ("resolved", OPEN_STATUSES),
+    "reject": ("rejected", OPEN_STATUSES),
+}
+Enqueue = Callable[..., None]
+
+
+class IssueError(Exception):
+    """A request that cannot be done; ``code`` lets the chat answer in words, the message names the problem."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class PhotoView:
+    id: int
+    kind: str
+    status: str
+    path: str | None
+    thumb_path: str | None
+    phash: str | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class IssueView:
+    id: int
+    ticket: str
+    alley: str
+    street_office: str
+    category: str
+    category_name: str
+    triage: str
+    text: str
+    status: str
+    status_name: str
+    chief: str  # the 街巷长's display name from config (the sign at the alley mouth)
+    handler_openid: str | None
+    department: str | None
+    note: str | None
+    rating: int | None
+    escalated: bool
+    followers: int
+    reporter: str
+    lat: float | None
+    lng: float | None
+    photos: tuple[PhotoView, ...]
+    due_at: datetime
+    created_at: datetime
+    resolved_at: datetime | None
+    duplicate_of: str | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def overdue(self) -> bool:
+        return self.status in OPEN_STATUSES and self.due_at < datetime.now(UTC)
+
+    def as_json(self) -> dict[str, Any]:
+        """The document of ``alleybot issues list/show --json`` (DESIGN §5)."""
+        return {
+            "ticket": self.ticket, "alley": self.alley, "street_office": self.street_office,
+            "category": self.category, "category_name": self.category_name, "triage": self.triage,
+            "status": self.status, "text": self.text, "reporter": self.reporter, "chief": self.chief,
+            "handler": self.handler_openid, "department": self.department, "note": self.note,
+            "rating": self.rating, "escalated": self.escalated, "followers": self.followers,
+            "reporters": self.followers + 1, "location": [self.lat, self.lng] if self.lat is not None else None,
+            "photos": [{"kind": p.kind, "status": p.status, "path": p.path, "thumbnail": p.thumb_path,
+                        "phash": p.phash, "error": p.error} for p in self.photos],
+            "due_at": self.due_at.isoformat(), "overdue": self.overdue, "created_at": self.created_at.isoformat(),
+            "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None,
+            "duplicate_of": self.duplicate_of,
+        }
+
+
+@dataclass(frozen=True)
+class Logged:
+    outcome: str  # created | followed (someone else's open ticket) | again (their own open ticket) | limited | blocked
+    issue: IssueView | None
+    reporters: int = 1  # everyone who reported this problem, the first reporter included
+    event_id: int | None = None  # the "received" event of a new ticket (its notification)
+    routed: str = "chief"  # who received a new ticket: chief | office (no chief on WeChat) | none
+
+
+def record_event(session: Session, issue: Issue, kind: str, actor: str | None, note: str | None = None) -> int:
+    """Write one audit event of an issue (the notification job reads it by id)."""
+    event = IssueEvent(issue_id=issue.id, kind=kind, actor=actor, note=note, at=datetime.now(UTC))
+    session.add(event)
+    session.flush()
+    return event.id
+
+
+def logged_events(logged: Logged) -> list[int]:
+    return [logged.event_id] if logged.event_id is not None else []
+
+
+class Issues:
+    def __init__(self, uow: Callable[[], UnitOfWork], config: AppConfig, enqueue: Enqueue) -> None:
+        self._uow = uow
+        self._config = config
+        self._enqueue = enqueue  # (job name, **kwargs): the runtime's job queue
+
+    # --- views ----------------------------------------------------------------------------------------
+    def _view(self, session: Session, issue: Issue) -> IssueView:
+        category = self._config.category(issue.category)
+        alley = self._config.alley(issue.alley)
+        followers = session.scalar(select(func.count()).select_from(IssueFollower)
+                                   .where(IssueFollower.issue_id == issue.id)) or 0
+        original = session.get(Issue, issue.duplicate_of_id) if issue.duplicate_of_id else None
+        return IssueView(
+            id=issue.id, ticket=issue.ticket or "", alley=issue.alley, street_office=issue.street_office,
+            category=issue.category, category_name=category.name if category else issue.category,
+            triage=issue.triage, text=issue.text, status=issue.status, status_name=STATUS_NAMES[issue.status],
+            chief=alley.chief if alley else "", handler_openid=issue.handler_openid, department=issue.department,
+            note=issue.note, rating=issue.rating, escalated=issue.escalated, followers=int(followers),
+            reporter=issue.reporter.openid, lat=issue.lat, lng=issue.lng,
+            photos=tuple(PhotoView(p.id, p.kind, p.status, p.path, p.thumb_path, p.phash, p.error)
+                         for p in issue.photos),
+            due_at=aware(issue.due_at), created_at=aware(issue.created_at),
+            resolved_at=aware(issue.resolved_at), duplicate_of=original.ticket if original else None,
+        )
+
+
+    def _after_commit(self, events: Sequence[int], photos: Sequence[int] = ()) -> None:
+        # Notifications first: the chief reads the ticket, then its thumbnail arrives.
+        for event_id in events:
+            self._enqueue("notify_issue", event_id=event_id)
+        for photo_id in photos:
+            self._enqueue("fetch_issue_photo", photo_id=photo_id)
+
+    # --- handlers of an alley -------------------------------------------------------------------------
+    def handlers(self, session: Session, alley: str) -> list[User]:
+        """The alley's chiefs; otherwise the staff of its street office; otherwise staff bound to no alley."""
+        spec = self._config.alley(alley)
+        users = list(session.scalars(select(User).where(User.role.in_(("chief", "staff")),
+                                                        User.subscribed.is_(True)).order_by(User.id)))
+        chiefs = [u for u in users if u.role == "chief" and u.duty_alley and u.duty_alley.name == alley]
+        if chiefs:
+            return chiefs
+        return self.staff_of(users, spec.street_office if spec else None)
+
+    @staticmethod
+    def staff_of(users: Sequence[User], office: str | None) -> list[User]:
+        staff = [u for u in users if u.role == "staff"]
+        own = [u for u in staff if u.duty_alley and u.duty_alley.street_office == office]
+        return own or [u for u in staff if u.duty_alley is None]
+
+    def street_staff(self, session: Session, office: str) -> list[User]:
+        users = list(session.scalars(select(User).where(User.role == "staff", User.subscribed.is_(True))
+                                     .order_by(User.id)))
+        return self.staff_of(users, office)
+
+    def may_handle(self, user: User, issue: Issue) -> bool:
+        return answers_for(user, issue.alley, issue.street_office)
+
+    # --- residents ------------------------------------------------------------------------------------
+    def report(self, openid: str, source_key: str, alley: str, category: str, text: str = "",
+               photos: Sequence[str] = (), lat: float | None = None, lng: float | None = None,
+               now: datetime | None = None) -> Logged:
+        """Log a problem, or make the reporter a follower of the same open problem; idempotent per message."""
+        spec, cat = self._config.alley(alley), self._config.category(category)
+        if spec is None or cat is None:
+            raise IssueError("unknown", f"unknown alley {alley!r} or category {category!r}")
+        now = now or datetime.now(UTC)
+        rules = self._config.issues
+        photos = list(dict.fromkeys(photos))[:rules.max_photos]
+        logged: Logged
+        photo_ids: list[int]
+        with self._uow() as uow:
+            s = uow.session
+            earlier = s.scalar(select(Issue).where(Issue.source_key == source_key))
+            if earlier is not None:  # the same message again (Redis forgot the retry): the same answer
+                return Logged("created", self._view(s, earlier))
+            user = get_or_create_user(s, openid)
+            if user.blocked:
+                return Logged("blocked", None)
+            if self._reports_in_last_hour(s, user.id, now) >= rules.reports_per_hour:
+                return Logged("limited", None)
+            # One report at a time per alley: two neighbours reporting the same thing become one ticket.
+            s.execute(select(Alley.id).where(Alley.name == alley).with_for_update())
+            same = s.scalar(select(Issue).where(
+                Issue.alley == alley, Issue.category == category, Issue.status.in_(OPEN_STATUSES),
+                Issue.created_at >= now - timedelta(hours=rules.duplicate_window_hours)).order_by(Issue.id))
+            if same is not None:
+                logged, photo_ids = self._follow(s, same, user, text, photos, now)
+            else:
+                logged, photo_ids = self._create(s, user, source_key, spec.street_office, alley, category, text,
+                                                 photos, lat, lng, now)
+        self._after_commit(logged_events(logged), photo_ids)
+        return logged
+
+    def _create(self, s: Session, user: User, source_key: str, office: str, alley: str, category: str, text: str,
+                photos: list[str], lat: float | None, lng: float | None, now: datetime) -> tuple[Logged, list[int]]:
+        triage = self._config.category(category).triage  # type: ignore[union-attr]
+        issue = Issue(
+            reporter_id=user.id, source_key=source_key, alley=alley, street_office=office, category=category,
+            triage=triage, text=text, lat=lat, lng=lng, status="received", escalated=False,
+            due_at=now + timedelta(days=self._config.handling_days[triage]), created_at=now, updated_at=now)
+        s.add(issue)
+        s.flush()
+        issue.ticket = f"{now.astimezone(BEIJING):%y%m%d}{issue.id:04d}"
+        handlers = self.handlers(s, alley)
+        issue.handler_openid = handlers[0].openid if handlers else None
+        photo_ids = self._add_photos(s, issue, photos, "report")
+        event = record_event(s, issue, "received", user.openid, text[:500] or None)
+        routed = "none" if not handlers else "chief" if handlers[0].role == "chief" else "office"
+        return Logged("created", self._view(s, issue), event_id=event, routed=routed), photo_ids
+
+    @staticmethod
+    def _reports_in_last_hour(s: Session, user_id: int, now: datetime) -> int:
+        since = now - timedelta(hours=1)
+        own = s.scalar(select(func.count()).select_from(Issue).where(Issue.reporter_id == user_id,
+                                                                      Issue.created_at >= since)) or 0
+        followed = s.scalar(select(func.count()).select_from(IssueFollower).where(
+            IssueFollower.user_id == user_id, IssueFollower.created_at >= since)) or 0
+        return int(own) + int(followed)
+
+    def _follow(self, s: Session, issue: Issue, user: User, text: str, photos: list[str],
+                now: datetime) -> tuple[Logged, list[int]]:
+        photo_ids = self._add_photos(s, issue, photos, "report")
+        if issue.reporter_id == user.id:
+            outcome = "again"
+        else:
+            outcome = "followed"
+            try:
+                with s.begin_nested():
+                    s.add(IssueFollower(issue_id=issue.id, user_id=user.id, text=text, created_at=now))
+            except IntegrityError:
+                outcome = "again"  # they follow it already
+        view = self._view(s, issue)
+        return Logged(outcome, view, view.followers + 1), photo_ids
+
+    def _add_photos(self, s: Session, issue: Issue, media_ids: Sequence[str], kind: str) -> list[int]:
+        have = {p.media_id for p in issue.photos}
+        room = self._config.issues.max_photos - sum(1 for p in issue.photos if p.kind == kind)
+        added: list[IssuePhoto] = []
+        for media_id in media_ids:
+            if media_id in have or (kind == "report" and len(added) >= room):
+                continue
+            photo = IssuePhoto(issue_id=issue.id, media_id=media_id, kind=kind, status="pending", attempts=0,
+                               created_at=datetime.now(UTC))
+            s.add(photo)
+            added.append(photo)
+            have.add(media_id)
+        s.flush()
+        if added:
+            s.expire(issue, ["photos"])
+        return [p.id for p in added]
+
+    def _recent(self, s: Session, user_id: int, now: datetime) -> Issue | None:
+        """The user's latest own report within the attach window (photos, location and 撤回 act on it)."""
+        since = now - timedelta(minutes=self._config.issues.attach_minutes)
+        return s.scalar(select(Issue).where(Issue.reporter_id == user_id, Issue.created_at >= since,
+                                            Issue.status.in_(OPEN_STATUSES)).order_by(Issue.id.desc()))
+
+    def recent(self, openid: str, now: datetime | None = None) -> IssueView | None:
+        with self._uow() as uow:
+            user = uow.session.scalar(select(User).where(User.openid == openid))
+            issue = self._recent(uow.session, user.id, now or datetime.now(UTC)) if user else None
+            return self._view(uow.session, issue) if issue else None
+
+    def attach(self, openid: str, photos: Sequence[str] = (), lat: float | None = None, lng: float | None = None,
+               now: datetime | None = None) -> tuple[IssueView, int] | None:
+        """Add photos or a location to the report just made; None when there is none within the window.
+
+        Returns the issue and how many of the photos were added (0 when it already holds the maximum).
+        """
+        now = now or datetime.now(UTC)
+        with self._uow() as uow:
+            s = uow.session
+            user = s.scalar(select(User).where(User.openid == openid))
+            issue = self._recent(s, user.id, now) if user else None
+            if issue is None:
+                return None
+            photo_ids = self._add_photos(s, issue, photos, "report")
+            if lat is not None and lng is not None:
+                issue.lat, issue.lng = lat, lng
+            view = self._view(s, issue)
+        self._after_commit([], photo_ids)
+        return view, len(photo_ids)
+
+    def withdraw(self, openid: str, now: datetime | None = None) -> IssueView | None:
+        """撤回: the user's report of the last few minutes, if nobody has started on it."""
+        now = now or datetime.now(UTC)
+        with self._uow() as uow:
+            s = uow.session
+            user = s.scalar(select(User).where(User.openid == openid))
+            issue = self._recent(s, user.id, now) if user else None
+            if issue is None:
+                return None
+            if issue.status != "received":
+                raise IssueError("started", f"{issue.ticket} is {issue.status}")
+            issue.status = "withdrawn"
+            event = record_event(s, issue, "withdrawn", openid)
+            view = self._view(s, issue)
+        self._after_commit([event])
+        return view
+
+    def mine(self, openid: str, limit: int = 10) -> list[IssueView]:
+        """我的反映: what the user reported or follows, newest first."""
+        with self._uow() as uow:
+            s = uow.session
+            user = s.scalar(select(User).where(User.openid == openid))
+            if user is None:
+                return []
+            followed = select(IssueFollower.issue_id).where(IssueFollower.user_id == user.id)
+            issues = s.scalars(select(Issue).where(or_(Issue.reporter_id == user.id, Issue.id.in_(followed)))
+                               .order_by(Issue.id.desc()).limit(limit))
+            return [self._view(s, i) for i in issues]
+
+    def awaiting_rating(self, openid: str, now: datetime | None = None) -> IssueView | None:
+        """The latest resolved report of this user that they have not rated yet, within the rating window."""
+        now = now or datetime.now(UTC)
+        with self._uow() as uow:
+            s = uow.session
+            user = s.scalar(select(User).where(User.openid == openid))
+            if user is None:
+                return None
+            issue = s.scalar(select(Issue).where(
+                Issue.reporter_id == user.id, Issue.status == "resolved", Issue.rating.is_(None),
+                Issue.resolved_at >= now - timedelta(days=self._config.issues.rating_days))
+                .order_by(Issue.resolved_at.desc()))
+            return self._view(s, issue) if issue else None
+
+    def rate(self, openid: str, ticket: str, rating: int) -> IssueView:
+        """Record the reporter's rating; 不满意 (1) reopens the issue and escalates it to the street staff."""
+        if rating not in (1, 2, 3):
+            raise IssueError("rating", "rating must be 1, 2 or 3")
+        with self._uow() as uow:
+            s = uow.session
+            issue = s.scalar(select(Issue).where(Issue.ticket == ticket).with_for_update(of=Issue))
+            if issue is None or issue.reporter.openid != openid:
+                raise IssueError("not_found", f"no ticket {ticket} reported by {openid}")
+            if issue.status != "resolved" or issue.rating is not None:
+                raise IssueError("not_ratable", f"{ticket} is {issue.status}, rating {issue.rating}")
+            issue.rating = rating
+            events = [record_event(s, issue, "rated", openid, str(rating))]
+            if rating == 1:
+                issue.status, issue.escalated, issue.resolved_at = "in_progress", True, None
+                events.append(record_event(s, issue, "reopened", openid, "居民不满意"))
+            view = self._view(s, issue)
+        self._after_commit(events)
+        return view
+
+    # --- chiefs and staff -----------------------------------------------------------------------------
+    def act(self, actor: str, ticket: str, action: str, note: str | None = None, department: str | None = None,
+            after_photo: str | None = None) -> IssueView:
+        """受理 / 处理中 / 转派 / 办结 / 驳回 by a chief or staff member allowed to handle the issue."""
+        if action not in ACTIONS:
+            raise IssueError("action", f"unknown action {action}")
+        target, allowed = ACTIONS[action]
+        if action == "forward" and department not in self._config.issues.departments:
+            raise IssueError("department", f"unknown department {department!r}")
+        if action in ("resolve", "reject") and not (note or "").strip():
+            raise IssueError("note", f"{action} needs a note")
+        with self._uow() as uow:
+            s = uow.session
+            user = s.scalar(select(User).where(User.openid == actor))
+            issue = s.scalar(select(Issue).where(Issue.ticket == ticket).with_for_update(of=Issue))
+            if issue is None:
+                raise IssueError("not_found", f"no ticket {ticket}")
+            if user is None or not self.may_handle(user, issue):
+                raise IssueError("forbidden", f"{actor} may not handle {ticket}")
+            if issue.status not in allowed:
+                raise IssueError("status", f"{ticket} is {issue.status}; {action} needs {', '.join(allowed)}")
+            photo_ids = self._apply(s, issue, target, note, department, after_photo)
+            event = record_event(s, issue, target, actor, note or department)
+            view = self._view(s, issue)
+            steward = issue.reporter.role == "steward" and action == "accept"
+            reported_on = beijing_day(aware(issue.created_at))
+        self._after_commit([event], photo_ids)
+        if steward:  # 报: a steward's report the chief takes on earns the patrol of that day its bonus
+            self._enqueue("rescore_patrols", openid=view.reporter, day=reported_on, key=f"accepted-{view.ticket}")
+        return view
+
+    def _apply(self, s: Session, issue: Issue, status: str, note: str | None, department: str | None,
+               after_photo: str | None) -> list[int]:
+        issue.status = status
+        if department:
+            issue.department = department
+        if note:
+            issue.note = note.strip()
+        if status == "resolved":
+            issue.resolved_at = datetime.now(UTC)
+        return self._add_photos(s, issue, [after_photo], "after") if after_photo else []
+
+    def set_status(self, ticket: str, status: str, note: str | None = None, actor: str = "cli") -> IssueView:
+        """Staff override from the command line: any status, recorded and notified like any other change."""
+        if status not in STATUS_NAMES:
+            raise IssueError("status", f"unknown status {status}; use one of {', '.join(STATUS_NAMES)}")
+        with self._uow() as uow:
+            s = uow.session
+            issue = s.scalar(select(Issue).where(Issue.ticket == ticket).with_for_update(of=Issue))
+            if issue is None:
+                raise IssueError("not_found", f"no ticket {ticket}")
+            if issue.status == status:
+                return self._view(s, issue)
+            self._apply(s, issue, status, note, None, None)
+            event = record_event(s, issue, status, actor, note)
+            view = self._view(s, issue)
+        self._after_commit([event])
+        return view
+
+    def may_act(self, openid: str, ticket: str) -> bool:
+        """Whether this user may handle this ticket (the alley's chief, or staff of its street office)."""
+        with self._uow() as uow:
+            s = uow.session
+            user = s.scalar(select(User).where(User.openid == openid))
+            issue = s.scalar(select(Issue).where(Issue.ticket == ticket))
+            return user is not None and issue is not None and self.may_handle(user, issue)
+
+    def handling(self, openid: str, limit: int = 10) -> list[IssueView]:
+        """Open issues this chief or staff member may handle, oldest first (their to-do list)."""
+        with self._uow() as uow:
+            s = uow.session
+            user = s.scalar(select(User).where(User.openid == openid))
+            if user is None or user.role not in ("chief", "staff"):
+                return []
+            query = select(Issue).where(Issue.status.in_(OPEN_STATUSES)).order_by(Issue.id)
+            if user.role == "chief":
+                query = query.where(Issue.alley == (user.duty_alley.name if user.duty_alley else ""))
+            elif user.duty_alley is not None:
+                query = query.where(Issue.street_office == user.duty_alley.street_office)
+            return [self._view(s, i) for i in s.scalars(query.limit(limit))]
+
+    def alleys_without_chief(self) -> set[str]:
+        """Alleys whose 街巷长 has no WeChat account bound here: their tickets go to the street office."""
+        with self._uow() as uow:
+            bound = set(uow.session.scalars(select(Alley.name).join(User, User.duty_alley_id == Alley.id)
+                                            .where(User.role == "chief", User.subscribed.is_(True))))
+        return {a.name for a in self._config.alleys} - bound
+
+    # --- staff queries --------------------------------------------------------------------------------
+    def find(self, status: str | None = None, alley: str | None = None, limit: int | None = None) -> list[IssueView]:
+        with self._uow() as uow:
+            query = select(Issue).order_by(Issue.id)
+            if status:
+                query = query.where(Issue.status == status)
+            if alley:
+                query = query.where(Issue.alley == alley)
+            if limit:
+                query = query.limit(limit)
+            return [self._view(uow.session, i) for i in uow.session.scalars(query)]
+
+    def exists(self, ticket: str) -> bool:
+        with self._uow() as uow:
+            return uow.session.scalar(select(Issue.id).where(Issue.ticket == ticket)) is not None
+
+    def show(self, ticket: str) -> IssueView:
+        with self._uow() as uow:
+            issue = uow.session.scalar(select(Issue).where(Issue.ticket == ticket))
+            if issue is None:
+                raise IssueError("not_found", f"no ticket {ticket}")
+            return self._view(uow.session, issue)
+
+    def history(self, ticket: str) -> list[dict[str, Any]]:
+        with self._uow() as uow:
+            issue = uow.session.scalar(select(Issue).where(Issue.ticket == ticket))
+            if issue is None:
+                raise IssueError("not_found", f"no ticket {ticket}")
+            events = uow.session.scalars(select(IssueEvent).where(IssueEvent.issue_id == issue.id)
+                                         .order_by(IssueEvent.id))
+            return [{"kind": e.kind, "actor": e.actor, "note": e.note, "at": aware(e.at).isoformat()}
+                    for e in events]
+
+    def overdue(self, now: datetime | None = None) -> list[IssueView]:
+        """Open issues past their promised handling time."""
+        now = now or datetime.now(UTC)
+        with self._uow() as uow:
+            issues = uow.session.scalars(select(Issue).where(Issue.status.in_(OPEN_STATUSES), Issue.due_at < now)
+                                         .order_by(Issue.due_at))
+            return [self._view(uow.session, i) for i in issues]
+
+    def remind_overdue(self, now: datetime | None = None) -> int:
+        """Remind each overdue issue's chief once per day and escalate it to the street staff (once)."""
+        now = now or datetime.now(UTC)
+        today = beijing_day(now)
+        events: list[int] = []
+        reminded = 0
+        with self._uow() as uow:
+            s = uow.session
+            issues = s.scalars(select(Issue).where(Issue.status.in_(OPEN_STATUSES), Issue.due_at < now,
+                                                   or_(Issue.reminded_on.is_(None), Issue.reminded_on != today))
+                               .with_for_update(of=Issue))
+            for issue in issues:
+                issue.reminded_on = today
+                reminded += 1
+                events.append(record_event(s, issue, "reminded", "system", today))
+                if not issue.escalated:
+                    issue.escalated = True
+                    events.append(record_event(s, issue, "escalated", "system", "超期未办结"))
+        self._after_commit(events)
+        return reminded
+
+    def unnotified_events(self, older_than: timedelta, now: datetime | None = None) -> list[int]:
+        """Events whose notices were never written out (their job was lost): the sweep expands them."""
+        cutoff = (now or datetime.now(UTC)) - older_than
+        with self._uow() as uow:
+            return list(uow.session.scalars(select(IssueEvent.id).where(IssueEvent.notified.is_(False),
+                                                                        IssueEvent.at < cutoff)
+                                            .order_by(IssueEvent.id).limit(500)))
+
+    def event(self, event_id: int) -> tuple[IssueEvent, IssueView] | None:
+        """An event with its issue as it is now (for the notification job)."""
+        with self._uow() as uow:
+            event = uow.session.get(IssueEvent, event_id)
+            if event is None:
+                return None
+            issue = uow.session.get(Issue, event.issue_id)
+            assert issue is not None
+            uow.session.expunge(event)
+            return event, self._view(uow.session, issue)

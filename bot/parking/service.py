@@ -1,0 +1,92 @@
+"""Parking-rule answers: rank the knowledge base, pick the asker's street's version, record what we can't answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from bot.core.config import AppConfig
+from bot.core.db import UnitOfWork
+from bot.core.models import ParkingGap
+from bot.parking.knowledge import ParkingKB, Topic
+from bot.parking.search import ParkingSearch
+
+# Share of the question's information the best topic must cover; below it the bot says it doesn't know.
+# Chosen by leave-one-out over the question variants in config/parking.yml against off-topic messages from
+# the NLU training data, maximising balanced accuracy (never on the held-out questions).
+MIN_CONFIDENCE = 0.15
+
+
+@dataclass(frozen=True)
+class ParkingReply:
+    topic: str | None
+    title: str | None
+    answer: str | None
+    confidence: float
+    phone: str
+    office: str | None
+    offer_report: bool = False
+
+
+@dataclass(frozen=True)
+class Gap:
+    question: str
+    alley: str | None
+    best_topic: str | None
+    confidence: float
+    asked_at: datetime
+
+
+class ParkingAnswers:
+    def __init__(self, uow: Callable[[], UnitOfWork], kb: ParkingKB, config: AppConfig) -> None:
+        self._uow = uow
+        self.kb = kb
+        self._config = config
+        self._search = ParkingSearch(kb)
+
+    def _where(self, alley: str | None) -> tuple[str | None, str]:
+        spec = self._config.alley(alley) if alley else None
+        office = self._config.street_offices.get(spec.street_office) if spec else None
+        if office and office.phone:
+            return office.name, office.phone
+        return (office.name if office else None), self.kb.unknown_phone
+
+    def _reply(self, topic: Topic, alley: str | None, confidence: float) -> ParkingReply:
+        office, phone = self._where(alley)
+        answer = topic.answer_for(office)
+        text = answer.text.replace("{office}", office or "所在街道").replace("{phone}", phone)
+        return ParkingReply(topic.id, topic.title, text, confidence, phone, office, topic.offer_report)
+
+    def ask(self, question: str, alley: str | None = None, record_gap: bool = True) -> ParkingReply:
+        """Answer for the asker's alley when known; otherwise say so, and keep the question for staff."""
+        ranked = self._search.rank(question)
+        best = ranked[0] if ranked and ranked[0].score > 0 else None
+        if best is not None and best.confidence >= MIN_CONFIDENCE:
+            topic = self.kb.topic(best.topic)
+            assert topic is not None
+            return self._reply(topic, alley, best.confidence)
+        confidence = best.confidence if best else 0.0
+        if record_gap:
+            with self._uow() as uow:
+                uow.session.add(ParkingGap(question=question[:2000], alley=alley, confidence=confidence,
+                                           best_topic=best.topic if best else None))
+        office, phone = self._where(alley)
+        return ParkingReply(None, None, None, confidence, phone, office)
+
+    def answer_topic(self, topic_id: str, alley: str | None = None) -> ParkingReply:
+        topic = self.kb.topic(topic_id)
+        if topic is None:
+            raise KeyError(topic_id)
+        return self._reply(topic, alley, 1.0)
+
+    def menu(self) -> list[Topic]:
+        """The topics offered as numbered choices, in the order of config/parking.yml."""
+        return list(self.kb.topics)
+
+    def gaps(self) -> list[Gap]:
+        with self._uow() as uow:
+            rows = uow.session.scalars(select(ParkingGap).order_by(ParkingGap.id))
+            return [Gap(r.question, r.alley, r.best_topic, r.confidence, r.asked_at) for r in rows]

@@ -1,1 +1,0 @@
-"""Use-case services: each function owns one transaction and returns plain dataclasses."""

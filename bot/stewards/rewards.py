@@ -1,0 +1,121 @@
+"""Redeeming points for services (理发券, 洗浴券, …): reserve, then staff fulfil or cancel (refund).
+
+Reserving takes one from stock with a single conditional UPDATE (two people racing for the last one: exactly
+one gets it) and moves the cost into escrow in the same transaction; a balance too small rolls both back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.core.clock import beijing_day
+from bot.core.config import AppConfig
+from bot.core.db import UnitOfWork
+from bot.core.models import LedgerBalance, Redemption, RewardItem, User
+from bot.stewards import ledger
+from points.ledger import LedgerError, fulfil, refund, reserve, user_account
+
+
+class RedeemError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code  # unknown | out_of_stock | balance | not_found | decided
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class RedemptionView:
+    id: int
+    reward: str
+    cost: int
+    status: str
+    balance: int
+
+    def as_json(self) -> dict[str, object]:
+        return {"id": self.id, "reward": self.reward, "cost": self.cost, "status": self.status,
+                "balance": self.balance}
+
+
+class Rewards:
+    def __init__(self, uow: Callable[[], UnitOfWork], config: AppConfig) -> None:
+        self._uow = uow
+        self._config = config
+
+    def seed(self) -> int:
+        """Put config/rewards.yml's catalogue in the database: new items with their stock; names and costs
+        updated; the stock of an existing item is left alone (it counts down as people redeem)."""
+        added = 0
+        with self._uow() as uow:
+            for item in self._config.points.catalogue:
+                row = uow.session.get(RewardItem, item.code)
+                if row is None:
+                    uow.session.add(RewardItem(code=item.code, name=item.name, cost=item.cost, stock=item.stock))
+                    added += 1
+                else:
+                    row.name, row.cost = item.name, item.cost
+        return added
+
+    def catalogue(self) -> list[tuple[str, int, int]]:
+        with self._uow() as uow:
+            items = uow.session.scalars(select(RewardItem).order_by(RewardItem.cost))
+            return [(r.name, r.cost, r.stock) for r in items]
+
+    def redeem(self, openid: str, code: str, key: str) -> RedemptionView:
+        with self._uow() as uow:
+            s = uow.session
+            earlier = s.scalar(select(Redemption).where(Redemption.key == key))
+            user = s.scalar(select(User).where(User.openid == openid))
+            if user is None:
+                raise RedeemError("balance", f"no user {openid}")
+            account = user_account(user.id)
+            item = s.get(RewardItem, code)
+            if item is None:
+                raise RedeemError("unknown", f"no reward {code}")
+            if earlier is not None:  # the same request again: the same answer
+                return RedemptionView(earlier.id, item.name, earlier.cost, earlier.status, self._balance(s, account))
+            taken = s.execute(update(RewardItem).where(RewardItem.code == code, RewardItem.stock > 0)
+                              .values(stock=RewardItem.stock - 1))
+            if taken.rowcount != 1:  # type: ignore[attr-defined]
+                raise RedeemError("out_of_stock", f"{code} is out of stock")
+            redemption = Redemption(key=key, user_id=user.id, reward_code=code, cost=item.cost, status="reserved",
+                                    created_at=datetime.now(UTC))
+            s.add(redemption)
+            s.flush()
+            try:
+                ledger.post(s, reserve(f"redeem:{redemption.id}", account, item.cost, f"兑换 {item.name}"), user.id,
+                            beijing_day())
+            except LedgerError as exc:  # leaving the unit of work by an exception rolls the stock back too
+                raise RedeemError("balance", str(exc)) from exc
+            return RedemptionView(redemption.id, item.name, item.cost, "reserved", self._balance(s, account))
+
+    @staticmethod
+    def _balance(s: Session, account: str) -> int:
+        return int(s.scalar(select(LedgerBalance.balance).where(LedgerBalance.account == account)) or 0)
+
+    def decide(self, redemption_id: int, give: bool) -> RedemptionView:
+        """Staff hand the reward over (fulfil) or cancel it (points back, stock back)."""
+        with self._uow() as uow:
+            s = uow.session
+            row = s.scalar(select(Redemption).where(Redemption.id == redemption_id).with_for_update())
+            if row is None:
+                raise RedeemError("not_found", f"no redemption {redemption_id}")
+            if row.status != "reserved":
+                raise RedeemError("decided", f"redemption {redemption_id} is {row.status}")
+            account = user_account(row.user_id)
+            if give:
+                ledger.post(s, fulfil(f"fulfil:{row.id}", row.cost, "兑付"), row.user_id, beijing_day())
+                row.status = "fulfilled"
+            else:
+                ledger.post(s, refund(f"refund:{row.id}", account, row.cost, "取消兑换，积分退回"), row.user_id,
+                            beijing_day())
+                s.execute(update(RewardItem).where(RewardItem.code == row.reward_code)
+                          .values(stock=RewardItem.stock + 1))
+                row.status = "cancelled"
+            row.decided_at = datetime.now(UTC)
+            item = s.get(RewardItem, row.reward_code)
+            return RedemptionView(row.id, item.name if item else row.reward_code, row.cost, row.status,
+                                  self._balance(s, account))

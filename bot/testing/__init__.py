@@ -1,1 +1,0 @@
-"""Test tooling shipped with the package: the fake WeChat API server and helpers to sign requests."""
