@@ -83,7 +83,7 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         var_dir = Path(env.get("ALLEYBOT_VAR_DIR", "var")).resolve()
-        default_config = Path(__file__).resolve().parent.parent / "config"
+        default_config = Path(__file__).resolve().parents[2] / "config"  # the repository's config/
         return cls(
             database_url=_database_url(env.get("DATABASE_URL"), var_dir),
             redis_url=env.get("REDIS_URL") or None,
