@@ -38,6 +38,19 @@ NLU_CACHE = str(Path(__file__).resolve().parents[1] / "var" / "nlu-test-cache")
 os.environ.setdefault("ALLEYBOT_NLU_CACHE", NLU_CACHE)
 
 
+# Modules whose tests start processes (the worker, `alleybot serve`, the CLI as installed, Rasa).
+SLOW_MODULES = ("test_worker", "test_cli", "test_nlu_eval", "test_serve", "test_rasa")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the slow tier: process-starting modules and tests that need the real Redis. What is left is the
+    fast tier (`bash scripts/test.sh -m "not slow"` on SQLite + fakeredis), run after every change."""
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        if module in SLOW_MODULES or "real_redis_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 def _unavailable(what: str, exc: Exception) -> None:
     message = f"{what} is unreachable: {exc}"
     if IN_CI:

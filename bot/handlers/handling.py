@@ -11,7 +11,7 @@ import re
 
 from bot import texts
 from bot.handlers import answers
-from bot.issues.service import IssueError, IssueView
+from bot.issues.service import ActionCheck, IssueError, IssueView
 from bot.turn import Reply, Turn
 
 # The handling flow and its states.
@@ -54,22 +54,22 @@ def command(turn: Turn) -> Reply:
     assert match is not None
     action, ticket, rest = VERBS[match.group(1)], match.group(2), match.group(3).strip()
     turn.start(HANDLE_FLOW, PICK_TICKET, action=action, ticket=ticket, rest=rest, offered=[])
-    if ticket is not None and not turn.issues.exists(ticket):
-        return _ask_ticket(turn, action, texts.handle_unknown_ticket(ticket))
+    check = turn.issues.check_action(turn.msg.openid, ticket, action)
+    if ticket is not None and check.problem == "not_found":
+        return _ask_ticket(turn, action, check.open_tickets, texts.handle_unknown_ticket(ticket))
     if ticket is None:
-        return _ask_ticket(turn, action)
-    return _next(turn)
+        return _ask_ticket(turn, action, check.open_tickets)
+    return _next(turn, check)
 
 
-def _ask_ticket(turn: Turn, action: str, problem: str | None = None) -> Reply:
+def _ask_ticket(turn: Turn, action: str, issues: list[IssueView], problem: str | None = None) -> Reply:
     """Offer this person's open tickets as numbered choices (after saying what was wrong, if anything)."""
-    issues = turn.issues.handling(turn.msg.openid)
     if not issues:
         turn.finish()
         return Reply(f"{problem}\n{texts.HANDLE_NONE}" if problem else texts.HANDLE_NONE)
     if len(issues) == 1 and problem is None:
         turn.goto(PICK_TICKET, ticket=issues[0].ticket)
-        return _next(turn)
+        return _next(turn, turn.issues.check_action(turn.msg.openid, issues[0].ticket, action))
     turn.goto(PICK_TICKET, ticket=None, offered=[i.ticket for i in issues])
     question = texts.handle_ask_ticket(ACTION_WORDS[action], issues)
     return Reply(f"{problem}\n{question}" if problem else question)
@@ -86,8 +86,9 @@ def proceed(turn: Turn) -> Reply:
         elif words in offered:
             turn.goto(PICK_TICKET, ticket=words)
         else:
+            mine = turn.issues.check_action(turn.msg.openid, None, str(data["action"])).open_tickets
             return Reply(texts.handle_ask_ticket(ACTION_WORDS[str(data["action"])],
-                                                 [turn.issues.show(t) for t in offered]))
+                                                 [i for i in mine if i.ticket in offered] or mine))
     elif step == DEPARTMENT:
         departments = turn.config.issues.departments
         if (department := answers.pick(words, departments)) is not None:
@@ -109,14 +110,17 @@ def proceed(turn: Turn) -> Reply:
     return _next(turn)
 
 
-def _next(turn: Turn) -> Reply:
+def _next(turn: Turn, check: ActionCheck | None = None) -> Reply:
+    """Say now, before asking for notes, when the ticket is unknown, not theirs or in the wrong state; then ask
+    what is missing, or act."""
     assert turn.state is not None
     data = turn.state.data
-    action, rest = str(data["action"]), str(data.get("rest") or "")
-    problem = _check(turn, str(data["ticket"]), action)
+    action, rest, ticket = str(data["action"]), str(data.get("rest") or ""), str(data["ticket"])
+    check = check or turn.issues.check_action(turn.msg.openid, ticket, action)
+    problem = _problem(ticket, action, check)
     if problem is not None:
         turn.finish()
-        return problem
+        return Reply(problem)
     if action == "forward" and rest not in turn.config.issues.departments:
         turn.goto(DEPARTMENT, rest="")
         return Reply(texts.handle_ask_department(turn.config.issues.departments))
@@ -129,16 +133,13 @@ def _next(turn: Turn) -> Reply:
     return _act(turn)
 
 
-def _check(turn: Turn, ticket: str, action: str) -> Reply | None:
-    """Say now, before asking for notes, when the ticket is unknown, not theirs, or in the wrong state."""
-    try:
-        issue = turn.issues.show(ticket)
-    except IssueError:
-        return Reply(texts.handle_not_found(ticket))
-    if not turn.issues.may_act(turn.msg.openid, ticket):
-        return Reply(texts.HANDLE_NOT_ALLOWED)
-    if not issue.is_open:
-        return Reply(texts.handle_wrong_status(ticket, issue.status_name, ACTION_WORDS[action]))
+def _problem(ticket: str, action: str, check: ActionCheck) -> str | None:
+    if check.problem == "not_found" or (check.problem and check.issue is None):
+        return texts.handle_not_found(ticket)
+    if check.problem == "forbidden":
+        return texts.HANDLE_NOT_ALLOWED
+    if check.problem == "status" and check.issue is not None:
+        return texts.handle_wrong_status(ticket, check.issue.status_name, ACTION_WORDS[action])
     return None
 
 
@@ -151,11 +152,11 @@ def _act(turn: Turn, after_photo: str | None = None) -> Reply:
         issue: IssueView = turn.issues.act(
             turn.msg.openid, ticket, action, note=rest if action in ("resolve", "reject") else None,
             department=rest if action == "forward" else None, after_photo=after_photo)
-    except IssueError as exc:
-        if exc.code == "status":
-            current = turn.issues.show(ticket)
-            return Reply(texts.handle_wrong_status(ticket, current.status_name, ACTION_WORDS[action]))
+    except IssueError as exc:  # the ticket changed since the question was asked
         if exc.code == "forbidden":
             return Reply(texts.HANDLE_NOT_ALLOWED)
+        if exc.code == "status":
+            check = turn.issues.check_action(turn.msg.openid, ticket, action)
+            return Reply(_problem(ticket, action, check) or texts.handle_not_found(ticket))
         return Reply(texts.handle_not_found(ticket))
     return Reply(texts.handle_done(issue))

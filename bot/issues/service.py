@@ -119,6 +119,13 @@ class Logged:
     routed: str = "chief"  # who received a new ticket: chief | office (no chief on WeChat) | none
 
 
+@dataclass(frozen=True)
+class ActionCheck:
+    problem: str | None  # None (go ahead), not_found, forbidden or status
+    issue: IssueView | None  # the named ticket, when it exists
+    open_tickets: list[IssueView]  # this person's open tickets, oldest first
+
+
 def record_event(session: Session, issue: Issue, kind: str, actor: str | None, note: str | None = None) -> int:
     """Write one audit event of an issue (the notification job reads it by id)."""
     event = IssueEvent(issue_id=issue.id, kind=kind, actor=actor, note=note, at=datetime.now(UTC))
@@ -380,6 +387,26 @@ class Issues:
         return view
 
     # --- chiefs and staff -----------------------------------------------------------------------------
+    def check_action(self, actor: str, ticket: str | None, action: str) -> ActionCheck:
+        """Everything a handling message needs to decide its next question, read in one transaction: the
+        ticket (if named) and whether this person may act on it now, and their open tickets to choose from."""
+        _, allowed = ACTIONS[action]
+        with self._uow() as uow:
+            s = uow.session
+            user = s.scalar(select(User).where(User.openid == actor))
+            mine = self._open_for(s, user) if user is not None else []
+            if ticket is None:
+                return ActionCheck(None, None, mine)
+            issue = s.scalar(select(Issue).where(Issue.ticket == ticket))
+            if issue is None:
+                return ActionCheck("not_found", None, mine)
+            view = self._view(s, issue)
+            if user is None or not self.may_handle(user, issue):
+                return ActionCheck("forbidden", view, mine)
+            if issue.status not in allowed:
+                return ActionCheck("status", view, mine)
+            return ActionCheck(None, view, mine)
+
     def act(self, actor: str, ticket: str, action: str, note: str | None = None, department: str | None = None,
             after_photo: str | None = None) -> IssueView:
         """受理 / 处理中 / 转派 / 办结 / 驳回 by a chief or staff member allowed to handle the issue."""
@@ -438,27 +465,21 @@ class Issues:
         self._after_commit([event])
         return view
 
-    def may_act(self, openid: str, ticket: str) -> bool:
-        """Whether this user may handle this ticket (the alley's chief, or staff of its street office)."""
-        with self._uow() as uow:
-            s = uow.session
-            user = s.scalar(select(User).where(User.openid == openid))
-            issue = s.scalar(select(Issue).where(Issue.ticket == ticket))
-            return user is not None and issue is not None and self.may_handle(user, issue)
-
     def handling(self, openid: str, limit: int = 10) -> list[IssueView]:
         """Open issues this chief or staff member may handle, oldest first (their to-do list)."""
         with self._uow() as uow:
-            s = uow.session
-            user = s.scalar(select(User).where(User.openid == openid))
-            if user is None or user.role not in ("chief", "staff"):
-                return []
-            query = select(Issue).where(Issue.status.in_(OPEN_STATUSES)).order_by(Issue.id)
-            if user.role == "chief":
-                query = query.where(Issue.alley == (user.duty_alley.name if user.duty_alley else ""))
-            elif user.duty_alley is not None:
-                query = query.where(Issue.street_office == user.duty_alley.street_office)
-            return [self._view(s, i) for i in s.scalars(query.limit(limit))]
+            user = uow.session.scalar(select(User).where(User.openid == openid))
+            return self._open_for(uow.session, user, limit) if user is not None else []
+
+    def _open_for(self, s: Session, user: User, limit: int = 10) -> list[IssueView]:
+        if user.role not in ("chief", "staff"):
+            return []
+        query = select(Issue).where(Issue.status.in_(OPEN_STATUSES)).order_by(Issue.id)
+        if user.role == "chief":
+            query = query.where(Issue.alley == (user.duty_alley.name if user.duty_alley else ""))
+        elif user.duty_alley is not None:
+            query = query.where(Issue.street_office == user.duty_alley.street_office)
+        return [self._view(s, i) for i in s.scalars(query.limit(limit))]
 
     def alleys_without_chief(self) -> set[str]:
         """Alleys whose 街巷长 has no WeChat account bound here: their tickets go to the street office."""
@@ -478,10 +499,6 @@ class Issues:
             if limit:
                 query = query.limit(limit)
             return [self._view(uow.session, i) for i in uow.session.scalars(query)]
-
-    def exists(self, ticket: str) -> bool:
-        with self._uow() as uow:
-            return uow.session.scalar(select(Issue.id).where(Issue.ticket == ticket)) is not None
 
     def show(self, ticket: str) -> IssueView:
         with self._uow() as uow:

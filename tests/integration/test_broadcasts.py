@@ -23,6 +23,7 @@ from bot.simulator import Simulator
 from bot.wechat.fake_api import FakeWeChatServer
 from bot.wechat.messenger import Messenger
 from bot.wechat.signing import message_xml
+from tests.cli import run_cli
 from tests.workers import kill_worker_and_horses
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -184,8 +185,7 @@ def test_cli_send_and_report(rt: Runtime, tmp_path: Path) -> None:
            "WECHAT_API_BASE": rt.settings.wechat_api_base, "ALLEYBOT_VAR_DIR": str(tmp_path)}
 
     def cli(*args: str) -> str:
-        out = subprocess.run([sys.executable, "-m", "bot", "broadcast", *args], capture_output=True, text=True,
-                             env=env, timeout=120, cwd=ROOT)
+        out = run_cli(["broadcast", *args], env)
         assert out.returncode == 0, out.stderr
         return out.stdout
 

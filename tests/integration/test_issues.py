@@ -10,8 +10,6 @@ import csv
 import io
 import json
 import os
-import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -31,6 +29,7 @@ from bot.simulator import Simulator
 from bot.wechat.fake_api import FakeWeChatServer, sample_jpeg
 from bot.wechat.messenger import Messenger
 from bot.wechat.signing import message_xml, text_xml
+from tests.cli import Ran, run_cli
 from tests.transcript import play
 from webhooks.app import create_app
 
@@ -385,9 +384,8 @@ def test_cli_list_show_set_status_export_overdue(rt: Runtime, chief: str, fake_w
            "WECHAT_APPID": rt.settings.wechat_appid, "WECHAT_SECRET": rt.settings.wechat_secret,
            "WECHAT_API_BASE": rt.settings.wechat_api_base, "ALLEYBOT_VAR_DIR": str(tmp_path)}
 
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        out = subprocess.run([sys.executable, "-m", "bot", "issues", *args], capture_output=True, text=True,
-                             env=env, timeout=120, cwd=ROOT)
+    def cli(*args: str) -> Ran:
+        out = run_cli(["issues", *args], env)
         assert out.returncode == 0, out.stderr
         return out
 
@@ -413,8 +411,7 @@ def test_cli_list_show_set_status_export_overdue(rt: Runtime, chief: str, fake_w
     xlsx_path = Path(cli("export", "--format", "xlsx", "--status", "received").stdout.strip())
     sheet = load_workbook(xlsx_path).active
     assert sheet is not None and [c.value for c in sheet["A"]] == ["工单号", new.issue.ticket]
-    missing = subprocess.run([sys.executable, "-m", "bot", "issues", "show", "9999999999"], capture_output=True,
-                             text=True, env=env, timeout=120, cwd=ROOT)
+    missing = run_cli(["issues", "show", "9999999999"], env)
     assert missing.returncode != 0 and "9999999999" in missing.stderr
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from bot import texts
 from bot.runtime import Runtime
 from bot.simulator import Simulator
+from tests.cli import Ran, run_cli
 from tests.transcript import play
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,10 +71,9 @@ def test_typing_a_question_at_the_menu_answers_it_and_cancel_leaves(chat: Simula
     ])
 
 
-def _cli(rt: Runtime, *args: str) -> subprocess.CompletedProcess[str]:
+def _cli(rt: Runtime, *args: str) -> Ran:
     env = {**os.environ, "DATABASE_URL": rt.settings.database_url, "REDIS_URL": rt.settings.redis_url or ""}
-    return subprocess.run([sys.executable, "-m", "bot", "parking", *args], capture_output=True, text=True,
-                          env=env, timeout=120, cwd=ROOT)
+    return run_cli(["parking", *args], env)
 
 
 def test_cli_ask_eval_and_gaps(rt: Runtime, chat: Simulator) -> None:

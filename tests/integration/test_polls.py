@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +17,7 @@ from bot.core.models import PollAnswer
 from bot.runtime import Runtime
 from bot.simulator import Simulator
 from bot.wechat.fake_api import FakeWeChatServer
+from tests.cli import Ran, run_cli
 from tests.transcript import play
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -156,9 +155,8 @@ def test_concurrent_answers_leave_one_row_per_person_and_question(rt: Runtime, p
 def test_cli_create_results_close(rt: Runtime) -> None:
     env = {**os.environ, "DATABASE_URL": rt.settings.database_url, "REDIS_URL": rt.settings.redis_url or ""}
 
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "bot", "polls", *args], capture_output=True, text=True,
-                              env=env, timeout=120, cwd=ROOT)
+    def cli(*args: str) -> Ran:
+        return run_cli(["polls", *args], env)
 
     out = cli("create", "--question", Q1, "--question", Q2, "--alley", "光明胡同儿", "--scale", "agreement",
               "--closes", "2099-01-01T18:00", "--json")

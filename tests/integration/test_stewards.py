@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +21,7 @@ from bot.runtime import Runtime
 from bot.simulator import Simulator
 from bot.wechat.fake_api import FakeWeChatServer
 from bot.wechat.signing import text_xml
+from tests.cli import run_cli
 from tests.transcript import play
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -231,8 +230,7 @@ def test_cli_points_show_stewards_list_approve_report(rt: Runtime, chief: str, t
            "WECHAT_API_BASE": rt.settings.wechat_api_base, "ALLEYBOT_VAR_DIR": str(tmp_path)}
 
     def cli(*args: str) -> str:
-        out = subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=env,
-                             timeout=120, cwd=ROOT)
+        out = run_cli([*args], env)
         assert out.returncode == 0, out.stderr
         return out.stdout
 

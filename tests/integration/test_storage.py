@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from flask.testing import FlaskClient
@@ -62,6 +63,7 @@ def test_healthz_reports_every_dependency(client: FlaskClient, rt: Runtime) -> N
     assert doc["nlu"]["ok"] and doc["nlu"]["backend"] == "builtin"
 
 
+@pytest.mark.slow  # waits out a connect timeout
 def test_healthz_is_503_when_redis_is_down(rt: Runtime) -> None:
 
     import redis

@@ -7,8 +7,6 @@ kept asking the same question.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from bot.core.models import OPEN_STATUSES
 from bot.runtime import Runtime
 from bot.simulator import Simulator
 from bot.wechat.fake_api import FakeWeChatServer
+from tests.cli import run_cli
 from tests.transcript import play
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,16 +99,15 @@ def sent_to(fake: FakeWeChatServer, openid: str) -> list[str]:
 def test_users_grant_steward_is_an_approved_steward(rt: Runtime, app: Flask, database_url: str,
                                                      settings: object) -> None:
     env = {**_env(settings), "PATH": "/usr/bin:/bin"}
-    done = subprocess.run([sys.executable, "-m", "bot", "users", "grant", "o_new_steward", "steward",
-                           "--alley", "光明胡同儿", "--json"], capture_output=True, text=True, env=env, cwd=ROOT)
+    done = run_cli(["users", "grant", "o_new_steward", "steward",
+                           "--alley", "光明胡同儿", "--json"], env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["alley"] == "光明胡同"
     assert rt.stewards.alleys("o_new_steward") == ["光明胡同"]
     assert [c.alley for c in rt.stewards.find("approved") if c.openid == "o_new_steward"] == ["光明胡同"]
     reply = Simulator(app, "o_new_steward").text("签到 巡了两个小时")
     assert reply is not None and texts.STEWARD_ONLY not in reply and "2小时" in reply
-    refused = subprocess.run([sys.executable, "-m", "bot", "users", "grant", "o_other", "steward"],
-                             capture_output=True, text=True, env=env, cwd=ROOT)
+    refused = run_cli(["users", "grant", "o_other", "steward"], env)
     assert refused.returncode != 0 and "--alley" in refused.stderr
     assert rt.stewards.alleys("o_other") == []
 

@@ -58,6 +58,7 @@ def test_an_ambiguous_fragment_is_not_forced_onto_one_alley(nlu: BuiltinNLU) -> 
     assert set(nlu.gazetteer.candidates("四块玉那边")) >= {"四块玉中街", "东四块玉北街", "西四块玉胡同"}
 
 
+@pytest.mark.slow  # trains a model
 def test_a_new_alley_in_config_needs_no_code_change(tmp_path: Path) -> None:
     config_dir = tmp_path / "config"
     shutil.copytree(ROOT / "config", config_dir)
