@@ -116,7 +116,7 @@ def leaves_flow(turn: Turn) -> bool:
         return False
     if turn.state.flow == report.REPORT_FLOW:
         return report.is_another_report(turn)
-    return report.is_complete_report(turn)
+    return report.is_complete_report(turn) or report.is_two_requests(turn)
 
 
 def _continue_flow(turn: Turn) -> Reply:

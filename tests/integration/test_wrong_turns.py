@@ -269,3 +269,12 @@ def test_amending_a_check_in_says_what_it_replaces(app: Flask, rt: Runtime, chie
     steward.text("取消")
     lower = steward.text("签到 巡了1小时") or ""
     assert "位置：已核验" in lower  # verified by location today, and claiming less
+
+
+def test_two_requests_leave_the_parking_menu_and_a_bare_alley_word_names_none(chat: Simulator, rt: Runtime) -> None:
+    rt.accounts.bind_alley("o_resident_1", "光明胡同")
+    chat.menu("PARKING")
+    reply = chat.text("光明胡同门口有垃圾没人收，另外问一下居住停车怎么办") or ""
+    assert reply.startswith(texts.LEFT_FLOW) and "工单号" in reply and "居住停车认证" in reply
+    asked = chat.text("胡同口井盖没了，还有人乱停车") or ""
+    assert texts.REPORT_ALLEY_NOT_FOUND not in asked and "1. 光明胡同" in asked
