@@ -41,6 +41,8 @@ EXPIRED = "刚才的操作时间太久已自动结束，咱们重新来。"
 FALLBACK = "抱歉，这句话我还没听懂。\n\n" + MENU
 APOLOGY = "抱歉，系统刚才出了点问题，这条消息没有办成，请过一会儿再发一次。"
 VOICE_UNHEARD = "没听清您的语音，麻烦再说一遍，或者直接打字告诉我。"
+EVERYONE = "所有居民"
+UNKNOWN_OFFICE = "所在街道"  # an asker whose alley is unknown: "{office}" in a parking answer reads as this
 LEFT_FLOW = "（刚才那一步先放下了。）"
 UNKNOWN_MENU = "这个菜单暂时不能用了，请从下面选：\n\n" + MENU
 
@@ -132,7 +134,9 @@ POLL_ASK_AGAIN = "没看懂您的选择。"
 POLL_CREATE_STAFF_ONLY = "发起调查需要街巷长或街道工作人员的身份。"
 POLL_CREATE_ASK = "请发第1个问题（比如“您对胡同环境满意吗”）。可以发多个，每条一个问题，发完回复“完成”。"
 POLL_CREATE_NEED_ONE = "还没有问题。请先发一个问题，或者回复“取消”。"
-POLL_CREATE_TOO_MANY = "一份调查最多10个问题，回复“完成”继续。"
+def poll_create_too_many(most: int) -> str:
+    return f"一份调查最多{most}个问题，回复“完成”继续。"
+
 
 
 def poll_create_more(count: int) -> str:
@@ -171,8 +175,13 @@ REPORT_ASK_ALLEY = "在哪条胡同？请打胡同名字，或者点输入框旁
 REPORT_ALLEY_NOT_FOUND = "没找到这条胡同。"
 REPORT_CHOOSE = "请回复列表里的序号。"
 REPORT_BLOCKED = "抱歉，您的账号暂时不能提交反映。如有疑问请联系街道。"
-REPORT_PHOTO_FULL = "这个反映已经有9张照片了，这张没有再加。"
-WITHDRAW_NONE = "没有可以撤回的反映。只能撤回10分钟内发出、还没有受理的反映。"
+def report_photo_full(max_photos: int) -> str:
+    return f"这个反映已经有{max_photos}张照片了，这张没有再加。"
+
+
+def withdraw_none(minutes: int) -> str:
+    return f"没有可以撤回的反映。只能撤回{minutes}分钟内发出、还没有受理的反映。"
+
 WITHDRAW_STARTED = "这个反映街巷长已经开始处理了，不能撤回。如有变化请直接说明情况。"
 MY_ISSUES_NONE = "您还没有反映过问题。看到胡同里的问题，发张照片说一句就行。"
 RATING_THANKS = "谢谢您的评价！"
@@ -199,7 +208,8 @@ def report_progress_hint(have_photo: bool) -> str:
     return "" if have_photo else "有照片的话可以接着发过来，处理起来更快。"
 
 
-def report_logged(issue: IssueView, days: int, routed: str = "chief", phone: str = "") -> str:
+def report_logged(issue: IssueView, days: int, routed: str = "chief", phone: str = "", attach_minutes: int = 10,
+                  ) -> str:
     if routed == "chief":
         who = f"街巷长：{issue.chief}"
     elif routed == "office":
@@ -212,7 +222,7 @@ def report_logged(issue: IssueView, days: int, routed: str = "chief", phone: str
         f"地点：{issue.alley}",
         who,
         f"承诺{days}天内处理（{_day(issue.due_at)}前）。",
-        "10分钟内可以补发照片或位置；发错了回复“撤回”。回复“我的反映”看进度。",
+        f"{attach_minutes}分钟内可以补发照片或位置；发错了回复“撤回”。回复“我的反映”看进度。",
     ]
     return "\n".join(lines)
 

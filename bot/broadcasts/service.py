@@ -51,7 +51,7 @@ class Target:
 
     @property
     def label(self) -> str:
-        return "所有居民" if self.everyone else self.office or "、".join(self.alleys)
+        return texts.EVERYONE if self.everyone else self.office or "、".join(self.alleys)
 
 
 @dataclass(frozen=True)

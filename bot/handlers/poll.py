@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import texts
+from bot.handlers import answers
 from bot.polls.service import PollView, QuestionView
 from bot.turn import Reply, Turn
 
@@ -113,22 +114,22 @@ def create_continue(turn: Turn) -> Reply:
         if not text:
             return Reply(texts.POLL_CREATE_ASK)
         if len(questions) >= MAX_QUESTIONS:
-            return Reply(texts.POLL_CREATE_TOO_MANY)
+            return Reply(texts.poll_create_too_many(MAX_QUESTIONS))
         turn.goto(QUESTIONS, questions=[*questions, text[:200]])
         return Reply(texts.poll_create_more(len(questions) + 1))
     if turn.state.step == SCALE:
-        scale = {"1": "satisfaction", "2": "agreement"}.get(text.rstrip(".。"))
+        scale = answers.pick(text, ["satisfaction", "agreement"])
         if scale is None:
             return Reply(texts.POLL_CREATE_SCALE)
         turn.goto(TARGET, scale=scale)
         return Reply(texts.poll_create_target(alley, office))
     if turn.state.step == TARGET:
-        choices = {"1": ("alley", alley), "2": ("office", office), "3": ("everyone", "所有居民")}
-        kind, name = choices.get(text.rstrip(".。"), (None, None))
+        kind, name = answers.pick(text, [("alley", alley), ("office", office), ("everyone", texts.EVERYONE)]) \
+            or (None, None)
         if kind is None or name is None:
             return Reply(texts.poll_create_target(alley, office))
         turn.goto(CONFIRM, kind=kind, name=name)
-        audience = name if kind != "everyone" else "所有居民"
+        audience = name if kind != "everyone" else texts.EVERYONE
         return Reply(texts.poll_create_preview(questions, audience, str(data.get("scale"))))
     if text != "确认":
         return Reply(texts.poll_create_preview(questions, str(data.get("name")), str(data.get("scale"))))

@@ -68,7 +68,7 @@ def photo(turn: Turn) -> Reply:
         return start(turn)
     issue, added = attached
     if not added:
-        return Reply(texts.REPORT_PHOTO_FULL)
+        return Reply(texts.report_photo_full(turn.config.issues.max_photos))
     return Reply(texts.photo_attached(issue.ticket, sum(1 for p in issue.photos if p.kind == "report")))
 
 
@@ -282,7 +282,8 @@ def _logged_text(turn: Turn, logged: Logged, alley: str, have_photo: bool) -> st
     hints = [texts.report_progress_hint(have_photo)]
     if turn.account.home_alley != issue.alley:  # notices of that alley only if they say so
         hints.append(texts.offer_follow(issue.alley))
-    return texts.report_logged(issue, days, logged.routed, office.phone if office else "") + \
+    return texts.report_logged(issue, days, logged.routed, office.phone if office else "",
+                               turn.config.issues.attach_minutes) + \
         "".join(f"\n{h}" for h in hints if h)
 
 
@@ -292,7 +293,7 @@ def withdraw(turn: Turn) -> Reply:
         issue = turn.issues.withdraw(turn.msg.openid)
     except IssueError:
         return Reply(texts.WITHDRAW_STARTED)
-    return Reply(texts.withdrawn(issue.ticket) if issue else texts.WITHDRAW_NONE)
+    return Reply(texts.withdrawn(issue.ticket) if issue else texts.withdraw_none(turn.config.issues.attach_minutes))
 
 
 def my_issues(turn: Turn) -> Reply:

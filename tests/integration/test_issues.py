@@ -138,7 +138,7 @@ def test_photos_and_location_after_logging_attach_and_withdraw_works_for_ten_min
         ("/image media-lamp-2", (ticket, "共2张")),
         ("/location 39.9097 116.3790", ("位置已补充", ticket)),
         ("撤回", f"工单 {ticket} 已撤回"),
-        ("撤回", texts.WITHDRAW_NONE),
+        ("撤回", texts.withdraw_none(rt.config.issues.attach_minutes)),
     ])
     run_jobs()
     [issue] = issues(rt)
@@ -154,7 +154,7 @@ def test_nine_photos_at_most(chat: Simulator, rt: Runtime) -> None:
     ticket = ticket_of(chat.text("光明胡同有人乱贴小广告"))
     for n in range(1, 10):
         assert ticket in (chat.image(f"media-ad-{n}") or "")
-    assert chat.image("media-ad-10") == texts.REPORT_PHOTO_FULL
+    assert chat.image("media-ad-10") == texts.report_photo_full(rt.config.issues.max_photos)
 
 
 def test_withdraw_refused_once_the_chief_has_accepted(chat: Simulator, rt: Runtime, chief: str, app: Flask) -> None:
