@@ -165,8 +165,9 @@ def settings(database_url: str, redis_url: str | None, fake_wechat: FakeWeChatSe
     _clean_database(database_url)
     if redis_url:
         redis_lib.Redis.from_url(redis_url).flushdb()
-    else:
-        redis_conn.connect(None).flushall()
+    # The in-process fakeredis is one server per process: a runtime built on it earlier (an embedded-default
+    # test, a CLI run in process) may have left an access_token the reset fake WeChat no longer knows.
+    redis_conn.connect(None).flushall()
     fake_wechat.reset()
     return make_settings(database_url, redis_url, fake_wechat, tmp_path)
 

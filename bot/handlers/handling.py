@@ -8,6 +8,7 @@ with numbered choices where there are choices (which ticket, which department).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from bot import texts
 from bot.handlers import answers
@@ -76,38 +77,51 @@ def _ask_ticket(turn: Turn, action: str, issues: list[IssueView], problem: str |
 
 
 def proceed(turn: Turn) -> Reply:
-    """Take the answer to the question asked, then ask the next one or act."""
+    """Take the answer to the question asked (by the step's handler), then ask the next one or act."""
     assert turn.state is not None
-    step, data, words = turn.state.step, turn.state.data, turn.text.strip().rstrip("。.")
-    if step == PICK_TICKET:
-        offered = list(data.get("offered") or [])
-        if (chosen := answers.pick(words, offered)) is not None:
-            turn.goto(PICK_TICKET, ticket=chosen)
-        elif words in offered:
-            turn.goto(PICK_TICKET, ticket=words)
-        else:
-            mine = turn.issues.check_action(turn.msg.openid, None, str(data["action"])).open_tickets
-            return Reply(texts.handle_ask_ticket(ACTION_WORDS[str(data["action"])],
-                                                 [i for i in mine if i.ticket in offered] or mine))
-    elif step == DEPARTMENT:
-        departments = turn.config.issues.departments
-        if (department := answers.pick(words, departments)) is not None:
-            turn.goto(DEPARTMENT, rest=department)
-        elif words in departments:
-            turn.goto(DEPARTMENT, rest=words)
-        else:
-            return Reply(texts.handle_ask_department(departments))
-    elif step == NOTE:
-        if turn.msg.kind not in ("text", "voice") or not words:
-            return Reply(texts.HANDLE_REASON if data["action"] == "reject" else texts.HANDLE_NOTE)
-        turn.goto(NOTE, rest=turn.text.strip())
-    elif step == AFTER_PHOTO:
-        if turn.msg.kind == "image" and turn.msg.media_id:
-            return _act(turn, after_photo=turn.msg.media_id)
-        if words in texts.HANDLE_SKIP_WORDS:
-            return _act(turn)
-        return Reply(texts.HANDLE_AFTER_PHOTO)
+    return STEPS[turn.state.step](turn, turn.text.strip().rstrip("。."))
+
+
+def picked_ticket(turn: Turn, words: str) -> Reply:
+    """Take the ticket chosen by number or typed in full; ask again with the list otherwise."""
+    assert turn.state is not None
+    data = turn.state.data
+    offered = list(data.get("offered") or [])
+    chosen = answers.pick(words, offered) or (words if words in offered else None)
+    if chosen is None:
+        mine = turn.issues.check_action(turn.msg.openid, None, str(data["action"])).open_tickets
+        return Reply(texts.handle_ask_ticket(ACTION_WORDS[str(data["action"])],
+                                             [i for i in mine if i.ticket in offered] or mine))
+    turn.goto(PICK_TICKET, ticket=chosen)
     return _next(turn)
+
+
+def picked_department(turn: Turn, words: str) -> Reply:
+    """Take the department to forward to, by number or name."""
+    departments = turn.config.issues.departments
+    department = answers.pick(words, departments) or (words if words in departments else None)
+    if department is None:
+        return Reply(texts.handle_ask_department(departments))
+    turn.goto(DEPARTMENT, rest=department)
+    return _next(turn)
+
+
+def wrote_note(turn: Turn, words: str) -> Reply:
+    """Take the note (办结) or the reason (驳回) that residents will read."""
+    assert turn.state is not None
+    if turn.msg.kind not in ("text", "voice") or not words:
+        return Reply(texts.HANDLE_REASON if turn.state.data["action"] == "reject" else texts.HANDLE_NOTE)
+    turn.goto(NOTE, rest=turn.text.strip())
+    return _next(turn)
+
+
+def sent_after_photo(turn: Turn, words: str) -> Reply:
+    """Take the photo of the result, or 跳过, and resolve."""
+    if turn.msg.kind == "image" and turn.msg.media_id:
+        return _act(turn, after_photo=turn.msg.media_id)
+    if words in texts.HANDLE_SKIP_WORDS:
+        return _act(turn)
+    return Reply(texts.HANDLE_AFTER_PHOTO)
 
 
 def _next(turn: Turn, check: ActionCheck | None = None) -> Reply:
@@ -160,3 +174,9 @@ def _act(turn: Turn, after_photo: str | None = None) -> Reply:
             return Reply(_problem(ticket, action, check) or texts.handle_not_found(ticket))
         return Reply(texts.handle_not_found(ticket))
     return Reply(texts.handle_done(issue))
+
+
+# The flow's states and what answers each (DESIGN §4.2): one handler per question asked.
+STEPS: dict[str, Callable[[Turn, str], Reply]] = {
+    PICK_TICKET: picked_ticket, DEPARTMENT: picked_department, NOTE: wrote_note, AFTER_PHOTO: sent_after_photo,
+}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot import texts
 from bot.handlers import answers
 from bot.polls.service import PollView, QuestionView
@@ -99,38 +101,52 @@ def _office(turn: Turn) -> str | None:
 
 
 def create_continue(turn: Turn) -> Reply:
-    """Take questions until 完成, then the audience, then 确认."""
+    """Take questions until 完成, then the scale, then the audience, then 确认 (each step's own handler)."""
     assert turn.state is not None
-    data, text = turn.state.data, turn.text.strip()
-    questions: list[str] = list(data.get("questions") or [])
-    alley = turn.account.duty_alley or turn.account.home_alley
-    office = _office(turn)
-    if turn.state.step == QUESTIONS:
-        if text in DONE_WORDS:
-            if not questions:
-                return Reply(texts.POLL_CREATE_NEED_ONE)
-            turn.goto(SCALE)
-            return Reply(texts.POLL_CREATE_SCALE)
-        if not text:
-            return Reply(texts.POLL_CREATE_ASK)
-        if len(questions) >= MAX_QUESTIONS:
-            return Reply(texts.poll_create_too_many(MAX_QUESTIONS))
-        turn.goto(QUESTIONS, questions=[*questions, text[:200]])
-        return Reply(texts.poll_create_more(len(questions) + 1))
-    if turn.state.step == SCALE:
-        scale = answers.pick(text, ["satisfaction", "agreement"])
-        if scale is None:
-            return Reply(texts.POLL_CREATE_SCALE)
-        turn.goto(TARGET, scale=scale)
+    return CREATE_STEPS[turn.state.step](turn, turn.text.strip(), list(turn.state.data.get("questions") or []))
+
+
+def question_given(turn: Turn, text: str, questions: list[str]) -> Reply:
+    """Take one more question, or 完成 when there is at least one."""
+    if text in DONE_WORDS:
+        if not questions:
+            return Reply(texts.POLL_CREATE_NEED_ONE)
+        turn.goto(SCALE)
+        return Reply(texts.POLL_CREATE_SCALE)
+    if not text:
+        return Reply(texts.POLL_CREATE_ASK)
+    if len(questions) >= MAX_QUESTIONS:
+        return Reply(texts.poll_create_too_many(MAX_QUESTIONS))
+    turn.goto(QUESTIONS, questions=[*questions, text[:200]])
+    return Reply(texts.poll_create_more(len(questions) + 1))
+
+
+def scale_chosen(turn: Turn, text: str, questions: list[str]) -> Reply:
+    """Take the answer scale: 1 满意/一般/不满意, 2 赞同/一般/反对."""
+    scale = answers.pick(text, ["satisfaction", "agreement"])
+    if scale is None:
+        return Reply(texts.POLL_CREATE_SCALE)
+    turn.goto(TARGET, scale=scale)
+    return Reply(texts.poll_create_target(_own_alley(turn), _office(turn)))
+
+
+def audience_chosen(turn: Turn, text: str, questions: list[str]) -> Reply:
+    """Take the audience: the chief's alley, its street office, or everyone; show the preview."""
+    assert turn.state is not None
+    alley, office = _own_alley(turn), _office(turn)
+    kind, name = answers.pick(text, [("alley", alley), ("office", office), ("everyone", texts.EVERYONE)]) \
+        or (None, None)
+    if kind is None or name is None:
         return Reply(texts.poll_create_target(alley, office))
-    if turn.state.step == TARGET:
-        kind, name = answers.pick(text, [("alley", alley), ("office", office), ("everyone", texts.EVERYONE)]) \
-            or (None, None)
-        if kind is None or name is None:
-            return Reply(texts.poll_create_target(alley, office))
-        turn.goto(CONFIRM, kind=kind, name=name)
-        audience = name if kind != "everyone" else texts.EVERYONE
-        return Reply(texts.poll_create_preview(questions, audience, str(data.get("scale"))))
+    turn.goto(CONFIRM, kind=kind, name=name)
+    audience = name if kind != "everyone" else texts.EVERYONE
+    return Reply(texts.poll_create_preview(questions, audience, str(turn.state.data.get("scale"))))
+
+
+def preview_confirmed(turn: Turn, text: str, questions: list[str]) -> Reply:
+    """确认 creates the poll (its push is queued by the service); anything else shows the preview again."""
+    assert turn.state is not None
+    data = turn.state.data
     if text != "确认":
         return Reply(texts.poll_create_preview(questions, str(data.get("name")), str(data.get("scale"))))
     kind, name = data.get("kind"), data.get("name")
@@ -139,3 +155,13 @@ def create_continue(turn: Turn) -> Reply:
                              street_office=str(name) if kind == "office" else None, created_by=turn.msg.openid)
     turn.finish()
     return Reply(texts.poll_created(poll.id))
+
+
+def _own_alley(turn: Turn) -> str | None:
+    return turn.account.duty_alley or turn.account.home_alley
+
+
+# The creation flow's states and what answers each (DESIGN §4.2).
+CREATE_STEPS: dict[str, Callable[[Turn, str, list[str]], Reply]] = {
+    QUESTIONS: question_given, SCALE: scale_chosen, TARGET: audience_chosen, CONFIRM: preview_confirmed,
+}

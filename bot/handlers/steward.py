@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from typing import Any
 
 from bot import texts
@@ -51,21 +52,33 @@ def join_start(turn: Turn) -> Reply:
 def join_continue(turn: Turn) -> Reply:
     """Take the name, then the phone (or 跳过), then the alley; then submit."""
     assert turn.state is not None
-    step, data, words = turn.state.step, turn.state.data, turn.text.strip()
-    if step == NAME:
-        if not words or len(words) > 20:
-            return Reply(texts.JOIN_ASK_NAME)
-        turn.goto(PHONE, name=words)
-        return Reply(texts.JOIN_ASK_PHONE)
-    if step == PHONE:
-        phone = MOBILE.search(words.replace(" ", "").replace("-", ""))
-        if phone is None and words not in SKIP_WORDS:
-            return Reply(texts.JOIN_BAD_PHONE)
-        turn.goto(ALLEY, phone=phone.group(0) if phone else None)
-        if data.get("alley"):
-            return _submit(turn, str(data["alley"]))
-        return Reply(texts.JOIN_ASK_ALLEY)
-    offered: list[str] = list(data.get("offered") or [])
+    return JOIN_STEPS[turn.state.step](turn, turn.text.strip())
+
+
+def name_given(turn: Turn, words: str) -> Reply:
+    """Take how to address them."""
+    if not words or len(words) > 20:
+        return Reply(texts.JOIN_ASK_NAME)
+    turn.goto(PHONE, name=words)
+    return Reply(texts.JOIN_ASK_PHONE)
+
+
+def phone_given(turn: Turn, words: str) -> Reply:
+    """Take a mobile number or 跳过."""
+    assert turn.state is not None
+    phone = MOBILE.search(words.replace(" ", "").replace("-", ""))
+    if phone is None and words not in SKIP_WORDS:
+        return Reply(texts.JOIN_BAD_PHONE)
+    turn.goto(ALLEY, phone=phone.group(0) if phone else None)
+    if turn.state.data.get("alley"):
+        return _submit(turn, str(turn.state.data["alley"]))
+    return Reply(texts.JOIN_ASK_ALLEY)
+
+
+def alley_given(turn: Turn, words: str) -> Reply:
+    """Take the alley to claim: a number from the offered list, a name (儿化, typos), or ask with candidates."""
+    assert turn.state is not None
+    offered: list[str] = list(turn.state.data.get("offered") or [])
     if (chosen := answers.pick(words, offered)) is not None:
         return _submit(turn, chosen)
     alley = turn.gazetteer.alley_in(words) if words else None
@@ -184,31 +197,49 @@ def _summary(turn: Turn, data: dict[str, Any]) -> str:
 
 
 def checkin_continue(turn: Turn) -> Reply:
-    """Take the alley, the duration, a location or a correction; 确认 saves."""
+    """Take a location in any step; else the step's own answer; else corrections in words (走访6户)."""
     assert turn.state is not None
     step, data = turn.state.step, dict(turn.state.data)
     words = turn.text.strip().rstrip("。.！!")
     if turn.msg.kind == "location" and turn.msg.lat is not None:
         turn.goto(step, lat=turn.msg.lat, lng=turn.msg.lng)
         return _checkin_next(turn)
-    if step == CHECKIN_ALLEY:
-        alleys = list(data["alleys"])
-        chosen = answers.pick(words, alleys) or (turn.gazetteer.alley_in(words) if words else None)
-        if chosen not in alleys:
-            return Reply(texts.checkin_ask_alley(alleys))
-        turn.goto(step, alley=chosen)
-        return _checkin_next(turn)
-    if step == DURATION and words in texts.DURATION_CHOICES:
-        turn.goto(step, minutes=texts.DURATION_CHOICES[words])
-        return _checkin_next(turn)
-    if step == CONFIRM and words in texts.CHECKIN_CONFIRM_WORDS:
-        return _save(turn, data)
+    answered = CHECKIN_STEPS[step](turn, words, data)
+    return answered if answered is not None else _corrected(turn, words, data)
+
+
+def checkin_alley_chosen(turn: Turn, words: str, data: dict[str, Any]) -> Reply | None:
+    """Take the alley patrolled, by number or name; ask again otherwise."""
+    alleys = list(data["alleys"])
+    chosen = answers.pick(words, alleys) or (turn.gazetteer.alley_in(words) if words else None)
+    if chosen not in alleys:
+        return Reply(texts.checkin_ask_alley(alleys))
+    turn.goto(CHECKIN_ALLEY, alley=chosen)
+    return _checkin_next(turn)
+
+
+def duration_chosen(turn: Turn, words: str, data: dict[str, Any]) -> Reply | None:
+    """Take a numbered duration; words like 40分钟 are read as a correction."""
+    minutes = texts.DURATION_CHOICES.get(str(answers.number(words)))
+    if minutes is None:
+        return None
+    turn.goto(DURATION, minutes=minutes)
+    return _checkin_next(turn)
+
+
+def summary_confirmed(turn: Turn, words: str, data: dict[str, Any]) -> Reply | None:
+    """Save on 确认; anything else is read as a correction."""
+    return _save(turn, data) if words in texts.CHECKIN_CONFIRM_WORDS else None
+
+
+def _corrected(turn: Turn, words: str, data: dict[str, Any]) -> Reply:
+    assert turn.state is not None
     heard = read_checkin(words)
     changes: dict[str, Any] = {k: v for k, v in (("minutes", heard.minutes), ("visits", heard.visits),
                                                  ("fixes", heard.fixes)) if v is not None}
     if not changes:
-        return Reply(texts.CHECKIN_ASK_DURATION if step == DURATION else _summary(turn, data))
-    turn.goto(step, **changes, note=f"{data.get('note') or ''}；{words}"[:1000])
+        return Reply(texts.CHECKIN_ASK_DURATION if turn.state.step == DURATION else _summary(turn, data))
+    turn.goto(turn.state.step, **changes, note=f"{data.get('note') or ''}；{words}"[:1000])
     return _checkin_next(turn)
 
 
@@ -286,3 +317,10 @@ def history(turn: Turn) -> Reply:
     rows = [(p.day, p.alley, p.minutes, p.visits, p.fixes, p.verified_by, p.points)
             for p in turn.patrols.history(turn.msg.openid)]
     return Reply(texts.patrol_history(rows))
+
+
+# Each flow's states and what answers each (DESIGN §4.2).
+JOIN_STEPS: dict[str, Callable[[Turn, str], Reply]] = {NAME: name_given, PHONE: phone_given, ALLEY: alley_given}
+CHECKIN_STEPS: dict[str, Callable[[Turn, str, dict[str, Any]], Reply | None]] = {
+    CHECKIN_ALLEY: checkin_alley_chosen, DURATION: duration_chosen, CONFIRM: summary_confirmed,
+}
