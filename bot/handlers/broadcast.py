@@ -6,6 +6,7 @@ Residents answer a notice with 收到; WeChat's TEMPLATESENDJOBFINISH event sett
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from bot import texts
 from bot.broadcasts.service import BroadcastError, Target
@@ -77,13 +78,22 @@ def _problem(turn: Turn, exc: BroadcastError) -> str:
 def proceed(turn: Turn) -> Reply:
     """Text → preview; 确认 → send; anything else at the preview → the preview again."""
     assert turn.state is not None
-    words = turn.text.strip()
-    if turn.state.step == TEXT:
-        if not words:
-            return Reply(texts.BROADCAST_ASK_TEXT)
-        chosen = list(turn.state.data.get("alleys") or [])
-        named_now = re.search(r"[:：]", words) and turn.gazetteer.alley_in(re.split(r"[:：]", words, maxsplit=1)[0])
-        return _preview(turn, words if named_now or len(chosen) != 1 else f"{chosen[0]}：{words}")
+    return STEPS[turn.state.step](turn, turn.text.strip())
+
+
+def text_given(turn: Turn, words: str) -> Reply:
+    """Take the notice text (for the alley named before, if one was); show the preview."""
+    assert turn.state is not None
+    if not words:
+        return Reply(texts.BROADCAST_ASK_TEXT)
+    chosen = list(turn.state.data.get("alleys") or [])
+    named_now = re.search(r"[:：]", words) and turn.gazetteer.alley_in(re.split(r"[:：]", words, maxsplit=1)[0])
+    return _preview(turn, words if named_now or len(chosen) != 1 else f"{chosen[0]}：{words}")
+
+
+def preview_confirmed(turn: Turn, words: str) -> Reply:
+    """确认 sends (one delivery row per recipient, written by the service); anything else shows the preview."""
+    assert turn.state is not None
     data = turn.state.data
     target = Target(alleys=tuple(data.get("alleys") or ()))
     if words != "确认":
@@ -119,3 +129,7 @@ def follow(turn: Turn) -> Reply:
     """The resident agrees to get the notices of the alley they reported in."""
     alley = turn.broadcasts.follow_reported_alley(turn.msg.openid)
     return Reply(texts.followed_alley(alley) if alley else texts.FOLLOW_NONE)
+
+
+# The compose flow's states and what answers each (DESIGN §4.2).
+STEPS: dict[str, Callable[[Turn, str], Reply]] = {TEXT: text_given, CONFIRM: preview_confirmed}

@@ -303,6 +303,11 @@ class Issues:
             issue = self._recent(uow.session, user.id, now or datetime.now(UTC)) if user else None
             return self._view(uow.session, issue) if issue else None
 
+    def _recent_of(self, s: Session, openid: str, now: datetime) -> Issue | None:
+        """This user's report of the last few minutes (the attach / 撤回 window), if any."""
+        user = s.scalar(select(User).where(User.openid == openid))
+        return self._recent(s, user.id, now) if user else None
+
     def attach(self, openid: str, photos: Sequence[str] = (), lat: float | None = None, lng: float | None = None,
                now: datetime | None = None) -> tuple[IssueView, int] | None:
         """Add photos or a location to the report just made; None when there is none within the window.
@@ -312,8 +317,7 @@ class Issues:
         now = now or datetime.now(UTC)
         with self._uow() as uow:
             s = uow.session
-            user = s.scalar(select(User).where(User.openid == openid))
-            issue = self._recent(s, user.id, now) if user else None
+            issue = self._recent_of(s, openid, now)
             if issue is None:
                 return None
             photo_ids = self._add_photos(s, issue, photos, "report")
@@ -328,8 +332,7 @@ class Issues:
         now = now or datetime.now(UTC)
         with self._uow() as uow:
             s = uow.session
-            user = s.scalar(select(User).where(User.openid == openid))
-            issue = self._recent(s, user.id, now) if user else None
+            issue = self._recent_of(s, openid, now)
             if issue is None:
                 return None
             if issue.status != "received":
