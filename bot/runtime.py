@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 # Each feature's jobs register themselves by name when imported: the runtime is where all are known.
 from bot.accounts import jobs as _account_jobs  # noqa: F401
 from bot.accounts.inbox import Inbox
-from bot.accounts.service import Accounts
+from bot.accounts.service import AccountError, Accounts, AccountView
 from bot.broadcasts import jobs as _broadcast_jobs  # noqa: F401
 from bot.broadcasts.service import Broadcasts
 from bot.core.config import AppConfig, load_config
@@ -120,6 +120,18 @@ class Runtime:
                          announce=lambda poll_id, opens: rt.jobs.enqueue("push_poll", at=opens, poll_id=poll_id))
         rt.wire_issues()
         return rt
+
+    def grant_role(self, openid: str, role: str, alley: str | None) -> AccountView:
+        """Give a role, as an administrator (CLI, simulator). A steward gets what an approved application
+        gives (membership of the alley, role, the approval notice), not just the word on their account."""
+        if role == "steward":
+            if not alley:
+                raise AccountError("a steward serves an alley: name it")
+            self.stewards.appoint(openid, alley)
+            view = self.accounts.get(openid)
+            assert view is not None
+            return view
+        return self.accounts.grant_role(openid, role, alley)
 
     def ping_database(self) -> str:
         """One round trip to the database (for /healthz); the backend's name."""

@@ -16,6 +16,7 @@ from flask import Flask
 
 from bot.accounts.service import AccountError
 from bot.dispatch import Bot
+from bot.stewards.service import StewardError
 from bot.wechat.signing import Signer, event_xml, message_xml, text_xml
 
 HELP = """命令：
@@ -108,11 +109,14 @@ class Simulator:
         return f"（现在的身份：{openid}）"
 
     def _role(self, args: list[str]) -> str:
+        rt = self.bot.rt
+        alley = (rt.gazetteer.alley_in(args[1]) or args[1]) if len(args) > 1 else None
         try:
-            view = self.bot.rt.accounts.grant_role(self.openid, args[0], args[1] if len(args) > 1 else None)
-        except AccountError as exc:
+            view = rt.grant_role(self.openid, args[0], alley)
+        except (AccountError, StewardError) as exc:
             return f"（{exc}）"
-        return f"（{self.openid} 现在是 {view.role}{' · ' + view.duty_alley if view.duty_alley else ''}）"
+        served = alley if args[0] == "steward" else view.duty_alley
+        return f"（{self.openid} 现在是 {view.role}{' · ' + served if served else ''}）"
 
 
 def repl(app: Flask, openid: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.accounts.service import Accounts, AccountView
 from bot.broadcasts.service import Broadcasts
@@ -19,6 +20,8 @@ from bot.stewards.service import Stewards
 from bot.wechat.inbound import Inbound
 from nlu.gazetteer import Gazetteer
 from nlu.interface import NLU, Parse
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,14 @@ class Turn:
     broadcasts: Broadcasts
     _parse: Parse | None = field(default=None, repr=False)
     state_changed: bool = False
+    _once: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def once(self, name: str, compute: Callable[[], T]) -> T:
+        """Work done once per message, whichever route asks (a predicate and its handler read the same)."""
+        if name not in self._once:
+            self._once[name] = compute()
+        result: T = self._once[name]
+        return result
 
     @property
     def text(self) -> str:

@@ -28,13 +28,7 @@ def users_grant(openid: str, role: str, alley: str | None, as_json: bool) -> Non
     if alley:
         alley = rt.gazetteer.alley_in(alley) or alley
     try:
-        if role == "steward" and alley:
-            rt.stewards.appoint(openid, alley)  # what an approved application gives, not just the role
-            found = rt.accounts.get(openid)
-            assert found is not None
-            view = found
-        else:
-            view = rt.accounts.grant_role(openid, role, alley)
+        view = rt.grant_role(openid, role, alley)
     except (AccountError, StewardError) as exc:
         raise click.ClickException(str(exc)) from exc
     served = alley if role == "steward" else view.duty_alley

@@ -242,7 +242,7 @@ class Notice(Base):
     status: pending (owed: not tried yet, or waiting ``next_attempt_at`` after a transient failure) |
     sending (claimed by a worker, committed before the call to WeChat) | sent | template | held (shown at
     their next message) | shown | skipped (unsubscribed) | uncertain (a worker died mid-send; held, never
-    pushed again).
+    pushed again) | image (a thumbnail being sent: at most once, never recovered).
     """
 
     __tablename__ = "notices"

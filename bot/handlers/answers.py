@@ -22,6 +22,14 @@ def tidy(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip().strip("。.、，,！!~～ ")
 
 
+_MEANINGFUL = re.compile(r"[0-9A-Za-z\u4e00-\u9fff]")
+
+
+def says_something(text: str) -> bool:
+    """Words, not only emoji or punctuation (👍, "。。。"): something a ticket or a notice can carry."""
+    return _MEANINGFUL.search(text) is not None
+
+
 def number(text: str) -> int | None:
     """The number a short answer says, or None when it is not just a number."""
     match = _CHOICE.match(tidy(text))

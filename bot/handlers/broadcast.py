@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from bot import texts
 from bot.broadcasts.service import BroadcastError, Target
+from bot.handlers import answers
 from bot.turn import Reply, Turn
 
 # The compose flow and its states.
@@ -18,7 +19,6 @@ TEXT = "text"  # waiting for the notice text (发通知 said alone)
 CONFIRM = "confirm"  # the preview was shown: 确认 sends
 
 COMMAND = re.compile(r"^(发通知|发布通知|通知大家)\s*[:：]?\s*(.*)$", re.S)
-MEANINGFUL = re.compile(r"[0-9A-Za-z\u4e00-\u9fff]")
 ACK_WORDS = frozenset({"收到", "收到了", "知道了", "好的收到", "已阅"})
 
 
@@ -32,7 +32,7 @@ def start(turn: Turn) -> Reply:
         return Reply(texts.BROADCAST_STAFF_ONLY)
     match = COMMAND.match(turn.text.strip())
     rest = match.group(2).strip() if match else ""
-    if not MEANINGFUL.search(rest):
+    if not answers.says_something(rest):
         turn.start(BROADCAST_FLOW, TEXT)
         return Reply(texts.BROADCAST_ASK_TEXT)
     turn.start(BROADCAST_FLOW, TEXT)
@@ -53,7 +53,7 @@ def _target(turn: Turn, words: str) -> tuple[Target, str]:
 
 def _preview(turn: Turn, words: str) -> Reply:
     target, body = _target(turn, words)
-    if not MEANINGFUL.search(body):  # "发通知。" or "发通知 光明胡同": a command or an alley, no notice yet
+    if not answers.says_something(body):  # "发通知。" or "发通知 光明胡同": a command or an alley, no notice yet
         turn.goto(TEXT, alleys=list(target.alleys))
         return Reply(texts.BROADCAST_ASK_TEXT)
     try:

@@ -30,7 +30,6 @@ SIMILAR_OFFERED = 5
 ON_ALLEY_METERS = 25  # a location this close to one alley's line, ...
 CLEAR_MARGIN_METERS = 40  # ... and this much closer than to any other, is taken as that alley without asking
 FAR_METERS = 3000  # farther than this from every alley: not one of ours
-MEANINGFUL = re.compile(r"[0-9A-Za-z\u4e00-\u9fff]")
 # Where one message carries two requests: 另外/还有/顺便问一下 …, or a sentence end.
 SPLIT = re.compile(r"[。；;！!？?\n]+"
                    r"|[，,\s]*(?:另外|还有就是|还有|还想问|顺便问|再问|以及|同时)(?:一下|个事|件事)?[，,：:\s]*")
@@ -111,7 +110,7 @@ def collect(turn: Turn) -> Reply:
 def _take_words(turn: Turn, step: str, data: dict[str, Any]) -> Reply | None:
     """Read a numbered choice in the asking states, else the words themselves; a reply when the choice is bad."""
     words = turn.text.strip()
-    if not MEANINGFUL.search(words):  # 👍 or "。。。" says nothing about the problem: not glued into the ticket
+    if not answers.says_something(words):  # 👍 or "。。。" says nothing about the problem: not glued into the ticket
         return _ask_next(turn, data)
     offered: list[str] = list(data.get("offered") or [])
     if step == ASK_ALLEY and answers.number(words) is not None:
@@ -219,6 +218,10 @@ class Request:
 
 def requests_in(turn: Turn) -> list[Request]:
     """The separate requests of one message: problems (by category) and parking questions, in order."""
+    return turn.once("requests", lambda: _split_requests(turn))
+
+
+def _split_requests(turn: Turn) -> list[Request]:
     if turn.msg.kind not in ("text", "voice") or len(turn.text) < 8:
         return []
     found: list[Request] = []

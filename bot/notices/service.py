@@ -28,7 +28,6 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.core.clock import aware
 from bot.core.db import UnitOfWork
 from bot.core.models import Notice, User
 from bot.wechat.messenger import Messenger
@@ -141,7 +140,8 @@ class Notices:
                 user = s.scalar(select(User).where(User.openid == openid))
                 if user is None or s.scalar(select(Notice.id).where(Notice.key == key)) is not None:
                     return Sent("duplicate")
-                notice = Notice(key=key, user_id=user.id, text="[照片]", status="sending", attempts=1)
+                # "image": claimed like a text, but never recovered (at most once, see the docstring).
+                notice = Notice(key=key, user_id=user.id, text="[照片]", status="image", attempts=1)
                 s.add(notice)
                 s.flush()
                 notice_id = notice.id
@@ -160,11 +160,10 @@ class Notices:
         now = now or datetime.now(UTC)
         with self._uow() as uow:
             s = uow.session
-            stale = list(s.scalars(select(Notice).where(Notice.status == "sending", Notice.text != "[照片]")
-                                   .with_for_update(skip_locked=True)))
+            stale = s.scalars(select(Notice).where(Notice.status == "sending",
+                                                   Notice.updated_at < now - STALE_SENDING)
+                              .with_for_update(skip_locked=True))
             for notice in stale:
-                if now - (aware(notice.updated_at) or now) < STALE_SENDING:
-                    continue
                 notice.status = "uncertain"
                 s.execute(update(User).where(User.id == notice.user_id).values(held_notices=User.held_notices + 1))
                 log.warning("notice %s: its worker died mid-send; held for the next message, not pushed again",

@@ -200,8 +200,7 @@ def test_two_requests_in_one_message_are_both_handled(chat: Simulator, rt: Runti
 
 def test_emoji_unknown_menus_and_the_street_phone(chat: Simulator, rt: Runtime) -> None:
     rt.accounts.bind_alley("o_resident_1", "光明胡同")
-    chat.command("/photo " + str(ROOT / "tests" / "data" / "alley.jpg")) if (ROOT / "tests/data/alley.jpg").exists() \
-        else chat.text("我要反映")
+    chat.text("我要反映")
     chat.text("👍👍")
     chat.text("光明胡同乱堆建筑垃圾")
     [issue] = rt.issues.mine("o_resident_1")
@@ -278,3 +277,10 @@ def test_two_requests_leave_the_parking_menu_and_a_bare_alley_word_names_none(ch
     assert reply.startswith(texts.LEFT_FLOW) and "工单号" in reply and "居住停车认证" in reply
     asked = chat.text("胡同口井盖没了，还有人乱停车") or ""
     assert texts.REPORT_ALLEY_NOT_FOUND not in asked and "1. 光明胡同" in asked
+
+
+def test_the_simulators_role_command_appoints_a_steward_like_the_cli(chat: Simulator, rt: Runtime) -> None:
+    assert chat.command("/role steward 光明胡同儿") == "（o_resident_1 现在是 steward · 光明胡同）"
+    assert rt.stewards.alleys("o_resident_1") == ["光明胡同"]
+    reply = chat.text("签到 巡了两个小时") or ""
+    assert reply.startswith("请核对") and "时长：2小时" in reply
