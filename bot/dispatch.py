@@ -14,7 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from bot import texts
+from bot.accounts import texts as account_texts
 from bot.core.dedupe import LATE, PROCESSING
 from bot.router import ROUTES, Route, route
 from bot.runtime import Runtime
@@ -140,17 +140,17 @@ class Bot:
                 except Exception as exc:
                     log.exception("handler failed for %s", msg.dedupe_key)
                     self._settle_quietly(key, "failed", f"{type(exc).__name__}: {exc}")
-                    return texts.APOLOGY
+                    return account_texts.APOLOGY
         except Exception as exc:  # the lock, Redis or the database itself: nothing was done
             log.exception("could not take %s in", msg.dedupe_key)
             if self._record_quietly(msg, "failed", f"{type(exc).__name__}: {exc}"):
-                return texts.APOLOGY  # recorded as failed: the apology may say so
+                return account_texts.APOLOGY  # recorded as failed: the apology may say so
             raise RetryLater(f"{type(exc).__name__}: {exc}") from exc
         if turn.parsed is not None:
             rt.nlu_status.last_backend = turn.parsed.backend
         text = reply.text
         if expired and text and turn.state is None:
-            text = f"{texts.EXPIRED}\n\n{text}"
+            text = f"{account_texts.EXPIRED}\n\n{text}"
         self._settle_quietly(key, "handled", name)
         return text
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot import texts
+from bot.accounts import texts as account_texts
 from bot.handlers import account, broadcast, fallback, handling, parking, poll, report, steward
 from bot.turn import Reply, Turn
 
@@ -128,7 +128,7 @@ def _continue_flow(turn: Turn) -> Reply:
     after = ROUTES[[r.name for r in ROUTES].index("flow") + 1:]
     handler = next(r.handle for r in after if r.when(turn))
     reply = handler(turn)
-    return Reply(f"{texts.LEFT_FLOW}\n{reply.text}" if reply.text else texts.LEFT_FLOW)
+    return Reply(f"{account_texts.LEFT_FLOW}\n{reply.text}" if reply.text else account_texts.LEFT_FLOW)
 
 
 def _always(_: Turn) -> bool:

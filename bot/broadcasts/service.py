@@ -20,8 +20,9 @@ import redis
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot import texts
+from bot.accounts import texts as account_texts
 from bot.accounts.authority import answers_for_all
+from bot.broadcasts import texts
 from bot.core.clock import BEIJING
 from bot.core.config import AppConfig
 from bot.core.db import UnitOfWork
@@ -51,7 +52,7 @@ class Target:
 
     @property
     def label(self) -> str:
-        return texts.EVERYONE if self.everyone else self.office or "、".join(self.alleys)
+        return account_texts.EVERYONE if self.everyone else self.office or "、".join(self.alleys)
 
 
 @dataclass(frozen=True)

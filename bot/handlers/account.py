@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import texts
+from bot.accounts import texts
 from bot.core.geo import distance_to_polyline
 from bot.handlers import answers
 from bot.turn import Reply, Turn

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot import texts
+from bot.broadcasts import texts
 from bot.broadcasts.service import BroadcastError, Target
 from bot.handlers import answers
 from bot.turn import Reply, Turn

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import texts
+from bot.accounts import texts
 from bot.turn import Reply, Turn
 
 

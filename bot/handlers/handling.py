@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot import texts
 from bot.handlers import answers
+from bot.issues import texts
 from bot.issues.service import ActionCheck, IssueError, IssueView
 from bot.turn import Reply, Turn
 

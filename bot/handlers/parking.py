@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bot import texts
+from bot.accounts import texts as account_texts
 from bot.handlers import answers
+from bot.parking import texts
 from bot.parking.service import ParkingReply
 from bot.turn import Reply, Turn
 
@@ -48,7 +49,7 @@ def choose(turn: Turn) -> Reply:
         if topic is not None:
             turn.finish()
             return _say(turn.parking.answer_topic(topic, turn.account.home_alley))
-        return Reply(texts.PARKING_CHOOSE + "\n" + texts.alley_choices(list(data.get("titles") or [])))
+        return Reply(texts.PARKING_CHOOSE + "\n" + account_texts.alley_choices(list(data.get("titles") or [])))
     if not turn.text:
         return Reply(texts.PARKING_CHOOSE)
     turn.finish()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot import texts
+from bot.accounts import texts as account_texts
 from bot.handlers import answers
+from bot.polls import texts
 from bot.polls.service import PollView, QuestionView
 from bot.turn import Reply, Turn
 
@@ -134,12 +135,12 @@ def audience_chosen(turn: Turn, text: str, questions: list[str]) -> Reply:
     """Take the audience: the chief's alley, its street office, or everyone; show the preview."""
     assert turn.state is not None
     alley, office = _own_alley(turn), _office(turn)
-    kind, name = answers.pick(text, [("alley", alley), ("office", office), ("everyone", texts.EVERYONE)]) \
+    kind, name = answers.pick(text, [("alley", alley), ("office", office), ("everyone", account_texts.EVERYONE)]) \
         or (None, None)
     if kind is None or name is None:
         return Reply(texts.poll_create_target(alley, office))
     turn.goto(CONFIRM, kind=kind, name=name)
-    audience = name if kind != "everyone" else texts.EVERYONE
+    audience = name if kind != "everyone" else account_texts.EVERYONE
     return Reply(texts.poll_create_preview(questions, audience, str(turn.state.data.get("scale"))))
 
 

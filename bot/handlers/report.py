@@ -12,10 +12,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot import texts
+from bot.accounts import texts as account_texts
+from bot.broadcasts import texts as broadcast_texts
 from bot.core.geo import distance_to_polyline
 from bot.handlers import answers
 from bot.handlers.parking import reply_text as parking_reply_text
+from bot.issues import texts
 from bot.issues.service import IssueError, Logged
 from bot.turn import Reply, Turn
 
@@ -79,7 +81,7 @@ def just_reported(turn: Turn) -> bool:
 def location(turn: Turn) -> Reply:
     """Add the location to the report just made."""
     attached = turn.issues.attach(turn.msg.openid, lat=turn.msg.lat, lng=turn.msg.lng)
-    return Reply(texts.location_attached(attached[0].ticket) if attached else texts.MENU)
+    return Reply(texts.location_attached(attached[0].ticket) if attached else account_texts.MENU)
 
 
 def collect(turn: Turn) -> Reply:
@@ -284,7 +286,7 @@ def _logged_text(turn: Turn, logged: Logged, alley: str, have_photo: bool) -> st
     office = turn.config.street_offices.get(issue.street_office)
     hints = [texts.report_progress_hint(have_photo)]
     if turn.account.home_alley != issue.alley:  # notices of that alley only if they say so
-        hints.append(texts.offer_follow(issue.alley))
+        hints.append(broadcast_texts.offer_follow(issue.alley))
     return texts.report_logged(issue, days, logged.routed, office.phone if office else "",
                                turn.config.issues.attach_minutes) + \
         "".join(f"\n{h}" for h in hints if h)

@@ -10,9 +10,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from bot import texts
+from bot.accounts import texts as account_texts
 from bot.core.clock import beijing_day
 from bot.handlers import answers
+from bot.stewards import texts
 from bot.stewards.checkin_words import read_checkin
 from bot.stewards.rewards import RedeemError
 from bot.stewards.service import StewardError
@@ -87,7 +88,7 @@ def alley_given(turn: Turn, words: str) -> Reply:
     similar = turn.gazetteer.candidates(words, 5) if words else []
     if similar:
         turn.goto(ALLEY, offered=similar)
-        return Reply(texts.join_choices(texts.ALLEY_NOT_FOUND, similar))
+        return Reply(texts.join_choices(account_texts.ALLEY_NOT_FOUND, similar))
     return Reply(texts.JOIN_ASK_ALLEY)
 
 

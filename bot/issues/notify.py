@@ -12,12 +12,13 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from bot import texts
 from bot.core.db import UnitOfWork
 from bot.core.models import Issue, IssueEvent, IssueFollower, Notice, User
+from bot.issues import texts
 from bot.issues.photos import IssuePhotos
 from bot.issues.service import Issues, IssueView
 from bot.notices.service import Notices, Sent, owe_openid
+from bot.polls import texts as poll_texts
 from bot.polls.service import Polls
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,8 @@ class IssueNotifier:
         if kind == "reminded":
             return [(o, texts.issue_overdue(issue)) for o in self._handlers(issue.alley)]
         if kind == "escalated":
-            return [(o, texts.issue_escalated(issue, "超过承诺时间未办结")) for o in self._staff(issue.street_office)]
+            overdue = texts.issue_escalated(issue, texts.ESCALATED_OVERDUE)
+            return [(o, overdue) for o in self._staff(issue.street_office)]
         if kind == "rated":
             rating = int(note or 0)
             if rating not in texts.RATING_WORDS:
@@ -104,7 +106,7 @@ class IssueNotifier:
         messages = [(reporter, self._for_reporter(reporter, kind, issue, progress))]
         messages += [(f, progress) for f in followers if f != reporter]
         if kind == "reopened":
-            messages += [(o, texts.issue_escalated(issue, "居民对处理结果不满意，已重新交办"))
+            messages += [(o, texts.issue_escalated(issue, texts.ESCALATED_REOPENED))
                          for o in {*self._staff(issue.street_office), *self._handlers(issue.alley)}]
         return messages
 
@@ -114,7 +116,7 @@ class IssueNotifier:
         text = f"{progress}\n{texts.ask_rating(issue.ticket)}"
         poll = self._polls.invite(reporter, via="after_resolved")
         if poll is not None:  # issue 6: a poll is offered after the resident's issue is resolved
-            text += "\n\n" + texts.poll_invitation(len(poll.questions))
+            text += "\n\n" + poll_texts.poll_invitation(len(poll.questions))
         return text
 
     def _issues_days(self, issue: IssueView) -> int:

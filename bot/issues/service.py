@@ -22,11 +22,8 @@ from bot.core.clock import BEIJING, aware, beijing_day
 from bot.core.config import AppConfig
 from bot.core.db import UnitOfWork
 from bot.core.models import OPEN_STATUSES, Alley, Issue, IssueEvent, IssueFollower, IssuePhoto, User
+from bot.issues import texts
 
-STATUS_NAMES = {
-    "received": "待受理", "accepted": "已受理", "in_progress": "处理中", "forwarded": "已转派",
-    "resolved": "已办结", "rejected": "已驳回", "duplicate": "已合并", "withdrawn": "已撤回",
-}
 # Which status each chief action leads to, and from which statuses it may be taken.
 ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "accept": ("accepted", ("received",)),
@@ -154,7 +151,7 @@ class Issues:
         return IssueView(
             id=issue.id, ticket=issue.ticket or "", alley=issue.alley, street_office=issue.street_office,
             category=issue.category, category_name=category.name if category else issue.category,
-            triage=issue.triage, text=issue.text, status=issue.status, status_name=STATUS_NAMES[issue.status],
+            triage=issue.triage, text=issue.text, status=issue.status, status_name=texts.STATUS_NAMES[issue.status],
             chief=alley.chief if alley else "", handler_openid=issue.handler_openid, department=issue.department,
             note=issue.note, rating=issue.rating, escalated=issue.escalated, followers=int(followers),
             reporter=issue.reporter.openid, lat=issue.lat, lng=issue.lng,
@@ -384,7 +381,7 @@ class Issues:
             events = [record_event(s, issue, "rated", openid, str(rating))]
             if rating == 1:
                 issue.status, issue.escalated, issue.resolved_at = "in_progress", True, None
-                events.append(record_event(s, issue, "reopened", openid, "居民不满意"))
+                events.append(record_event(s, issue, "reopened", openid, texts.REOPENED_NOTE))
             view = self._view(s, issue)
         self._after_commit(events)
         return view
@@ -453,8 +450,8 @@ class Issues:
 
     def set_status(self, ticket: str, status: str, note: str | None = None, actor: str = "cli") -> IssueView:
         """Staff override from the command line: any status, recorded and notified like any other change."""
-        if status not in STATUS_NAMES:
-            raise IssueError("status", f"unknown status {status}; use one of {', '.join(STATUS_NAMES)}")
+        if status not in texts.STATUS_NAMES:
+            raise IssueError("status", f"unknown status {status}; use one of {', '.join(texts.STATUS_NAMES)}")
         with self._uow() as uow:
             s = uow.session
             issue = s.scalar(select(Issue).where(Issue.ticket == ticket).with_for_update(of=Issue))
@@ -545,7 +542,7 @@ class Issues:
                 events.append(record_event(s, issue, "reminded", "system", today))
                 if not issue.escalated:
                     issue.escalated = True
-                    events.append(record_event(s, issue, "escalated", "system", "超期未办结"))
+                    events.append(record_event(s, issue, "escalated", "system", texts.OVERDUE_NOTE))
         self._after_commit(events)
         return reminded
 

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.db import UnitOfWork
 from bot.core.models import Notice, User
+from bot.notices import texts
 from bot.wechat.messenger import Messenger
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ class Notices:
                 if user is None or s.scalar(select(Notice.id).where(Notice.key == key)) is not None:
                     return Sent("duplicate")
                 # "image": claimed like a text, but never recovered (at most once, see the docstring).
-                notice = Notice(key=key, user_id=user.id, text="[照片]", status="image", attempts=1)
+                notice = Notice(key=key, user_id=user.id, text=texts.IMAGE_NOTICE, status="image", attempts=1)
                 s.add(notice)
                 s.flush()
                 notice_id = notice.id

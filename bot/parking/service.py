@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot import texts
+from bot.accounts import texts as account_texts
 from bot.core.config import AppConfig
 from bot.core.db import UnitOfWork
 from bot.core.models import ParkingGap
@@ -58,7 +58,7 @@ class ParkingAnswers:
     def _reply(self, topic: Topic, alley: str | None, confidence: float) -> ParkingReply:
         office, phone = self._where(alley)
         answer = topic.answer_for(office)
-        text = answer.text.replace("{office}", office or texts.UNKNOWN_OFFICE).replace("{phone}", phone)
+        text = answer.text.replace("{office}", office or account_texts.UNKNOWN_OFFICE).replace("{phone}", phone)
         return ParkingReply(topic.id, topic.title, text, confidence, phone, office, topic.offer_report)
 
     def ask(self, question: str, alley: str | None = None, record_gap: bool = True) -> ParkingReply:

@@ -24,7 +24,7 @@ class Runtime(Protocol):
 @job("push_poll")
 def push_poll(rt: Runtime, poll_id: int) -> None:
     """Invite the poll's audience inside WeChat's 48-hour window, each person once (from its opening time)."""
-    from bot import texts
+    from bot.polls import texts
 
     for openid in rt.polls.push_audience(poll_id):
         poll = rt.polls.invite(openid, via="push", poll_id=poll_id)

@@ -22,6 +22,7 @@ from bot.core.clock import aware
 from bot.core.config import AppConfig
 from bot.core.db import UnitOfWork
 from bot.core.models import Poll, PollAnswer, PollInvitation, PollQuestion, User
+from bot.polls import texts
 from bot.polls.stats import mean_ci95, pearson
 
 SCALES = ("satisfaction", "agreement")
@@ -268,7 +269,7 @@ class Polls:
             summary = _summary([a.rating for a in rows])
             groups: dict[str, list[int]] = {}
             for a in rows:
-                groups.setdefault(a.alley or "（未绑定胡同）", []).append(a.rating)
+                groups.setdefault(a.alley or texts.NO_ALLEY, []).append(a.rating)
             by_alley = {alley: _summary(r) for alley, r in sorted(groups.items()) if len(r) >= MIN_GROUP}
             out_questions.append({"id": qid, "text": text, **summary, "by_alley": by_alley,
                                   "hidden_alleys": sum(1 for r in groups.values() if len(r) < MIN_GROUP)})

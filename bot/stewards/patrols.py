@@ -17,14 +17,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import texts
 from bot.core.clock import BEIJING, beijing_day
 from bot.core.config import AppConfig
 from bot.core.db import UnitOfWork
 from bot.core.geo import distance_to_polyline
 from bot.core.models import Issue, LedgerBalance, LedgerEntry, LedgerTransfer, PatrolRecord, StewardClaim, User
 from bot.notices.service import owe
-from bot.stewards import ledger
+from bot.stewards import ledger, texts
 from bot.stewards.service import deciders, may_decide
 from points import rules as points_rules
 from points.ledger import award, correction, user_account
@@ -104,7 +103,7 @@ class Patrols:
         target = points_rules.within_cap(rules, int(earned_elsewhere), wanted)
         delta = target - patrol.points
         if delta:
-            memo = f"{patrol.day} {patrol.alley} 巡查 {patrol.minutes}分钟"
+            memo = texts.patrol_memo(patrol.day, patrol.alley, patrol.minutes)
             make = correction if patrol.points else award
             if ledger.post(s, make(f"{own_prefix}{key}", account, delta, memo), user.id, patrol.day):
                 patrol.points = target
@@ -151,7 +150,7 @@ class Patrols:
         (an amendment that raised them asks again), written with the patrol itself."""
         name = s.scalar(select(StewardClaim.name).where(StewardClaim.user_id == patrol.user_id,
                                                        StewardClaim.alley == patrol.alley)
-                        .order_by(StewardClaim.id.desc())) or "管家"
+                        .order_by(StewardClaim.id.desc())) or texts.STEWARD_NAME
         figures = f"{patrol.minutes}-{patrol.visits}-{patrol.fixes}"
         text = texts.patrol_for_chief(patrol.id, name, patrol.alley, patrol.minutes)
         owed = [owe(s, u.id, f"patrol:{patrol.id}:confirm:{figures}:{u.openid}", text)
@@ -167,7 +166,7 @@ class Patrols:
             name = uow.session.scalar(select(StewardClaim.name).where(StewardClaim.user_id == patrol.user_id,
                                                                       StewardClaim.alley == patrol.alley)
                                       .order_by(StewardClaim.id.desc()))
-            return self._view(patrol), name or "管家"
+            return self._view(patrol), name or texts.STEWARD_NAME
 
     def verify_by_location(self, openid: str, lat: float, lng: float, key: str,
                            now: datetime | None = None) -> list[PatrolView]:

@@ -17,7 +17,7 @@ from bot.core.clock import beijing_day
 from bot.core.config import AppConfig
 from bot.core.db import UnitOfWork
 from bot.core.models import LedgerBalance, Redemption, RewardItem, User
-from bot.stewards import ledger
+from bot.stewards import ledger, texts
 from points.ledger import LedgerError, fulfil, refund, reserve, user_account
 
 
@@ -86,8 +86,8 @@ class Rewards:
             s.add(redemption)
             s.flush()
             try:
-                ledger.post(s, reserve(f"redeem:{redemption.id}", account, item.cost, f"兑换 {item.name}"), user.id,
-                            beijing_day())
+                memo = texts.redeem_memo(item.name)
+                ledger.post(s, reserve(f"redeem:{redemption.id}", account, item.cost, memo), user.id, beijing_day())
             except LedgerError as exc:  # leaving the unit of work by an exception rolls the stock back too
                 raise RedeemError("balance", str(exc)) from exc
             return RedemptionView(redemption.id, item.name, item.cost, "reserved", self._balance(s, account))
@@ -107,10 +107,10 @@ class Rewards:
                 raise RedeemError("decided", f"redemption {redemption_id} is {row.status}")
             account = user_account(row.user_id)
             if give:
-                ledger.post(s, fulfil(f"fulfil:{row.id}", row.cost, "兑付"), row.user_id, beijing_day())
+                ledger.post(s, fulfil(f"fulfil:{row.id}", row.cost, texts.FULFIL_MEMO), row.user_id, beijing_day())
                 row.status = "fulfilled"
             else:
-                ledger.post(s, refund(f"refund:{row.id}", account, row.cost, "取消兑换，积分退回"), row.user_id,
+                ledger.post(s, refund(f"refund:{row.id}", account, row.cost, texts.REFUND_MEMO), row.user_id,
                             beijing_day())
                 s.execute(update(RewardItem).where(RewardItem.code == row.reward_code)
                           .values(stock=RewardItem.stock + 1))

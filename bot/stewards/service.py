@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import texts
 from bot.accounts.authority import answers_for_alley
 from bot.accounts.service import get_or_create_user
 from bot.core.clock import aware
@@ -17,6 +16,7 @@ from bot.core.config import AppConfig
 from bot.core.db import UnitOfWork
 from bot.core.models import Alley, StewardClaim, User
 from bot.notices.service import owe
+from bot.stewards import texts
 
 Enqueue = Callable[..., None]
 
@@ -145,7 +145,8 @@ class Stewards:
                                                  StewardClaim.status == "pending")
             claim = s.scalar(pending.with_for_update(of=StewardClaim))
             if claim is None:
-                claim = StewardClaim(user_id=user.id, alley=alley, name=(name or user.display_name or "管家")[:32],
+                shown = name or user.display_name or texts.STEWARD_NAME
+                claim = StewardClaim(user_id=user.id, alley=alley, name=shown[:32],
                                      phone=user.phone, status="pending", created_at=datetime.now(UTC))
                 s.add(claim)
             claim.status, claim.decided_by, claim.decided_at = "approved", "cli", datetime.now(UTC)

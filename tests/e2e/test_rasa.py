@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot import texts
+from bot.accounts import texts as account_texts
 from bot.dispatch import Bot
 from bot.runtime import Runtime
 from bot.simulator import Simulator
@@ -113,11 +113,12 @@ def test_the_bot_keeps_answering_when_rasa_dies_mid_conversation(rt: Runtime) ->
         app = create_app(bot=Bot(runtime))
         chat = Simulator(app, "o_rasa_user")
         client = app.test_client()
-        assert chat.text("您好") == texts.GREET
+        assert chat.text("您好") == account_texts.GREET
         assert client.get("/healthz").get_json()["nlu"]["last_backend"] == "rasa"
         server.kill()
-        for words, expected in (("谢谢您嘞", texts.THANKS), ("你好呀", texts.GREET), ("帮助", texts.MENU),
-                                ("我住光明胡同儿", "已为您绑定光明胡同"), ("谢谢", texts.THANKS)):
+        for words, expected in (("谢谢您嘞", account_texts.THANKS), ("你好呀", account_texts.GREET),
+                                ("帮助", account_texts.MENU),
+                                ("我住光明胡同儿", "已为您绑定光明胡同"), ("谢谢", account_texts.THANKS)):
             started = time.monotonic()
             reply = chat.text(words)
             assert reply is not None and expected in reply

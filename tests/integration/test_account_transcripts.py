@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from bot import texts
+from bot.accounts import texts as account_texts
+from bot.issues import texts as issue_texts
 from bot.runtime import Runtime
 from bot.simulator import Simulator
 from bot.wechat.signing import event_xml
@@ -18,11 +19,11 @@ def test_follow_through_an_alley_qr_code_binds_the_alley(chat: Simulator, rt: Ru
 
 
 def test_plain_follow_welcomes_with_the_menu(chat: Simulator) -> None:
-    assert chat.subscribe() == texts.WELCOME
+    assert chat.subscribe() == account_texts.WELCOME
 
 
 def test_stale_qr_scene_still_welcomes(chat: Simulator, rt: Runtime) -> None:
-    play(chat, [("/scan 不存在的胡同", texts.WELCOME)])
+    play(chat, [("/scan 不存在的胡同", account_texts.WELCOME)])
     account = rt.accounts.get(chat.openid)
     assert account is not None and account.home_alley is None
 
@@ -30,14 +31,14 @@ def test_stale_qr_scene_still_welcomes(chat: Simulator, rt: Runtime) -> None:
 def test_scan_while_following_binds(chat: Simulator, rt: Runtime) -> None:
     chat.subscribe()
     reply = chat.post(event_xml(chat.openid, "SCAN", "体育馆西路"))
-    assert reply == texts.alley_bound("体育馆西路", "蒋志刚")
+    assert reply == account_texts.alley_bound("体育馆西路", "蒋志刚")
 
 
 def test_bind_flow_by_name_with_typo_and_erhua(chat: Simulator, rt: Runtime) -> None:
     play(chat, [
-        ("/menu BIND_ALLEY", texts.ASK_ALLEY),
+        ("/menu BIND_ALLEY", account_texts.ASK_ALLEY),
         ("光明胡桶儿", "已为您绑定光明胡同"),
-        ("你好", texts.GREET),  # the flow is over: ordinary routing again
+        ("你好", account_texts.GREET),  # the flow is over: ordinary routing again
     ])
     assert rt.accounts.get(chat.openid).home_alley == "光明胡同"  # type: ignore[union-attr]
 
@@ -48,7 +49,7 @@ def test_bind_in_one_sentence(chat: Simulator, rt: Runtime) -> None:
 
 def test_bind_flow_asks_again_with_numbered_candidates_then_takes_a_number(chat: Simulator, rt: Runtime) -> None:
     replies = play(chat, [
-        ("绑定胡同", texts.ASK_ALLEY),
+        ("绑定胡同", account_texts.ASK_ALLEY),
         ("四块玉那边", ("没找到", "1.")),
     ])
     offered = [line.split(". ", 1)[1] for line in (replies[1] or "").splitlines() if line[:1].isdigit()]
@@ -58,7 +59,7 @@ def test_bind_flow_asks_again_with_numbered_candidates_then_takes_a_number(chat:
 
 def test_bind_flow_by_location_offers_the_nearest_alleys(chat: Simulator, rt: Runtime) -> None:
     play(chat, [
-        ("/menu BIND_ALLEY", texts.ASK_ALLEY),
+        ("/menu BIND_ALLEY", account_texts.ASK_ALLEY),
         ("/location 39.8774 116.4371", ("附近的胡同", "1. 福光路")),
         ("9", "1."),  # out of range: asked again, never a dead end
         ("1", "已为您绑定福光路"),
@@ -66,42 +67,43 @@ def test_bind_flow_by_location_offers_the_nearest_alleys(chat: Simulator, rt: Ru
 
 
 def test_nonsense_in_the_bind_flow_is_asked_again(chat: Simulator) -> None:
-    play(chat, [("绑定胡同", texts.ASK_ALLEY), ("😀😀", texts.ASK_ALLEY), ("。", texts.ASK_ALLEY)])
+    ask = account_texts.ASK_ALLEY
+    play(chat, [("绑定胡同", ask), ("😀😀", ask), ("。", ask)])
 
 
 def test_cancel_and_help_work_inside_a_flow(chat: Simulator, rt: Runtime) -> None:
     play(chat, [
-        ("绑定胡同", texts.ASK_ALLEY),
-        ("帮助", texts.MENU),
+        ("绑定胡同", account_texts.ASK_ALLEY),
+        ("帮助", account_texts.MENU),
         ("东斜街", "已为您绑定东斜街"),  # help did not end the flow
-        ("绑定胡同", texts.ASK_ALLEY),
+        ("绑定胡同", account_texts.ASK_ALLEY),
         ("四块玉那边", "1."),
-        ("取消", texts.CANCELLED),
-        ("1", texts.FALLBACK),  # cancelled: a number from the old list is no longer an answer
-        ("取消", texts.NOTHING_TO_CANCEL),
+        ("取消", account_texts.CANCELLED),
+        ("1", account_texts.FALLBACK),  # cancelled: a number from the old list is no longer an answer
+        ("取消", account_texts.NOTHING_TO_CANCEL),
     ])
     assert rt.accounts.get(chat.openid).home_alley == "东斜街"  # type: ignore[union-attr]
 
 
 def test_an_expired_flow_says_so(chat: Simulator, rt: Runtime) -> None:
-    play(chat, [("绑定胡同", texts.ASK_ALLEY)])
+    play(chat, [("绑定胡同", account_texts.ASK_ALLEY)])
     rt.redis.delete(f"alleybot:dlg:{chat.openid}")  # what the TTL does after half an hour
-    play(chat, [("你好", (texts.EXPIRED, texts.GREET)), ("你好", texts.GREET)])
-    assert texts.EXPIRED not in (chat.text("你好") or "")
+    play(chat, [("你好", (account_texts.EXPIRED, account_texts.GREET)), ("你好", account_texts.GREET)])
+    assert account_texts.EXPIRED not in (chat.text("你好") or "")
 
 
 def test_small_talk_and_fallback(chat: Simulator) -> None:
     play(chat, [
-        ("您好", texts.GREET),
-        ("谢谢您嘞", texts.THANKS),
-        ("菜单", texts.MENU),
-        ("/menu HELP", texts.MENU),
-        ("今天天气怎么样啊", texts.FALLBACK),
+        ("您好", account_texts.GREET),
+        ("谢谢您嘞", account_texts.THANKS),
+        ("菜单", account_texts.MENU),
+        ("/menu HELP", account_texts.MENU),
+        ("今天天气怎么样啊", account_texts.FALLBACK),
     ])
 
 
 def test_voice_uses_wechat_recognition_and_empty_recognition_asks_again(chat: Simulator) -> None:
-    play(chat, [("/voice 你好", texts.GREET), ("/voice", texts.VOICE_UNHEARD)])
+    play(chat, [("/voice 你好", account_texts.GREET), ("/voice", account_texts.VOICE_UNHEARD)])
 
 
 def test_photo_outside_a_flow_starts_a_report(chat: Simulator, tmp_path: object) -> None:
@@ -109,7 +111,7 @@ def test_photo_outside_a_flow_starts_a_report(chat: Simulator, tmp_path: object)
 
     photo = Path(str(tmp_path)) / "p.jpg"
     photo.write_bytes(b"\xff\xd8\xff")
-    play(chat, [(f"/photo {photo}", texts.report_photo_first(1))])
+    play(chat, [(f"/photo {photo}", issue_texts.report_photo_first(1))])
 
 
 def test_location_outside_a_flow_names_the_nearest_alley(chat: Simulator) -> None:
@@ -126,7 +128,7 @@ def test_every_message_opens_the_48_hour_window(chat: Simulator, rt: Runtime) ->
 def test_every_menu_key_has_an_answer_other_than_the_fallback(chat: Simulator, rt: Runtime) -> None:
     for key in sorted(rt.config.menu_keys()):
         reply = chat.menu(key)
-        assert reply and reply != texts.FALLBACK, key
+        assert reply and reply != account_texts.FALLBACK, key
         chat.text("取消")
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from bot import texts
+from bot.accounts import texts as account_texts
+from bot.broadcasts import texts as broadcast_texts
 from bot.broadcasts.service import BroadcastError, Broadcasts, Target
 from bot.runtime import Runtime
 from bot.simulator import Simulator
@@ -67,19 +68,19 @@ def test_a_chief_composes_in_chat_and_the_alley_hears_once(app: Flask, rt: Runti
     rt.stewards.decide(chief, claim.id, True)
     rt.accounts.seen("o_steward")
     boss = Simulator(app, chief)
-    preview = texts.broadcast_preview("光明胡同", "明天9点到12点停水", 4)
+    preview = broadcast_texts.broadcast_preview("光明胡同", "明天9点到12点停水", 4)
     assert boss.text("发通知 光明胡同：明天9点到12点停水") == preview
     assert boss.text("好") == preview
     reply = boss.text("确认") or ""
     assert reply.startswith("通知已开始发送")
     run_jobs()
-    message = texts.broadcast_message(["光明胡同"], None, "明天9点到12点停水")
+    message = broadcast_texts.broadcast_message(["光明胡同"], None, "明天9点到12点停水")
     assert custom_sends(fake_wechat, message) == Counter({"o_near": 1, CHIEF: 1, "o_steward": 1})
     sent = custom_sends(fake_wechat)
     assert "o_away" not in sent  # outside 48 h, no template: held for their next message
     away = Simulator(app, "o_away").text("你好") or ""
     assert away.startswith("您有1条未读消息") and "明天9点到12点停水" in away
-    assert Simulator(app, "o_near").text("收到") == texts.BROADCAST_ACK
+    assert Simulator(app, "o_near").text("收到") == broadcast_texts.BROADCAST_ACK
     broadcast_id = int(reply.split("编号")[1].split("，")[0])
     report = rt.broadcasts.report(broadcast_id)
     assert (report["recipients"], report["sent"], report["held"], report["acknowledged"]) == (4, 3, 1, 1)
@@ -87,12 +88,13 @@ def test_a_chief_composes_in_chat_and_the_alley_hears_once(app: Flask, rt: Runti
 
 def test_who_may_send_what(app: Flask, rt: Runtime, chief: str) -> None:
     resident(rt, "o_r", "光明胡同")
-    assert Simulator(app, "o_r").text("发通知 光明胡同：停水") == texts.BROADCAST_STAFF_ONLY
+    assert Simulator(app, "o_r").text("发通知 光明胡同：停水") == broadcast_texts.BROADCAST_STAFF_ONLY
     boss = Simulator(app, chief)
-    assert boss.text("发通知 东斜街：停水") == texts.BROADCAST_PROBLEMS["forbidden"]
-    assert boss.text("取消") == texts.CANCELLED
+    assert boss.text("发通知 东斜街：停水") == broadcast_texts.BROADCAST_PROBLEMS["forbidden"]
+    assert boss.text("取消") == account_texts.CANCELLED
     too_long = "停" * (rt.config.broadcasts.max_length + 1)
-    assert boss.text(f"发通知 光明胡同：{too_long}") == texts.broadcast_too_long(rt.config.broadcasts.max_length)
+    limit = rt.config.broadcasts.max_length
+    assert boss.text(f"发通知 光明胡同：{too_long}") == broadcast_texts.broadcast_too_long(limit)
     boss.text("取消")
     for n in range(rt.config.broadcasts.daily_cap_per_sender):
         rt.broadcasts.create(chief, Target(("光明胡同",)), f"第{n}条")
@@ -200,10 +202,10 @@ def test_a_reporter_who_agrees_hears_that_alleys_notices(app: Flask, rt: Runtime
     resident(rt, "o_passer", "东斜街")
     chat = Simulator(app, "o_passer")
     reply = chat.text("光明胡同路面有个大坑") or ""
-    assert texts.offer_follow("光明胡同") in reply
+    assert broadcast_texts.offer_follow("光明胡同") in reply
     created = rt.broadcasts.create("cli", Target(("光明胡同",)), "周六修路")
     assert created.recipients == 0  # not without their say-so
-    assert chat.text("关注通知") == texts.followed_alley("光明胡同")
+    assert chat.text("关注通知") == broadcast_texts.followed_alley("光明胡同")
     again = rt.broadcasts.create("cli", Target(("光明胡同",)), "周日修路")
     run_jobs()
     assert again.recipients == 1 and custom_sends(fake_wechat) == Counter({"o_passer": 1})

@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from bot import texts
+from bot.accounts import texts as account_texts
 from bot.core.settings import Settings
 from bot.dispatch import Bot
 from bot.runtime import Runtime
@@ -58,7 +58,7 @@ def test_a_logged_callback_url_cannot_carry_another_body(app: Flask, rt: Runtime
     assert client.post("/wechat", query_string=first.query, data=first.body).status_code == 200
     # The same URL again with the same body (WeChat's retry) still gets its reply ...
     again = client.post("/wechat", query_string=first.query, data=first.body)
-    assert again.status_code == 200 and texts.GREET in again.get_data(as_text=True)
+    assert again.status_code == 200 and account_texts.GREET in again.get_data(as_text=True)
     # ... but with a forged body it is refused, and the forged command does nothing.
     forged = client.post("/wechat", query_string=first.query, data=text_xml("o_chief", "待办").encode())
     assert forged.status_code == 403
@@ -141,7 +141,7 @@ def test_redis_down_makes_wechat_retry_and_the_retry_is_processed_once(settings:
         proxy.up()
         retry = Signer(TOKEN).sign(delivery.body.decode(), nonce=str(int(delivery.query["nonce"]) + 1))
         res = client.post("/wechat", query_string=retry.query, data=retry.body)
-        assert res.status_code == 200 and texts.GREET in res.get_data(as_text=True)
+        assert res.status_code == 200 and account_texts.GREET in res.get_data(as_text=True)
         assert sorted(e.outcome for e in rt.inbox.entries()) == ["handled", "handled", "refused"]
     finally:
         proxy.down()
@@ -163,7 +163,7 @@ def test_postgres_down_never_claims_a_record_and_the_retry_is_processed(settings
         proxy.up()
         retry = Signer(TOKEN).sign(delivery.body.decode(), nonce=str(int(delivery.query["nonce"]) + 1))
         res = client.post("/wechat", query_string=retry.query, data=retry.body)
-        assert res.status_code == 200 and texts.GREET in res.get_data(as_text=True)
+        assert res.status_code == 200 and account_texts.GREET in res.get_data(as_text=True)
         assert [e.outcome for e in rt.inbox.entries()] == ["handled", "handled"]
     finally:
         proxy.down()

@@ -21,9 +21,11 @@ from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import func, select
 
-from bot import texts
+from bot.accounts import texts as account_texts
 from bot.core.models import Issue, IssuePhoto
 from bot.dispatch import Bot
+from bot.issues import texts as issue_texts
+from bot.polls import texts as poll_texts
 from bot.runtime import Runtime
 from bot.simulator import Simulator
 from bot.wechat.fake_api import FakeWeChatServer, sample_jpeg
@@ -91,7 +93,7 @@ def test_photo_first_then_words_then_alley(chat: Simulator, rt: Runtime, chief: 
     play(chat, [
         ("/image media-junk-1", "请说说是什么问题、在哪条胡同"),
         ("/image media-junk-2", "共2张"),
-        ("门口堆了好多破家具", texts.REPORT_ASK_ALLEY),
+        ("门口堆了好多破家具", issue_texts.REPORT_ASK_ALLEY),
         ("光明胡同儿", ("工单号", "堆物堆料", "基础类", "承诺3天内处理")),
     ])
     run_jobs()
@@ -113,7 +115,7 @@ def test_photo_first_then_words_then_alley(chat: Simulator, rt: Runtime, chief: 
 def test_location_offers_the_nearest_alleys_then_the_list_of_categories(chat: Simulator, rt: Runtime) -> None:
     categories = [c.name for c in rt.config.categories]
     play(chat, [
-        ("/menu REPORT", texts.REPORT_START),
+        ("/menu REPORT", issue_texts.REPORT_START),
         # Between 力学胡同 (56 m) and 光明胡同 (89 m): too close to call, so both are offered.
         ("/location 39.9105 116.3785", ("1. 力学胡同", "2. 光明胡同", "是哪条胡同")),
         ("7", ("请回复列表里的序号",)),
@@ -138,7 +140,7 @@ def test_photos_and_location_after_logging_attach_and_withdraw_works_for_ten_min
         ("/image media-lamp-2", (ticket, "共2张")),
         ("/location 39.9097 116.3790", ("位置已补充", ticket)),
         ("撤回", f"工单 {ticket} 已撤回"),
-        ("撤回", texts.withdraw_none(rt.config.issues.attach_minutes)),
+        ("撤回", issue_texts.withdraw_none(rt.config.issues.attach_minutes)),
     ])
     run_jobs()
     [issue] = issues(rt)
@@ -147,21 +149,21 @@ def test_photos_and_location_after_logging_attach_and_withdraw_works_for_ten_min
     with rt.uow() as uow:
         issue.created_at = datetime.now(UTC) - timedelta(minutes=11)
         uow.session.merge(issue)
-    assert chat.image("media-late") == texts.report_photo_first(1)  # too late: a new report starts
+    assert chat.image("media-late") == issue_texts.report_photo_first(1)  # too late: a new report starts
 
 
 def test_nine_photos_at_most(chat: Simulator, rt: Runtime) -> None:
     ticket = ticket_of(chat.text("光明胡同有人乱贴小广告"))
     for n in range(1, 10):
         assert ticket in (chat.image(f"media-ad-{n}") or "")
-    assert chat.image("media-ad-10") == texts.report_photo_full(rt.config.issues.max_photos)
+    assert chat.image("media-ad-10") == issue_texts.report_photo_full(rt.config.issues.max_photos)
 
 
 def test_withdraw_refused_once_the_chief_has_accepted(chat: Simulator, rt: Runtime, chief: str, app: Flask) -> None:
     ticket = ticket_of(chat.text("光明胡同有人乱停车"))
     chief_chat = Simulator(app, chief)
     assert f"工单 {ticket} 已受理" in (chief_chat.text(f"受理 {ticket}") or "")
-    assert chat.text("撤回") == texts.WITHDRAW_STARTED
+    assert chat.text("撤回") == issue_texts.WITHDRAW_STARTED
 
 
 def test_the_same_problem_twice_makes_a_follower_not_a_second_ticket(
@@ -170,7 +172,7 @@ def test_the_same_problem_twice_makes_a_follower_not_a_second_ticket(
     neighbour = Simulator(app, "o_neighbour")
     reply = neighbour.text("光明胡同又有车乱停了")
     assert reply and "已有2位居民反映" in reply and ticket in reply
-    assert chat.text("光明胡同那辆车还在乱停") == texts.report_again(rt.issues.show(ticket))
+    assert chat.text("光明胡同那辆车还在乱停") == issue_texts.report_again(rt.issues.show(ticket))
     assert len(issues(rt)) == 1 and rt.issues.show(ticket).followers == 1
     run_jobs()
     assert len(sent_to(fake_wechat, chief)) == 1  # the chief hears of the ticket once
@@ -212,9 +214,9 @@ def test_chief_handles_by_chat_and_the_reporter_rates(chat: Simulator, app: Flas
         (f"转派 {ticket}", ("转给哪个部门", "1. 城管")),
         ("9", "转给哪个部门"),
         ("3", ("已转派", "交通")),
-        (f"办结 {ticket}", texts.HANDLE_NOTE),
-        ("井盖已经换了新的", texts.HANDLE_AFTER_PHOTO),
-        ("好的", texts.HANDLE_AFTER_PHOTO),
+        (f"办结 {ticket}", issue_texts.HANDLE_NOTE),
+        ("井盖已经换了新的", issue_texts.HANDLE_AFTER_PHOTO),
+        ("好的", issue_texts.HANDLE_AFTER_PHOTO),
         ("/image media-after-1", f"工单 {ticket} 已办结"),
         (f"办结 {ticket} 再来一次", ("已办结", "不能办结")),
     ])
@@ -225,35 +227,35 @@ def test_chief_handles_by_chat_and_the_reporter_rates(chat: Simulator, app: Flas
     with rt.uow() as uow:
         kinds = {p.kind: p.status for p in uow.session.scalars(select(IssuePhoto))}
     assert kinds == {"after": "stored"}
-    assert chat.text("不满意") == texts.RATING_REOPENED
+    assert chat.text("不满意") == issue_texts.RATING_REOPENED
     run_jobs()
     issue = rt.issues.show(ticket)
     assert (issue.status, issue.rating, issue.escalated) == ("in_progress", 1, True)
     assert any("督办" in t and ticket in t for t in sent_to(fake_wechat, STAFF))
-    assert chat.text("不满意") != texts.RATING_REOPENED  # nothing left to rate: an ordinary answer
+    assert chat.text("不满意") != issue_texts.RATING_REOPENED  # nothing left to rate: an ordinary answer
 
 
 def test_a_satisfied_rating_closes_the_loop(chat: Simulator, app: Flask, rt: Runtime, chief: str) -> None:
     ticket = ticket_of(chat.text("光明胡同有人私搭了个棚子"))
     play(Simulator(app, chief), [
-        (f"驳回 {ticket}", texts.HANDLE_REASON),
+        (f"驳回 {ticket}", issue_texts.HANDLE_REASON),
         ("经核实是临时施工围挡，已办理手续", f"工单 {ticket} 已驳回"),
     ])
     assert rt.issues.show(ticket).note == "经核实是临时施工围挡，已办理手续"
     ticket2 = ticket_of(chat.text("光明胡同路面有个大坑"))
-    play(Simulator(app, chief), [(f"办结 {ticket2} 已补平", texts.HANDLE_AFTER_PHOTO), ("跳过", "已办结")])
-    assert chat.text("3") == texts.RATING_THANKS
+    play(Simulator(app, chief), [(f"办结 {ticket2} 已补平", issue_texts.HANDLE_AFTER_PHOTO), ("跳过", "已办结")])
+    assert chat.text("3") == issue_texts.RATING_THANKS
     assert rt.issues.show(ticket2).rating == 3
 
 
 def test_residents_and_other_chiefs_cannot_handle(chat: Simulator, app: Flask, rt: Runtime, chief: str) -> None:
     ticket = ticket_of(chat.text("光明胡同电线耷拉下来了"))
     rt.accounts.grant_role("o_chief_dxj", "chief", "东斜街")
-    assert Simulator(app, "o_chief_dxj").text(f"受理 {ticket}") == texts.HANDLE_NOT_ALLOWED
+    assert Simulator(app, "o_chief_dxj").text(f"受理 {ticket}") == issue_texts.HANDLE_NOT_ALLOWED
     assert chat.text(f"受理 {ticket}") != f"工单 {ticket} 已受理"
     assert rt.issues.show(ticket).status == "received"
     unknown = Simulator(app, chief).text("受理 2001019999") or ""
-    assert unknown.startswith(texts.handle_unknown_ticket("2001019999")) and f"1. {ticket}" in unknown
+    assert unknown.startswith(issue_texts.handle_unknown_ticket("2001019999")) and f"1. {ticket}" in unknown
 
 
 def test_every_message_retried_gives_one_ticket_and_one_notification(
@@ -280,7 +282,7 @@ def test_two_photos_arriving_at_once_belong_to_one_report(chat: Simulator, rt: R
         t.start()
     for t in threads:
         t.join()
-    assert sorted(r or "" for r in replies) == sorted([texts.report_photo_first(1), texts.report_photo_first(2)])
+    assert sorted(r or "" for r in replies) == [issue_texts.report_photo_first(1), issue_texts.report_photo_first(2)]
     reply = chat.text("光明胡同有人占道摆摊")
     assert reply and "工单号" in reply
     assert len(issues(rt)[0].photos) == 2
@@ -305,8 +307,8 @@ def test_a_chief_outside_the_window_sees_the_ticket_at_their_next_message(
     run_jobs()
     assert sent_to(fake_wechat, chief) == [] and images_to(fake_wechat, chief) == 0
     reply = Simulator(app, chief).text("你好") or ""
-    assert reply.startswith("您有1条未读消息") and ticket in reply and texts.GREET in reply
-    assert Simulator(app, chief).text("你好") == texts.GREET  # shown once
+    assert reply.startswith("您有1条未读消息") and ticket in reply and account_texts.GREET in reply
+    assert Simulator(app, chief).text("你好") == account_texts.GREET  # shown once
 
 
 def test_a_chief_outside_the_window_gets_a_template_when_one_is_configured(
@@ -325,7 +327,7 @@ def test_a_reporter_who_unsubscribed_is_not_written_to(chat: Simulator, app: Fla
                                                         fake_wechat: FakeWeChatServer, run_jobs: Jobs) -> None:
     ticket = ticket_of(chat.text("光明胡同有人乱停三轮车"))
     chat.post(message_xml("o_resident_1", "event", Event="unsubscribe"))
-    play(Simulator(app, chief), [(f"办结 {ticket} 已挪走", texts.HANDLE_AFTER_PHOTO), ("跳过", "已办结")])
+    play(Simulator(app, chief), [(f"办结 {ticket} 已挪走", issue_texts.HANDLE_AFTER_PHOTO), ("跳过", "已办结")])
     run_jobs()
     assert sent_to(fake_wechat, "o_resident_1") == []
     issue = rt.issues.show(ticket)
@@ -341,8 +343,8 @@ def test_report_limit_per_hour_and_blocked_users(chat: Simulator, app: Flask, rt
     assert "一小时内已经反映了" in (replies[per_hour] or "") and "010-" in (replies[per_hour] or "")
     rt.accounts.block("o_blocked")
     blocked = Simulator(app, "o_blocked")
-    assert blocked.text("东斜街有人乱停车") == texts.REPORT_BLOCKED
-    assert blocked.image("media-blocked") == texts.REPORT_BLOCKED
+    assert blocked.text("东斜街有人乱停车") == issue_texts.REPORT_BLOCKED
+    assert blocked.image("media-blocked") == issue_texts.REPORT_BLOCKED
     run_jobs()
     assert len(issues(rt)) == per_hour
     assert len(sent_to(fake_wechat, chief)) == per_hour
@@ -356,7 +358,8 @@ def test_long_text_is_kept_whole(chat: Simulator, rt: Runtime) -> None:
 
 
 def test_cancel_leaves_any_step_and_nothing_is_logged(chat: Simulator, rt: Runtime) -> None:
-    play(chat, [("/image media-cancel", "请说说"), ("路面有坑", texts.REPORT_ASK_ALLEY), ("取消", texts.CANCELLED)])
+    play(chat, [("/image media-cancel", "请说说"), ("路面有坑", issue_texts.REPORT_ASK_ALLEY),
+                ("取消", account_texts.CANCELLED)])
     assert issues(rt) == []
 
 
@@ -449,11 +452,11 @@ def test_an_open_poll_is_offered_when_the_reporters_issue_is_resolved(
     # Two days pass: the poll's push cannot reach them (48-hour rule), and neither can the 办结 message.
     rt.accounts.seen("o_resident_1", now=datetime.now(UTC) - timedelta(hours=49))
     rt.polls.create(["您对胡同环境满意吗"], alleys=["光明胡同"])
-    play(Simulator(app, chief), [(f"办结 {ticket} 已清运", texts.HANDLE_AFTER_PHOTO), ("跳过", "已办结")])
+    play(Simulator(app, chief), [(f"办结 {ticket} 已清运", issue_texts.HANDLE_AFTER_PHOTO), ("跳过", "已办结")])
     run_jobs()
     assert sent_to(fake_wechat, "o_resident_1") == []
     reply = chat.text("你好") or ""  # held, and shown at their next message with the rating and the poll
     assert reply.startswith("您有1条未读消息") and "已办结" in reply
-    assert texts.ask_rating(ticket) in reply and reply.count(texts.poll_invitation(1)) == 1
-    assert chat.text("3") == texts.RATING_THANKS
-    assert chat.text("你好") == texts.GREET  # invited once: not again
+    assert issue_texts.ask_rating(ticket) in reply and reply.count(poll_texts.poll_invitation(1)) == 1
+    assert chat.text("3") == issue_texts.RATING_THANKS
+    assert chat.text("你好") == account_texts.GREET  # invited once: not again

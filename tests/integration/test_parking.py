@@ -6,7 +6,8 @@ import json
 import os
 from pathlib import Path
 
-from bot import texts
+from bot.accounts import texts as account_texts
+from bot.parking import texts as parking_texts
 from bot.runtime import Runtime
 from bot.simulator import Simulator
 from tests.cli import Ran, run_cli
@@ -56,9 +57,9 @@ def test_without_a_known_alley_the_citizen_hotline_is_given(chat: Simulator) -> 
 def test_the_menu_lists_topics_and_a_number_answers(chat: Simulator) -> None:
     play(chat, [
         ("/menu PARKING", ("1. 居住停车认证怎么办", "10. 哪里不能停车")),
-        ("99", (texts.PARKING_CHOOSE, "5. 地锁地桩")),
+        ("99", (parking_texts.PARKING_CHOOSE, "5. 地锁地桩")),
         ("5", ("不可以", "地锁")),
-        ("5", texts.FALLBACK),  # the menu is done: a bare number means nothing now
+        ("5", account_texts.FALLBACK),  # the menu is done: a bare number means nothing now
     ])
 
 
@@ -67,7 +68,7 @@ def test_typing_a_question_at_the_menu_answers_it_and_cancel_leaves(chat: Simula
         ("停车问答", "1."),
         ("电瓶车能在楼道里充电吗", "严禁"),
         ("停车问答", "1."),
-        ("取消", texts.CANCELLED),
+        ("取消", account_texts.CANCELLED),
     ])
 
 

@@ -12,8 +12,9 @@ import pytest
 from scipy import stats
 from sqlalchemy import func, select
 
-from bot import texts
+from bot.accounts import texts as account_texts
 from bot.core.models import PollAnswer
+from bot.polls import texts as poll_texts
 from bot.runtime import Runtime
 from bot.simulator import Simulator
 from bot.wechat.fake_api import FakeWeChatServer
@@ -42,12 +43,12 @@ def _rows(rt: Runtime) -> int:
 def test_invited_once_at_the_next_message_then_answers_in_one_tap(chat: Simulator, rt: Runtime, poll_id: int) -> None:
     _resident(rt, chat.openid, "光明胡同")
     play(chat, [
-        ("你好", (texts.GREET, texts.poll_invitation(2))),
-        ("谢谢", texts.THANKS),  # invited once only
+        ("你好", (account_texts.GREET, poll_texts.poll_invitation(2))),
+        ("谢谢", account_texts.THANKS),  # invited once only
         ("满意度调查", ("第1题/共2题", Q1, "3 满意")),
         ("3", ("第2题/共2题", Q2)),
-        ("还行吧", texts.POLL_THANKS),
-        ("2", texts.FALLBACK),  # no question pending: a digit is not an answer
+        ("还行吧", poll_texts.POLL_THANKS),
+        ("2", account_texts.FALLBACK),  # no question pending: a digit is not an answer
     ])
     doc = rt.polls.results(poll_id)
     assert [q["distribution"] for q in doc["questions"]] == [{"1": 0, "2": 0, "3": 1}, {"1": 0, "2": 1, "3": 0}]
@@ -55,8 +56,8 @@ def test_invited_once_at_the_next_message_then_answers_in_one_tap(chat: Simulato
 
 def test_an_answer_can_be_changed_and_counts_once(chat: Simulator, rt: Runtime, poll_id: int) -> None:
     _resident(rt, chat.openid, "光明胡同")
-    play(chat, [("满意度调查", Q1), ("满意", Q2), ("满意", texts.POLL_THANKS),
-                ("/menu POLL", (texts.POLL_RESTART, Q1)), ("太差了", Q2), ("1", texts.POLL_CHANGED)])
+    play(chat, [("满意度调查", Q1), ("满意", Q2), ("满意", poll_texts.POLL_THANKS),
+                ("/menu POLL", (poll_texts.POLL_RESTART, Q1)), ("太差了", Q2), ("1", poll_texts.POLL_CHANGED)])
     doc = rt.polls.results(poll_id)
     assert [(q["n"], q["mean"]) for q in doc["questions"]] == [(1, 1.0), (1, 1.0)]
     assert _rows(rt) == 2
@@ -64,8 +65,8 @@ def test_an_answer_can_be_changed_and_counts_once(chat: Simulator, rt: Runtime, 
 
 def test_wrong_input_is_asked_again_and_cancel_leaves(chat: Simulator, rt: Runtime, poll_id: int) -> None:
     _resident(rt, chat.openid, "光明胡同")
-    play(chat, [("满意度调查", Q1), ("5", (texts.POLL_ASK_AGAIN, "3 满意")), ("帮助", texts.MENU),
-                ("取消", texts.CANCELLED)])
+    play(chat, [("满意度调查", Q1), ("5", (poll_texts.POLL_ASK_AGAIN, "3 满意")), ("帮助", account_texts.MENU),
+                ("取消", account_texts.CANCELLED)])
     assert _rows(rt) == 0
 
 
@@ -73,13 +74,13 @@ def test_answers_after_close_are_refused_politely(chat: Simulator, rt: Runtime, 
     _resident(rt, chat.openid, "光明胡同")
     play(chat, [("满意度调查", Q1)])
     rt.polls.close(poll_id)
-    play(chat, [("3", texts.POLL_CLOSED), ("满意度调查", texts.POLL_NONE)])
+    play(chat, [("3", poll_texts.POLL_CLOSED), ("满意度调查", poll_texts.POLL_NONE)])
     assert _rows(rt) == 0
 
 
 def test_only_the_target_audience_is_asked(chat: Simulator, rt: Runtime, poll_id: int) -> None:
     _resident(rt, chat.openid, "东斜街")
-    play(chat, [("你好", texts.GREET), ("满意度调查", texts.POLL_NONE)])
+    play(chat, [("你好", account_texts.GREET), ("满意度调查", poll_texts.POLL_NONE)])
     office_poll = rt.polls.create(["您对西长安街街道满意吗"], street_office="西长安街街道")
     play(chat, [("满意度调查", "西长安街街道")])  # 东斜街 belongs to 西长安街街道
     assert rt.polls.results(office_poll.id)["open"]
@@ -209,15 +210,15 @@ def test_a_chief_creates_a_poll_by_chat_and_residents_are_invited(app: object, r
     resident = Simulator(app, "o_near_resident")  # type: ignore[arg-type]
     _resident(rt, resident.openid, "光明胡同")
     rt.accounts.seen(resident.openid)
-    play(resident, [("发调查", texts.POLL_CREATE_STAFF_ONLY)])
+    play(resident, [("发调查", poll_texts.POLL_CREATE_STAFF_ONLY)])
     rt.accounts.grant_role(chief.openid, "chief", "光明胡同")
     play(chief, [
-        ("发调查", texts.POLL_CREATE_ASK),
-        ("完成", texts.POLL_CREATE_NEED_ONE),
+        ("发调查", poll_texts.POLL_CREATE_ASK),
+        ("完成", poll_texts.POLL_CREATE_NEED_ONE),
         (Q1, "第1个问题"),
         (Q2, "第2个问题"),
-        ("完成", texts.POLL_CREATE_SCALE),
-        ("赞同", texts.POLL_CREATE_SCALE),
+        ("完成", poll_texts.POLL_CREATE_SCALE),
+        ("赞同", poll_texts.POLL_CREATE_SCALE),
         ("2", ("1. 只发给光明胡同的居民", "2. 发给西长安街街道的居民", "3. 发给所有居民")),
         ("7", "发给谁"),
         ("1", ("调查预览（光明胡同，选项：赞同/一般/反对）", Q1, Q2)),
@@ -235,7 +236,7 @@ def test_a_chief_creates_a_poll_by_chat_and_residents_are_invited(app: object, r
         SimpleWorker([QUEUE_NAME], connection=rt.redis).work(burst=True)
         sent = fake_wechat.calls("message/custom/send")
     assert [c.body["touser"] for c in sent] == [resident.openid]
-    assert texts.poll_invitation(2) in sent[0].body["text"]["content"]
+    assert poll_texts.poll_invitation(2) in sent[0].body["text"]["content"]
     play(resident, [("满意度调查", Q1)])
 
 
@@ -243,7 +244,7 @@ def test_a_poll_is_not_asked_before_it_opens(chat: Simulator, rt: Runtime) -> No
     _resident(rt, chat.openid, "光明胡同")
     later = rt.polls.create([Q1], opens_at=datetime.now(UTC) + timedelta(hours=2))
     assert not later.open
-    play(chat, [("你好", texts.GREET), ("满意度调查", texts.POLL_NONE)])
+    play(chat, [("你好", account_texts.GREET), ("满意度调查", poll_texts.POLL_NONE)])
     with pytest.raises(Exception, match="closing time"):
         rt.polls.create([Q1], opens_at=datetime.now(UTC) + timedelta(hours=2),
                         closes_at=datetime.now(UTC) + timedelta(hours=1))

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from wechatpy.crypto import WeChatCrypto
 
-from bot import texts
+from bot.accounts import texts as account_texts
 from bot.dispatch import Bot
 from bot.router import ROUTES, Route
 from bot.runtime import Runtime
@@ -101,7 +101,7 @@ def test_post_signature_known_answer(rt: Runtime) -> None:
                                                "timestamp": "1714037059", "nonce": "486452656"},
                       data=text_xml("o_vector", "你好"))
     assert res.status_code == 200
-    assert texts.GREET in res.get_data(as_text=True)
+    assert account_texts.GREET in res.get_data(as_text=True)
 
 
 def test_post_with_wrong_signature_is_403_and_stores_nothing(client: FlaskClient, rt: Runtime) -> None:
@@ -116,7 +116,7 @@ def test_plaintext_reply_is_a_text_message_to_the_sender(client: FlaskClient) ->
     assert status == 200
     assert b"<ToUserName><![CDATA[o_plain]]></ToUserName>" in body
     assert b"<FromUserName><![CDATA[gh_acct]]></FromUserName>" in body
-    assert texts.GREET.encode() in body
+    assert account_texts.GREET.encode() in body
 
 
 # --- POST: safe and compatible mode ----------------------------------------------------------------------
@@ -136,7 +136,7 @@ def test_safe_mode_known_answer_decrypts_and_replies_encrypted(rt: Runtime) -> N
     body = res.get_data()
     assert b"<Encrypt>" in body and b"messense" not in body
     reply = Signer(SAFE_TOKEN, SAFE_APPID, SAFE_KEY).open_reply(body, {})
-    assert reply == texts.FALLBACK  # the vector's text is "test": not understood, answered politely
+    assert reply == account_texts.FALLBACK  # the vector's text is "test": not understood, answered politely
     [entry] = rt.inbox.entries()
     assert entry.openid == "messense" and entry.msg_type == "text" and entry.outcome == "handled"
 
@@ -173,7 +173,7 @@ def test_compatible_mode_body_with_plaintext_and_encrypt_is_answered_encrypted(r
     compat = req.body.replace(b"</xml>", forged)
     res = client.post("/wechat", query_string=req.query, data=compat)
     assert res.status_code == 200 and b"<Encrypt>" in res.get_data()
-    assert signer.open_reply(res.get_data(), req.query) == texts.GREET
+    assert signer.open_reply(res.get_data(), req.query) == account_texts.GREET
 
 
 def test_previous_aes_key_still_decrypts_and_the_reply_uses_it(rt: Runtime) -> None:
@@ -182,7 +182,7 @@ def test_previous_aes_key_still_decrypts_and_the_reply_uses_it(rt: Runtime) -> N
     req = old_signer.sign(text_xml("o_rotating", "你好"))
     res = client.post("/wechat", query_string=req.query, data=req.body)
     assert res.status_code == 200
-    assert old_signer.open_reply(res.get_data(), req.query) == texts.GREET
+    assert old_signer.open_reply(res.get_data(), req.query) == account_texts.GREET
     with pytest.raises(Exception):  # noqa: B017 - any decryption failure: it was not the new key
         Signer("test-token", "wx-test-app", OTHER_KEY).open_reply(res.get_data(), req.query)
 
@@ -237,7 +237,7 @@ def test_handler_exception_answers_with_an_apology_and_records_failure(rt: Runti
     routes = [Route("boom", lambda t: True, _boom)]
     client = app_with(rt, routes=routes).test_client()
     status, body = post(client, Signer("test-token"), text_xml("o_boom", "你好"))
-    assert status == 200 and texts.APOLOGY.encode() in body and b"Traceback" not in body
+    assert status == 200 and account_texts.APOLOGY.encode() in body and b"Traceback" not in body
     [entry] = rt.inbox.entries()
     assert entry.outcome == "failed" and "database on fire" in (entry.detail or "")
 
@@ -405,7 +405,7 @@ def test_safe_mode_round_trip_with_our_own_key(rt: Runtime) -> None:
     client = app_with(rt, wechat_aes_key=key).test_client()
     req = signer.sign(text_xml("o_safe", "谢谢"))
     res = client.post("/wechat", query_string=req.query, data=req.body)
-    assert signer.open_reply(res.get_data(), req.query) == texts.THANKS
+    assert signer.open_reply(res.get_data(), req.query) == account_texts.THANKS
     # The reply's own msg_signature verifies, as WeChat will check it.
     root = res.get_data().decode()
     assert WeChatCrypto("test-token", key, "wx-test-app").decrypt_message(

@@ -15,10 +15,10 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
-from bot import texts
 from bot.core.models import RewardItem
 from bot.runtime import Runtime
 from bot.simulator import Simulator
+from bot.stewards import texts as steward_texts
 from bot.wechat.fake_api import FakeWeChatServer
 from bot.wechat.signing import text_xml
 from tests.cli import run_cli
@@ -59,11 +59,11 @@ def test_a_resident_applies_and_the_chief_approves_by_chat(chat: Simulator, app:
                                                            fake_wechat: FakeWeChatServer, run_jobs: Jobs) -> None:
     rt.accounts.seen("o_resident_1")
     play(chat, [
-        ("我想当小巷管家", texts.JOIN_ASK_NAME),
-        ("张大姐", texts.JOIN_ASK_PHONE),
-        ("138", texts.JOIN_BAD_PHONE),
-        ("13812345678", texts.JOIN_ASK_ALLEY),
-        ("光明胡同儿", texts.join_submitted("光明胡同")),
+        ("我想当小巷管家", steward_texts.JOIN_ASK_NAME),
+        ("张大姐", steward_texts.JOIN_ASK_PHONE),
+        ("138", steward_texts.JOIN_BAD_PHONE),
+        ("13812345678", steward_texts.JOIN_ASK_ALLEY),
+        ("光明胡同儿", steward_texts.join_submitted("光明胡同")),
     ])
     run_jobs()
     [request] = sent_to(fake_wechat, chief)
@@ -72,13 +72,13 @@ def test_a_resident_applies_and_the_chief_approves_by_chat(chat: Simulator, app:
     assert Simulator(app, "o_someone").text(f"同意 {claim_id}") is not None  # a resident: an ordinary answer
     claim = rt.stewards.claim(int(claim_id))
     assert claim is not None and claim.status == "pending"  # ... and nothing decided
-    assert Simulator(app, chief).text(f"同意 {claim_id}") == texts.claim_decided(int(claim_id), True)
+    assert Simulator(app, chief).text(f"同意 {claim_id}") == steward_texts.claim_decided(int(claim_id), True)
     run_jobs()
-    assert texts.claim_approved("光明胡同") in sent_to(fake_wechat, "o_resident_1")
+    assert steward_texts.claim_approved("光明胡同") in sent_to(fake_wechat, "o_resident_1")
     assert rt.stewards.alleys("o_resident_1") == ["光明胡同"]
-    assert chat.text("我想当小巷管家") == texts.JOIN_ASK_NAME  # applying again for the same alley
-    play(chat, [("张大姐", texts.JOIN_ASK_PHONE), ("跳过", texts.JOIN_ASK_ALLEY),
-                ("光明胡同", texts.join_already("光明胡同"))])
+    assert chat.text("我想当小巷管家") == steward_texts.JOIN_ASK_NAME  # applying again for the same alley
+    play(chat, [("张大姐", steward_texts.JOIN_ASK_PHONE), ("跳过", steward_texts.JOIN_ASK_ALLEY),
+                ("光明胡同", steward_texts.join_already("光明胡同"))])
 
 
 def test_check_in_in_one_sentence_with_location_earns_double_points(chat: Simulator, rt: Runtime,
@@ -92,15 +92,15 @@ def test_check_in_in_one_sentence_with_location_earns_double_points(chat: Simula
     ])
     expected = 2 * rules.base_points_per_hour * rules.steward_multiplier + 3 * rules.bonus_fix + 5 * rules.bonus_visit
     assert balance(rt, steward) == expected
-    assert chat.text("我的积分") == texts.points_summary(expected, 120, expected, 1, 1)
+    assert chat.text("我的积分") == steward_texts.points_summary(expected, 120, expected, 1, 1)
 
 
 def test_only_missing_things_are_asked_and_a_second_check_in_amends(app: Flask, chat: Simulator, rt: Runtime,
                                                                     steward: str) -> None:
     rules = rt.config.points
     play(chat, [
-        ("签到", texts.CHECKIN_ASK_DURATION),
-        ("九", texts.CHECKIN_ASK_DURATION),
+        ("签到", steward_texts.CHECKIN_ASK_DURATION),
+        ("九", steward_texts.CHECKIN_ASK_DURATION),
         ("2", ("时长：1小时", "走访：0户")),
         ("走访6户", "走访：6户"),
         (INSIDE, "已核验"),
@@ -130,9 +130,9 @@ def test_unverified_patrol_is_paid_when_the_chief_confirms(chat: Simulator, app:
     patrol_id = int(ask.split("【巡查待确认 ")[1].split("】")[0])
     assert Simulator(app, "o_other").text(f"确认巡查 {patrol_id}") is not None  # a resident: an ordinary answer
     assert balance(rt, steward) == 0  # ... and nothing confirmed
-    assert Simulator(app, chief).text(f"确认巡查 {patrol_id}") == texts.patrol_confirmed(patrol_id)
+    assert Simulator(app, chief).text(f"确认巡查 {patrol_id}") == steward_texts.patrol_confirmed(patrol_id)
     assert balance(rt, steward) == rt.config.points.base_points_per_hour * rt.config.points.steward_multiplier
-    assert Simulator(app, chief).text(f"确认巡查 {patrol_id}") == texts.patrol_confirmed(patrol_id)
+    assert Simulator(app, chief).text(f"确认巡查 {patrol_id}") == steward_texts.patrol_confirmed(patrol_id)
     assert balance(rt, steward) == rt.config.points.base_points_per_hour * rt.config.points.steward_multiplier
 
 
@@ -140,7 +140,7 @@ def test_a_location_sent_later_verifies_the_patrol(chat: Simulator, rt: Runtime,
     play(chat, [("签到 1小时", "未定位"), ("确认", "位置还没核验"), ("/location 39.95 116.45", "附近")])
     assert balance(rt, steward) == 0  # far from 光明胡同: not verified
     reply = chat.command(INSIDE)
-    assert reply == texts.patrol_located("光明胡同", 10)
+    assert reply == steward_texts.patrol_located("光明胡同", 10)
     assert balance(rt, steward) == 10
 
 
@@ -152,7 +152,7 @@ def test_daily_cap_and_minimum_duration(chat: Simulator, rt: Runtime, steward: s
 
 
 def test_residents_cannot_check_in(chat: Simulator) -> None:
-    assert chat.text("签到") == texts.STEWARD_ONLY
+    assert chat.text("签到") == steward_texts.STEWARD_ONLY
 
 
 def test_a_report_the_chief_accepts_adds_the_bonus_to_that_days_patrol(
@@ -174,7 +174,7 @@ def test_redeem_reserve_fulfil_cancel_and_never_below_zero(chat: Simulator, rt: 
     assert haircut is not None and have >= haircut.cost
     reply = chat.text("兑换 理发券") or ""
     assert "已为您预留 理发券" in reply and balance(rt, steward) == have - haircut.cost
-    assert chat.text("兑换 理发券") == texts.redeem_short(have - haircut.cost, haircut.cost)
+    assert chat.text("兑换 理发券") == steward_texts.redeem_short(have - haircut.cost, haircut.cost)
     assert "可以兑换" in (chat.text("兑换") or "")
     redemption_id = int(reply.split("兑换号 ")[1].split("）")[0])
     cancelled = rt.rewards.decide(redemption_id, give=False)
@@ -218,8 +218,8 @@ def test_withdrawal_and_leaderboard(chat: Simulator, rt: Runtime, steward: str) 
     year = chat.text("金牌管家") or ""
     assert year.startswith(f"{rt.patrols.history(steward)[0].day[:4]} 小巷管家积分榜") and "张大姐" in year
     assert "光明胡同 1小时 走访0户 解决0处 10分" in (chat.text("巡查记录") or "")
-    assert chat.text("退出管家") == texts.steward_withdrawn(["光明胡同"])
-    assert chat.text("签到") == texts.STEWARD_ONLY
+    assert chat.text("退出管家") == steward_texts.steward_withdrawn(["光明胡同"])
+    assert chat.text("签到") == steward_texts.STEWARD_ONLY
     assert balance(rt, steward) == 10  # points stay theirs
 
 

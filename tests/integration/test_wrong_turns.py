@@ -13,10 +13,13 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from bot import texts
+from bot.accounts import texts as account_texts
+from bot.broadcasts import texts as broadcast_texts
 from bot.core.models import OPEN_STATUSES
+from bot.issues import texts as issue_texts
 from bot.runtime import Runtime
 from bot.simulator import Simulator
+from bot.stewards import texts as steward_texts
 from bot.wechat.fake_api import FakeWeChatServer
 from tests.cli import run_cli
 from tests.transcript import play
@@ -51,7 +54,7 @@ def test_a_short_ticket_number_is_not_taken_as_the_note(app: Flask, rt: Runtime,
     ticket = report(app, "o_resident_1", "光明胡同有人乱堆建筑垃圾")
     boss = Simulator(app, chief)
     reply = boss.text("办结 1234 已清理")
-    assert reply is not None and texts.handle_unknown_ticket("1234") in reply and f"1. {ticket}" in reply
+    assert reply is not None and issue_texts.handle_unknown_ticket("1234") in reply and f"1. {ticket}" in reply
     assert (boss.text("跳过") or "").startswith("办结哪个工单？")  # the question again, nothing resolved
     assert rt.issues.show(ticket).status in OPEN_STATUSES  # nothing was resolved
 
@@ -60,9 +63,9 @@ def test_the_ticket_question_lets_go_of_other_commands(app: Flask, rt: Runtime, 
     first = report(app, "o_resident_1", "光明胡同有人乱堆建筑垃圾")
     second = report(app, "o_resident_2", "光明胡同路灯坏了")
     boss = Simulator(app, chief)
-    assert texts.handle_unknown_ticket("1234") in (boss.text("办结 1234 已清理") or "")
+    assert issue_texts.handle_unknown_ticket("1234") in (boss.text("办结 1234 已清理") or "")
     todo = boss.text("待办") or ""
-    assert todo.startswith(texts.LEFT_FLOW) and "待办工单 2 件" in todo
+    assert todo.startswith(account_texts.LEFT_FLOW) and "待办工单 2 件" in todo
     accepted = boss.text(f"受理 {second}") or ""
     assert "已受理" in accepted and rt.issues.show(second).status == "accepted"
     assert rt.issues.show(first).status == "received"
@@ -71,8 +74,8 @@ def test_the_ticket_question_lets_go_of_other_commands(app: Flask, rt: Runtime, 
 def test_the_right_full_number_after_a_wrong_one_is_resolved(app: Flask, rt: Runtime, chief: str) -> None:
     ticket = report(app, "o_resident_1", "光明胡同有人乱堆建筑垃圾")
     boss = Simulator(app, chief)
-    assert texts.handle_unknown_ticket("99") in (boss.text("办结 99 已清理") or "")
-    play(boss, [("1", texts.HANDLE_AFTER_PHOTO), ("跳过", "已办结")])  # the note is kept
+    assert issue_texts.handle_unknown_ticket("99") in (boss.text("办结 99 已清理") or "")
+    play(boss, [("1", issue_texts.HANDLE_AFTER_PHOTO), ("跳过", "已办结")])  # the note is kept
     assert rt.issues.show(ticket).status == "resolved"
     assert rt.issues.history(ticket)[-1]["note"] == "已清理"
 
@@ -82,7 +85,7 @@ def test_a_bare_broadcast_command_asks_for_the_text(app: Flask, rt: Runtime, chi
     rt.accounts.bind_alley("o_resident_1", "光明胡同")
     rt.accounts.seen("o_resident_1")
     boss = Simulator(app, chief)
-    assert boss.text("发通知") == texts.BROADCAST_ASK_TEXT
+    assert boss.text("发通知") == broadcast_texts.BROADCAST_ASK_TEXT
     preview = boss.text("明天9点到12点停水") or ""
     assert "明天9点到12点停水" in preview, preview
     assert "通知已开始发送" in (boss.text("确认") or "")
@@ -106,7 +109,7 @@ def test_users_grant_steward_is_an_approved_steward(rt: Runtime, app: Flask, dat
     assert rt.stewards.alleys("o_new_steward") == ["光明胡同"]
     assert [c.alley for c in rt.stewards.find("approved") if c.openid == "o_new_steward"] == ["光明胡同"]
     reply = Simulator(app, "o_new_steward").text("签到 巡了两个小时")
-    assert reply is not None and texts.STEWARD_ONLY not in reply and "2小时" in reply
+    assert reply is not None and steward_texts.STEWARD_ONLY not in reply and "2小时" in reply
     refused = run_cli(["users", "grant", "o_other", "steward"], env)
     assert refused.returncode != 0 and "--alley" in refused.stderr
     assert rt.stewards.alleys("o_other") == []
@@ -150,7 +153,7 @@ def test_raising_a_confirmed_patrol_needs_verification_again(app: Flask, rt: Run
 def test_a_report_naming_no_alley_proposes_the_home_alley_first(chat: Simulator, rt: Runtime) -> None:
     rt.accounts.bind_alley("o_resident_1", "光明胡同")
     reply = chat.text("门口堆了好多建筑垃圾") or ""
-    assert texts.REPORT_ALLEY_NOT_FOUND not in reply and "1. 光明胡同" in reply
+    assert issue_texts.REPORT_ALLEY_NOT_FOUND not in reply and "1. 光明胡同" in reply
     assert "光明胡同" in (chat.text("1") or "") and len(rt.issues.mine("o_resident_1")) == 1
 
 
@@ -169,20 +172,20 @@ def test_a_menu_click_or_a_command_leaves_the_pending_question(app: Flask, chat:
                                                                chief: str) -> None:
     assert chat.text("门口堆了好多建筑垃圾") is not None  # asks: which alley?
     reply = chat.menu("PARKING") or ""
-    assert reply.startswith(texts.LEFT_FLOW) and "停车" in reply
+    assert reply.startswith(account_texts.LEFT_FLOW) and "停车" in reply
     chat.text("取消")
     chat.text("门口堆了好多建筑垃圾")
-    assert (chat.text("我的反映") or "").startswith(texts.LEFT_FLOW)
-    assert chat.text("取消") == texts.NOTHING_TO_CANCEL
+    assert (chat.text("我的反映") or "").startswith(account_texts.LEFT_FLOW)
+    assert chat.text("取消") == account_texts.NOTHING_TO_CANCEL
     chat.text("门口堆了好多建筑垃圾")
-    assert chat.text("帮助") == texts.MENU  # help answers and keeps the question
+    assert chat.text("帮助") == account_texts.MENU  # help answers and keeps the question
     assert "光明胡同" in (chat.text("光明胡同") or "")
 
 
 def test_a_complete_new_report_is_not_swallowed_as_the_answer(chat: Simulator, rt: Runtime) -> None:
     assert "哪条胡同" in (chat.text("有辆车乱停挡着路") or "")
     reply = chat.text("东斜街路灯坏了好几天了晚上黑乎乎的") or ""
-    assert reply.startswith(texts.LEFT_FLOW) and "工单号" in reply
+    assert reply.startswith(account_texts.LEFT_FLOW) and "工单号" in reply
     [issue] = rt.issues.mine("o_resident_1")
     assert issue.alley == "东斜街" and issue.category == "facility_damage"
 
@@ -205,7 +208,7 @@ def test_emoji_unknown_menus_and_the_street_phone(chat: Simulator, rt: Runtime) 
     chat.text("光明胡同乱堆建筑垃圾")
     [issue] = rt.issues.mine("o_resident_1")
     assert "👍" not in rt.issues.show(issue.ticket).text
-    assert chat.menu("SOME_OLD_KEY") == texts.UNKNOWN_MENU
+    assert chat.menu("SOME_OLD_KEY") == account_texts.UNKNOWN_MENU
     phone = chat.text("你们街道电话多少") or ""
     assert "西长安街街道" in phone and rt.config.street_offices["西长安街街道"].phone in phone
 
@@ -225,9 +228,9 @@ def test_an_alley_without_a_chief_on_wechat_goes_to_the_street_office(app: Flask
 
 def test_a_notice_command_without_words_asks_for_them(app: Flask, rt: Runtime, chief: str) -> None:
     boss = Simulator(app, chief)
-    assert boss.voice("发通知。") == texts.BROADCAST_ASK_TEXT
+    assert boss.voice("发通知。") == broadcast_texts.BROADCAST_ASK_TEXT
     assert boss.text("取消") is not None
-    assert boss.text("发通知 光明胡同") == texts.BROADCAST_ASK_TEXT
+    assert boss.text("发通知 光明胡同") == broadcast_texts.BROADCAST_ASK_TEXT
     assert "明晚7点议事会" in (boss.text("明晚7点议事会") or "")
 
 
@@ -274,9 +277,9 @@ def test_two_requests_leave_the_parking_menu_and_a_bare_alley_word_names_none(ch
     rt.accounts.bind_alley("o_resident_1", "光明胡同")
     chat.menu("PARKING")
     reply = chat.text("光明胡同门口有垃圾没人收，另外问一下居住停车怎么办") or ""
-    assert reply.startswith(texts.LEFT_FLOW) and "工单号" in reply and "居住停车认证" in reply
+    assert reply.startswith(account_texts.LEFT_FLOW) and "工单号" in reply and "居住停车认证" in reply
     asked = chat.text("胡同口井盖没了，还有人乱停车") or ""
-    assert texts.REPORT_ALLEY_NOT_FOUND not in asked and "1. 光明胡同" in asked
+    assert issue_texts.REPORT_ALLEY_NOT_FOUND not in asked and "1. 光明胡同" in asked
 
 
 def test_the_simulators_role_command_appoints_a_steward_like_the_cli(chat: Simulator, rt: Runtime) -> None:
@@ -284,4 +287,4 @@ def test_the_simulators_role_command_appoints_a_steward_like_the_cli(chat: Simul
     assert rt.stewards.alleys("o_resident_1") == ["光明胡同"]
     reply = chat.text("签到 巡了两个小时") or ""
     # (In the embedded default the approval, held because they had not written yet, comes first.)
-    assert reply.endswith(texts.checkin_summary("光明胡同", 120, 0, 0, False))
+    assert reply.endswith(steward_texts.checkin_summary("光明胡同", 120, 0, 0, False))

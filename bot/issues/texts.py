@@ -1,0 +1,227 @@
+"""随手拍 in Chinese: reporting, following up, rating, and the handling of tickets by chiefs and staff.
+
+Residents are often elderly: keep replies short, offer numbered choices, and always say what to do next.
+Numbers that come from config are parameters, filled in by the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.core.clock import BEIJING
+
+if TYPE_CHECKING:
+    from bot.issues.service import IssueView
+
+
+def _day(moment: datetime) -> str:
+    local = moment.astimezone(BEIJING)
+    return f"{local.month}月{local.day}日"
+
+STATUS_NAMES = {
+    "received": "待受理", "accepted": "已受理", "in_progress": "处理中", "forwarded": "已转派",
+    "resolved": "已办结", "rejected": "已驳回", "duplicate": "已合并", "withdrawn": "已撤回",
+}
+# Notes written into a ticket's history, which residents and staff read.
+REOPENED_NOTE = "居民不满意"
+OVERDUE_NOTE = "超期未办结"
+# Why a ticket is brought to the street office's attention.
+ESCALATED_OVERDUE = "超过承诺时间未办结"
+ESCALATED_REOPENED = "居民对处理结果不满意，已重新交办"
+
+
+REPORT_START = ("请拍张照片，再说说是什么问题、在哪条胡同，比如“光明胡同口有人乱停车”。"
+                "照片、文字、位置先发哪个都行。回复“取消”退出。")
+REPORT_ASK_ALLEY = "在哪条胡同？请打胡同名字，或者点输入框旁的“+”发送位置。"
+REPORT_ALLEY_NOT_FOUND = "没找到这条胡同。"
+REPORT_CHOOSE = "请回复列表里的序号。"
+REPORT_BLOCKED = "抱歉，您的账号暂时不能提交反映。如有疑问请联系街道。"
+def report_photo_full(max_photos: int) -> str:
+    return f"这个反映已经有{max_photos}张照片了，这张没有再加。"
+
+
+def withdraw_none(minutes: int) -> str:
+    return f"没有可以撤回的反映。只能撤回{minutes}分钟内发出、还没有受理的反映。"
+
+WITHDRAW_STARTED = "这个反映街巷长已经开始处理了，不能撤回。如有变化请直接说明情况。"
+MY_ISSUES_NONE = "您还没有反映过问题。看到胡同里的问题，发张照片说一句就行。"
+RATING_THANKS = "谢谢您的评价！"
+RATING_REOPENED = "很抱歉没让您满意。这个问题已经重新交办，并报街道督办，有进展会告诉您。"
+RATING_NOT_NEEDED = "这个反映已经评价过了，谢谢！"
+RATING_WORDS = {3: "满意", 2: "基本满意", 1: "不满意"}
+
+
+def report_photo_first(count: int) -> str:
+    return f"照片收到了{f'（共{count}张）' if count > 1 else ''}。请说说是什么问题、在哪条胡同？"
+
+
+def report_ask_alley_choices(intro: str, names: Sequence[str]) -> str:
+    listed = "\n".join(f"{i}. {n}" for i, n in enumerate(names, 1))
+    return f"{intro}是哪条胡同？回复序号：\n{listed}\n不在里面就直接打胡同名字。"
+
+
+def report_ask_category(names: Sequence[str]) -> str:
+    listed = "\n".join(f"{i}. {n}" for i, n in enumerate(names, 1))
+    return f"是哪一类问题？回复序号：\n{listed}"
+
+
+def report_progress_hint(have_photo: bool) -> str:
+    return "" if have_photo else "有照片的话可以接着发过来，处理起来更快。"
+
+
+def report_logged(issue: IssueView, days: int, routed: str = "chief", phone: str = "", attach_minutes: int = 10,
+                  ) -> str:
+    if routed == "chief":
+        who = f"街巷长：{issue.chief}"
+    elif routed == "office":
+        who = f"受理：{issue.street_office}（街巷长暂未开通线上处理，由街道直接办理）"
+    else:
+        who = f"受理：{issue.street_office}（线上暂无人接单，急事请打 {phone}）"
+    lines = [
+        f"收到！您的反映已登记，工单号 {issue.ticket}。",
+        f"问题：{issue.category_name}（{issue.triage}类）",
+        f"地点：{issue.alley}",
+        who,
+        f"承诺{days}天内处理（{_day(issue.due_at)}前）。",
+        f"{attach_minutes}分钟内可以补发照片或位置；发错了回复“撤回”。回复“我的反映”看进度。",
+    ]
+    return "\n".join(lines)
+
+
+def report_followed(issue: IssueView, reporters: int) -> str:
+    return (f"这个问题已有{reporters}位居民反映（工单 {issue.ticket}，{issue.alley}·{issue.category_name}，"
+            f"{issue.status_name}）。已把您加为关注人，处理进展会同时告诉您。")
+
+
+def report_again(issue: IssueView) -> str:
+    return f"您已经反映过这个问题（工单 {issue.ticket}，{issue.status_name}），补充的内容已记下。"
+
+
+def report_limited(per_hour: int, phone: str) -> str:
+    call = f"急事请打街道电话 {phone}。" if phone else "急事请直接联系街道。"
+    return f"您一小时内已经反映了{per_hour}个问题，请稍后再发。{call}"
+
+
+def photo_attached(ticket: str, count: int) -> str:
+    return f"照片已补充到工单 {ticket}（共{count}张）。"
+
+
+def location_attached(ticket: str) -> str:
+    return f"位置已补充到工单 {ticket}。"
+
+
+def withdrawn(ticket: str) -> str:
+    return f"工单 {ticket} 已撤回。"
+
+
+def my_issues(issues: Sequence[IssueView], own: str) -> str:
+    lines = ["您的反映（最近10条）："]
+    for issue in issues:
+        mark = "" if issue.reporter == own else "（关注）"
+        lines.append(f"· {issue.ticket} {issue.alley}·{issue.category_name}：{issue.status_name}{mark}")
+    return "\n".join(lines)
+
+
+def ask_rating(ticket: str) -> str:
+    return f"请为工单 {ticket} 的处理打个分：回复 3 满意，2 基本满意，1 不满意。"
+
+
+# Messages to reporters and followers when their issue changes.
+PROGRESS = {
+    "accepted": "街巷长已受理",
+    "in_progress": "正在处理",
+    "forwarded": "已转交{note}处理",
+    "resolved": "已办结",
+    "rejected": "未予受理",
+    "reopened": "已重新交办并报街道督办",
+}
+
+
+def issue_progress(issue: IssueView, kind: str, note: str | None) -> str:
+    what = PROGRESS[kind].format(note=note or "")
+    detail = f"\n说明：{note}" if note and kind in ("resolved", "rejected") else ""
+    return f"您反映的问题（工单 {issue.ticket}，{issue.alley}·{issue.category_name}）{what}。{detail}"
+
+
+def issue_merged(issue: IssueView, original: str) -> str:
+    return (f"您的反映（工单 {issue.ticket}）和工单 {original} 拍的是同一处，已合并，"
+            f"您会收到工单 {original} 的处理进展。")
+
+
+# Messages to chiefs and street staff.
+def issue_for_handler(issue: IssueView, days: int, unassigned: bool = False) -> str:
+    photos = sum(1 for p in issue.photos if p.kind == "report")
+    lines = [
+        f"【新反映】工单 {issue.ticket}" + ("（本胡同街巷长未开通，请街道办理）" if unassigned else ""),
+        f"{issue.alley} · {issue.category_name}（{issue.triage}类，{days}天内办结，{_day(issue.due_at)}前）",
+        f"内容：{issue.text[:300] or '（只有照片）'}",
+        f"照片：{photos}张" if photos else "照片：无",
+        f"回复“受理 {issue.ticket}”接单；也可以“转派 {issue.ticket} 城管”、“办结 {issue.ticket} 处理说明”、"
+        f"“驳回 {issue.ticket} 原因”。回复“待办”看全部。",
+    ]
+    return "\n".join(lines)
+
+
+def issue_withdrawn_for_handler(ticket: str) -> str:
+    return f"工单 {ticket} 已被居民撤回，不用处理了。"
+
+
+def issue_escalated(issue: IssueView, reason: str) -> str:
+    return (f"【督办】工单 {issue.ticket}（{issue.alley}·{issue.category_name}）{reason}，"
+            f"请跟进。当前状态：{issue.status_name}。")
+
+
+def issue_overdue(issue: IssueView) -> str:
+    return (f"【提醒】工单 {issue.ticket}（{issue.alley}·{issue.category_name}）已超过承诺时间"
+            f"（{_day(issue.due_at)}），请尽快办结。")
+
+
+def issue_rated(issue: IssueView, rating: int) -> str:
+    return f"工单 {issue.ticket} 的居民评价：{RATING_WORDS[rating]}。"
+
+
+HANDLE_NOT_ALLOWED = "只有这条胡同的街巷长或街道工作人员能处理这个工单。"
+HANDLE_NONE = "现在没有待办的工单。"
+HANDLE_NOTE = "请说明处理结果（比如“车已挪走”），居民会看到。"
+HANDLE_REASON = "请说明驳回的原因，居民会看到。"
+HANDLE_AFTER_PHOTO = "可以发一张处理后的照片；没有的话回复“跳过”。"
+HANDLE_SKIP_WORDS = ("跳过", "没有", "不用了", "无")
+
+
+def handle_not_found(ticket: str) -> str:
+    return f"没有找到工单 {ticket}，请核对工单号。回复“待办”看您的工单。"
+
+
+def handle_unknown_ticket(ticket: str) -> str:
+    return f"没有找到工单 {ticket}。"
+
+
+def handle_ask_ticket(action: str, issues: Sequence[IssueView]) -> str:
+    listed = "\n".join(f"{i}. {x.ticket} {x.alley}·{x.category_name}（{x.status_name}）"
+                        for i, x in enumerate(issues, 1))
+    return f"{action}哪个工单？回复序号：\n{listed}"
+
+
+def handle_ask_department(departments: Sequence[str]) -> str:
+    listed = "\n".join(f"{i}. {d}" for i, d in enumerate(departments, 1))
+    return f"转给哪个部门？回复序号：\n{listed}"
+
+
+def handle_wrong_status(ticket: str, status_name: str, action: str) -> str:
+    return f"工单 {ticket} 现在是“{status_name}”，不能{action}。"
+
+
+def handle_done(issue: IssueView) -> str:
+    extra = f"（{issue.department}）" if issue.status == "forwarded" and issue.department else ""
+    return f"工单 {issue.ticket} 已{issue.status_name.removeprefix('已')}{extra}，已通知反映的居民。"
+
+
+def handle_todo(issues: Sequence[IssueView], unassigned: frozenset[str] = frozenset()) -> str:
+    lines = [f"待办工单 {len(issues)} 件："]
+    for issue in issues:
+        late = ("【超期】" if issue.overdue else "") + ("【无街巷长】" if issue.alley in unassigned else "")
+        lines.append(f"· {late}{issue.ticket} {issue.alley}·{issue.category_name}：{issue.status_name}"
+                     f"（{_day(issue.due_at)}前）")
+    return "\n".join(lines)
