@@ -17,6 +17,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import redis
+from limits import RateLimitItemPerSecond
+from limits.storage import RedisStorage
+from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -63,23 +66,19 @@ class Created:
 
 
 class RateLimiter:
-    """At most ``per_second`` sends per second across every worker: a counter per second in Redis."""
+    """At most ``per_second`` sends per second across every worker: limits' fixed window, counted in Redis."""
 
     def __init__(self, client: redis.Redis, per_second: int, sleep: Callable[[float], None] = time.sleep) -> None:
-        self._redis = client
-        self._per_second = per_second
+        storage = RedisStorage("redis://", connection_pool=client.connection_pool, key_prefix="alleybot:send-rate")
+        self._limiter = FixedWindowRateLimiter(storage)
+        self._item = RateLimitItemPerSecond(per_second)
         self._sleep = sleep
 
-    def wait(self) -> None:
-        while True:
-            now = time.time()
-            key = f"alleybot:broadcast-rate:{int(now)}"
-            count = int(self._redis.incr(key))
-            if count == 1:
-                self._redis.expire(key, 2)
-            if count <= self._per_second:
-                return
-            self._sleep(max(0.001, 1 - (now - int(now))))
+    def wait(self, sends: int = 1) -> None:
+        """Block until ``sends`` more sends fit in the current second (one atomic call while they fit)."""
+        while not self._limiter.hit(self._item, "broadcast", cost=sends):
+            reset = self._limiter.get_window_stats(self._item, "broadcast").reset_time
+            self._sleep(max(0.001, reset - time.time()))
 
 
 class Broadcasts:

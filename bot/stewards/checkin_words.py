@@ -7,27 +7,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+import cn2an
+
 _NUMBER = r"(\d+(?:\.\d+)?|[零一二两俩三四五六七八九十百]+)"
 
 
 def chinese_number(text: str) -> float | None:
-    """12, 1.5, 三, 十五, 二十, 两百 → a number; None when it is not one."""
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return float(text)
-    if not text or any(ch not in _DIGITS and ch not in "十百" for ch in text):
+    """12, 1.5, 三, 十五, 二十, 两百, 俩 → a number; None when it is not one."""
+    try:
+        # cn2an reads numerals the way they are written (二十, 两百, 一百零五); 俩 is spoken Beijing for 两.
+        return float(cn2an.cn2an(text.replace("俩", "两"), "smart"))
+    except (ValueError, KeyError, IndexError):
         return None
-    total, current = 0, 0
-    for ch in text:
-        if ch == "百":
-            total += (current or 1) * 100
-            current = 0
-        elif ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        else:
-            current = _DIGITS[ch]
-    return float(total + current)
 
 
 @dataclass(frozen=True)
