@@ -16,7 +16,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from bot.accounts import texts as account_texts
 from bot.core.dedupe import LATE, PROCESSING
-from bot.router import ROUTES, Route, route
+from bot.router import Chats, Route, Router
 from bot.runtime import Runtime
 from bot.turn import Turn
 from bot.wechat.inbound import Inbound
@@ -49,7 +49,7 @@ class _Guard:
 class Bot:
     def __init__(self, rt: Runtime, routes: list[Route] | None = None, threads: int = 16) -> None:
         self.rt = rt
-        self.routes = routes if routes is not None else ROUTES
+        self.router = Router(Chats.of(rt), routes)
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="alleybot-handler")
 
     def respond(self, msg: Inbound) -> str | None:
@@ -128,10 +128,8 @@ class Bot:
                     return None
                 try:
                     state, expired = rt.dialogue.load(msg.openid)
-                    turn = Turn(msg, account, state, expired, rt.accounts, rt.config, rt.gazetteer, rt.nlu, rt.parking,
-                                rt.polls, rt.issues, rt.notices, rt.stewards, rt.patrols, rt.rewards,
-                                rt.broadcasts)
-                    name, reply = route(turn, self.routes)
+                    turn = Turn(msg, account, state, expired, rt.config, rt.gazetteer, rt.nlu)
+                    name, reply = self.router.route(turn)
                     if turn.state_changed:
                         if turn.state is None:
                             rt.dialogue.clear(msg.openid)

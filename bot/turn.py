@@ -6,17 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from bot.accounts.service import Accounts, AccountView
-from bot.broadcasts.service import Broadcasts
+from bot.accounts.service import AccountView
 from bot.core.config import AppConfig
 from bot.core.dialogue import FlowState
-from bot.issues.service import Issues
-from bot.notices.service import Notices
-from bot.parking.service import ParkingAnswers
-from bot.polls.service import Polls
-from bot.stewards.patrols import Patrols
-from bot.stewards.rewards import Rewards
-from bot.stewards.service import Stewards
 from bot.wechat.inbound import Inbound
 from nlu.gazetteer import Gazetteer
 from nlu.interface import NLU, Parse
@@ -37,22 +29,18 @@ class Reply:
 
 @dataclass
 class Turn:
+    """The message, who sent it, where their conversation stands, and how to read it.
+
+    No services: each feature's chat handlers are built with the services of their feature (bot/handlers).
+    """
+
     msg: Inbound
     account: AccountView
     state: FlowState | None
     expired: bool
-    accounts: Accounts
     config: AppConfig
     gazetteer: Gazetteer
     nlu: NLU
-    parking: ParkingAnswers
-    polls: Polls
-    issues: Issues
-    notices: Notices
-    stewards: Stewards
-    patrols: Patrols
-    rewards: Rewards
-    broadcasts: Broadcasts
     _parse: Parse | None = field(default=None, repr=False)
     state_changed: bool = False
     _once: dict[str, Any] = field(default_factory=dict, repr=False)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from bot.accounts import texts
+from bot.accounts.service import Accounts
 from bot.core.geo import distance_to_polyline
 from bot.handlers import answers
+from bot.notices.service import Notices
 from bot.turn import Reply, Turn
 
 # The bind-alley flow and its states.
@@ -13,33 +15,6 @@ ASK_ALLEY = "ask_alley"  # waiting for an alley name, a number from the offered 
 
 NEAREST_OFFERED = 3
 SIMILAR_OFFERED = 5
-
-
-def subscribed(turn: Turn) -> Reply:
-    """Welcome a new follower; a QR code of an alley (qrscene_<alley>) binds them to it."""
-    key = turn.msg.event_key or ""
-    scene = key[len("qrscene_"):] if key.startswith("qrscene_") else ""
-    alley = turn.gazetteer.alley_in(scene) if scene else None
-    _, bound = turn.accounts.subscribe(turn.msg.openid, alley)
-    if bound:
-        return Reply(texts.welcome_bound(bound.name, bound.chief))
-    return Reply(texts.WELCOME)
-
-
-def scanned(turn: Turn) -> Reply:
-    """Bind a follower who scans an alley's QR code (WeChat sends the scene without the prefix)."""
-    alley = turn.gazetteer.alley_in(turn.msg.event_key or "")
-    if not alley:
-        return Reply(texts.GREET)
-    _, bound = turn.accounts.bind_alley(turn.msg.openid, alley)
-    return Reply(texts.alley_bound(bound.name, bound.chief))
-
-
-def unsubscribed(turn: Turn) -> Reply:
-    """Forget the follower: stop sending, anonymise, and say nothing (WeChat would not deliver it)."""
-    turn.finish()
-    turn.accounts.unsubscribe(turn.msg.openid)
-    return Reply.silent()
 
 
 def cancel(turn: Turn) -> Reply:
@@ -79,45 +54,6 @@ def location(turn: Turn) -> Reply:
     return Reply(texts.location_seen(names[0]) if names else texts.MENU)
 
 
-def bind_start(turn: Turn) -> Reply:
-    """Bind the alley named in the message, or ask for it."""
-    alley = turn.parse().entities.get("alley")
-    if isinstance(alley, str):
-        return _bind(turn, alley)
-    turn.start(BIND_FLOW, ASK_ALLEY)
-    return Reply(texts.ASK_ALLEY)
-
-
-def bind_continue(turn: Turn) -> Reply:
-    """Take an alley name, a number from the offered list or a location; ask again otherwise."""
-    offered: list[str] = list((turn.state.data.get("offered") if turn.state else None) or [])
-    if turn.msg.kind == "location":
-        names = _nearest(turn, NEAREST_OFFERED)
-        turn.goto(ASK_ALLEY, offered=names)
-        return Reply(texts.nearest_alleys(names))
-    if answers.number(turn.text) is not None and offered:
-        chosen = answers.pick(turn.text, offered)
-        if chosen is not None:
-            return _bind(turn, chosen)
-        return Reply(texts.ask_alley_with_choices(texts.CHOOSE_FROM_LIST, offered))
-    alley = turn.gazetteer.alley_in(turn.text) if turn.text else None
-    if alley:
-        return _bind(turn, alley)
-    similar = turn.gazetteer.candidates(turn.text, SIMILAR_OFFERED) if turn.text else []
-    if similar:
-        turn.goto(ASK_ALLEY, offered=similar)
-        return Reply(texts.ask_alley_with_choices(texts.ALLEY_NOT_FOUND, similar))
-    turn.goto(ASK_ALLEY, offered=[])
-    return Reply(texts.ASK_ALLEY)
-
-
-def _bind(turn: Turn, alley: str) -> Reply:
-    _, bound = turn.accounts.bind_alley(turn.msg.openid, alley)
-    if turn.state is not None:
-        turn.finish()
-    return Reply(texts.alley_bound(bound.name, bound.chief))
-
-
 def _nearest(turn: Turn, n: int) -> list[str]:
     if turn.msg.lat is None or turn.msg.lng is None:
         return []
@@ -126,9 +62,76 @@ def _nearest(turn: Turn, n: int) -> list[str]:
     return [a.name for a in ranked[:n]]
 
 
-def held_notices(turn: Turn, reply: Reply) -> Reply:
-    """Put notices WeChat would not let us push (outside 48 h, no template) in front of the reply, once."""
-    if reply.text is None or turn.account.held_notices <= 0:
-        return reply
-    held = turn.notices.take_held(turn.msg.openid)
-    return Reply(f"{texts.held_notices(held)}\n\n{reply.text}") if held else reply
+class AccountChat:
+    """The account conversation, answered with the accounts and the held notices."""
+
+    def __init__(self, accounts: Accounts, notices: Notices) -> None:
+        self._accounts = accounts
+        self._notices = notices
+
+    def subscribed(self, turn: Turn) -> Reply:
+        """Welcome a new follower; a QR code of an alley (qrscene_<alley>) binds them to it."""
+        key = turn.msg.event_key or ""
+        scene = key[len("qrscene_"):] if key.startswith("qrscene_") else ""
+        alley = turn.gazetteer.alley_in(scene) if scene else None
+        _, bound = self._accounts.subscribe(turn.msg.openid, alley)
+        if bound:
+            return Reply(texts.welcome_bound(bound.name, bound.chief))
+        return Reply(texts.WELCOME)
+
+    def scanned(self, turn: Turn) -> Reply:
+        """Bind a follower who scans an alley's QR code (WeChat sends the scene without the prefix)."""
+        alley = turn.gazetteer.alley_in(turn.msg.event_key or "")
+        if not alley:
+            return Reply(texts.GREET)
+        _, bound = self._accounts.bind_alley(turn.msg.openid, alley)
+        return Reply(texts.alley_bound(bound.name, bound.chief))
+
+    def unsubscribed(self, turn: Turn) -> Reply:
+        """Forget the follower: stop sending, anonymise, and say nothing (WeChat would not deliver it)."""
+        turn.finish()
+        self._accounts.unsubscribe(turn.msg.openid)
+        return Reply.silent()
+
+    def bind_start(self, turn: Turn) -> Reply:
+        """Bind the alley named in the message, or ask for it."""
+        alley = turn.parse().entities.get("alley")
+        if isinstance(alley, str):
+            return self._bind(turn, alley)
+        turn.start(BIND_FLOW, ASK_ALLEY)
+        return Reply(texts.ASK_ALLEY)
+
+    def bind_continue(self, turn: Turn) -> Reply:
+        """Take an alley name, a number from the offered list or a location; ask again otherwise."""
+        offered: list[str] = list((turn.state.data.get("offered") if turn.state else None) or [])
+        if turn.msg.kind == "location":
+            names = _nearest(turn, NEAREST_OFFERED)
+            turn.goto(ASK_ALLEY, offered=names)
+            return Reply(texts.nearest_alleys(names))
+        if answers.number(turn.text) is not None and offered:
+            chosen = answers.pick(turn.text, offered)
+            if chosen is not None:
+                return self._bind(turn, chosen)
+            return Reply(texts.ask_alley_with_choices(texts.CHOOSE_FROM_LIST, offered))
+        alley = turn.gazetteer.alley_in(turn.text) if turn.text else None
+        if alley:
+            return self._bind(turn, alley)
+        similar = turn.gazetteer.candidates(turn.text, SIMILAR_OFFERED) if turn.text else []
+        if similar:
+            turn.goto(ASK_ALLEY, offered=similar)
+            return Reply(texts.ask_alley_with_choices(texts.ALLEY_NOT_FOUND, similar))
+        turn.goto(ASK_ALLEY, offered=[])
+        return Reply(texts.ASK_ALLEY)
+
+    def _bind(self, turn: Turn, alley: str) -> Reply:
+        _, bound = self._accounts.bind_alley(turn.msg.openid, alley)
+        if turn.state is not None:
+            turn.finish()
+        return Reply(texts.alley_bound(bound.name, bound.chief))
+
+    def held_notices(self, turn: Turn, reply: Reply) -> Reply:
+        """Put notices WeChat would not let us push (outside 48 h, no template) in front of the reply, once."""
+        if reply.text is None or turn.account.held_notices <= 0:
+            return reply
+        held = self._notices.take_held(turn.msg.openid)
+        return Reply(f"{texts.held_notices(held)}\n\n{reply.text}") if held else reply

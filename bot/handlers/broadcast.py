@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import ClassVar
 
 from bot.broadcasts import texts
-from bot.broadcasts.service import BroadcastError, Target
+from bot.broadcasts.service import BroadcastError, Broadcasts, Target
 from bot.handlers import answers
 from bot.turn import Reply, Turn
 
@@ -26,19 +27,6 @@ def is_command(turn: Turn) -> bool:
     return turn.msg.kind in ("text", "voice") and COMMAND.match(turn.text.strip()) is not None
 
 
-def start(turn: Turn) -> Reply:
-    """Take ``发通知 光明胡同：内容`` whole, or ask for the text."""
-    if turn.account.role not in ("chief", "staff"):
-        return Reply(texts.BROADCAST_STAFF_ONLY)
-    match = COMMAND.match(turn.text.strip())
-    rest = match.group(2).strip() if match else ""
-    if not answers.says_something(rest):
-        turn.start(BROADCAST_FLOW, TEXT)
-        return Reply(texts.BROADCAST_ASK_TEXT)
-    turn.start(BROADCAST_FLOW, TEXT)
-    return _preview(turn, rest)
-
-
 def _target(turn: Turn, words: str) -> tuple[Target, str]:
     """The alley named at the start (光明胡同：…), else the sender's own alley; and the notice text."""
     head, sep, tail = [*re.split(r"([:：])", words, maxsplit=1), "", ""][:3] if re.search(r"[:：]", words) \
@@ -49,19 +37,6 @@ def _target(turn: Turn, words: str) -> tuple[Target, str]:
     alley = named or turn.account.duty_alley
     body = tail.strip() if named else words
     return Target(alleys=(alley,) if alley else ()), body
-
-
-def _preview(turn: Turn, words: str) -> Reply:
-    target, body = _target(turn, words)
-    if not answers.says_something(body):  # "发通知。" or "发通知 光明胡同": a command or an alley, no notice yet
-        turn.goto(TEXT, alleys=list(target.alleys))
-        return Reply(texts.BROADCAST_ASK_TEXT)
-    try:
-        count = turn.broadcasts.preview(turn.msg.openid, target, body)
-    except BroadcastError as exc:
-        return Reply(_problem(turn, exc))
-    turn.goto(CONFIRM, alleys=list(target.alleys), body=body)
-    return Reply(texts.broadcast_preview(target.label, body, count))
 
 
 def _problem(turn: Turn, exc: BroadcastError) -> str:
@@ -75,61 +50,86 @@ def _problem(turn: Turn, exc: BroadcastError) -> str:
     return texts.BROADCAST_PROBLEMS.get(exc.code, texts.BROADCAST_PROBLEMS["forbidden"])
 
 
-def proceed(turn: Turn) -> Reply:
-    """Text → preview; 确认 → send; anything else at the preview → the preview again."""
-    assert turn.state is not None
-    return STEPS[turn.state.step](turn, turn.text.strip())
+class BroadcastChat:
+    """发通知 and its acknowledgements, answered with the broadcasts service."""
 
+    def __init__(self, broadcasts: Broadcasts) -> None:
+        self._broadcasts = broadcasts
 
-def text_given(turn: Turn, words: str) -> Reply:
-    """Take the notice text (for the alley named before, if one was); show the preview."""
-    assert turn.state is not None
-    if not words:
-        return Reply(texts.BROADCAST_ASK_TEXT)
-    chosen = list(turn.state.data.get("alleys") or [])
-    named_now = re.search(r"[:：]", words) and turn.gazetteer.alley_in(re.split(r"[:：]", words, maxsplit=1)[0])
-    return _preview(turn, words if named_now or len(chosen) != 1 else f"{chosen[0]}：{words}")
+    def start(self, turn: Turn) -> Reply:
+        """Take ``发通知 光明胡同：内容`` whole, or ask for the text."""
+        if turn.account.role not in ("chief", "staff"):
+            return Reply(texts.BROADCAST_STAFF_ONLY)
+        match = COMMAND.match(turn.text.strip())
+        rest = match.group(2).strip() if match else ""
+        if not answers.says_something(rest):
+            turn.start(BROADCAST_FLOW, TEXT)
+            return Reply(texts.BROADCAST_ASK_TEXT)
+        turn.start(BROADCAST_FLOW, TEXT)
+        return self._preview(turn, rest)
 
+    def _preview(self, turn: Turn, words: str) -> Reply:
+        target, body = _target(turn, words)
+        if not answers.says_something(body):  # "发通知。" or "发通知 光明胡同": a command or an alley, no notice yet
+            turn.goto(TEXT, alleys=list(target.alleys))
+            return Reply(texts.BROADCAST_ASK_TEXT)
+        try:
+            count = self._broadcasts.preview(turn.msg.openid, target, body)
+        except BroadcastError as exc:
+            return Reply(_problem(turn, exc))
+        turn.goto(CONFIRM, alleys=list(target.alleys), body=body)
+        return Reply(texts.broadcast_preview(target.label, body, count))
 
-def preview_confirmed(turn: Turn, words: str) -> Reply:
-    """确认 sends (one delivery row per recipient, written by the service); anything else shows the preview."""
-    assert turn.state is not None
-    data = turn.state.data
-    target = Target(alleys=tuple(data.get("alleys") or ()))
-    if words != "确认":
-        return _preview(turn, f"{target.label}：{data.get('body')}")
-    turn.finish()
-    try:
-        created = turn.broadcasts.create(turn.msg.openid, target, str(data.get("body") or ""))
-    except BroadcastError as exc:
-        return Reply(_problem(turn, exc))
-    return Reply(texts.broadcast_sent(created.id, created.recipients))
+    def proceed(self, turn: Turn) -> Reply:
+        """Text → preview; 确认 → send; anything else at the preview → the preview again."""
+        assert turn.state is not None
+        return self.STEPS[turn.state.step](self, turn, turn.text.strip())
 
+    def text_given(self, turn: Turn, words: str) -> Reply:
+        """Take the notice text (for the alley named before, if one was); show the preview."""
+        assert turn.state is not None
+        if not words:
+            return Reply(texts.BROADCAST_ASK_TEXT)
+        chosen = list(turn.state.data.get("alleys") or [])
+        named_now = re.search(r"[:：]", words) and turn.gazetteer.alley_in(re.split(r"[:：]", words, maxsplit=1)[0])
+        return self._preview(turn, words if named_now or len(chosen) != 1 else f"{chosen[0]}：{words}")
 
-def is_ack(turn: Turn) -> bool:
-    return turn.msg.kind in ("text", "voice") and turn.text.strip().strip("。！!") in ACK_WORDS \
-        and turn.broadcasts.awaiting_ack(turn.msg.openid)
+    def preview_confirmed(self, turn: Turn, words: str) -> Reply:
+        """确认 sends (one delivery row per recipient, written by the service); anything else shows the preview."""
+        assert turn.state is not None
+        data = turn.state.data
+        target = Target(alleys=tuple(data.get("alleys") or ()))
+        if words != "确认":
+            return self._preview(turn, f"{target.label}：{data.get('body')}")
+        turn.finish()
+        try:
+            created = self._broadcasts.create(turn.msg.openid, target, str(data.get("body") or ""))
+        except BroadcastError as exc:
+            return Reply(_problem(turn, exc))
+        return Reply(texts.broadcast_sent(created.id, created.recipients))
 
+    def is_ack(self, turn: Turn) -> bool:
+        return turn.msg.kind in ("text", "voice") and turn.text.strip().strip("。！!") in ACK_WORDS \
+            and self._broadcasts.awaiting_ack(turn.msg.openid)
 
-def acknowledge(turn: Turn) -> Reply:
-    """Record that the resident read the latest notice."""
-    turn.broadcasts.acknowledge(turn.msg.openid)
-    return Reply(texts.BROADCAST_ACK)
+    def acknowledge(self, turn: Turn) -> Reply:
+        """Record that the resident read the latest notice."""
+        self._broadcasts.acknowledge(turn.msg.openid)
+        return Reply(texts.BROADCAST_ACK)
 
+    def template_finished(self, turn: Turn) -> Reply:
+        """WeChat reports on a template message: settle its delivery; nothing to say back."""
+        msgid = str(turn.msg.raw.get("MsgID") or turn.msg.msg_id or "")
+        if msgid:
+            self._broadcasts.template_finished(msgid, str(turn.msg.raw.get("Status") or ""))
+        return Reply.silent()
 
-def template_finished(turn: Turn) -> Reply:
-    """WeChat reports on a template message: settle its delivery; nothing to say back."""
-    msgid = str(turn.msg.raw.get("MsgID") or turn.msg.msg_id or "")
-    if msgid:
-        turn.broadcasts.template_finished(msgid, str(turn.msg.raw.get("Status") or ""))
-    return Reply.silent()
+    def follow(self, turn: Turn) -> Reply:
+        """The resident agrees to get the notices of the alley they reported in."""
+        alley = self._broadcasts.follow_reported_alley(turn.msg.openid)
+        return Reply(texts.followed_alley(alley) if alley else texts.FOLLOW_NONE)
 
-
-def follow(turn: Turn) -> Reply:
-    """The resident agrees to get the notices of the alley they reported in."""
-    alley = turn.broadcasts.follow_reported_alley(turn.msg.openid)
-    return Reply(texts.followed_alley(alley) if alley else texts.FOLLOW_NONE)
-
-
-# The compose flow's states and what answers each (DESIGN §4.2).
-STEPS: dict[str, Callable[[Turn, str], Reply]] = {TEXT: text_given, CONFIRM: preview_confirmed}
+    # The compose flow's states and what answers each (DESIGN §4.2).
+    STEPS: ClassVar[dict[str, Callable[[BroadcastChat, Turn, str], Reply]]] = {
+        TEXT: text_given, CONFIRM: preview_confirmed,
+    }

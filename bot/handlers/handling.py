@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import ClassVar
 
 from bot.handlers import answers
 from bot.issues import texts
-from bot.issues.service import ActionCheck, IssueError, IssueView
+from bot.issues.service import ActionCheck, IssueError, Issues, IssueView
 from bot.turn import Reply, Turn
 
 # The handling flow and its states.
@@ -42,111 +43,6 @@ def is_todo(turn: Turn) -> bool:
     return turn.account.role in ("chief", "staff") and turn.msg.kind == "text" and turn.text.strip() in TODO_WORDS
 
 
-def todo(turn: Turn) -> Reply:
-    """List the open tickets this chief or staff member handles."""
-    issues = turn.issues.handling(turn.msg.openid)
-    unassigned = frozenset(turn.issues.alleys_without_chief()) if turn.account.role == "staff" else frozenset()
-    return Reply(texts.handle_todo(issues, unassigned) if issues else texts.HANDLE_NONE)
-
-
-def command(turn: Turn) -> Reply:
-    """Parse the verb, ticket and rest; ask for whatever is missing, else act."""
-    match = COMMAND.match(turn.text.strip())
-    assert match is not None
-    action, ticket, rest = VERBS[match.group(1)], match.group(2), match.group(3).strip()
-    turn.start(HANDLE_FLOW, PICK_TICKET, action=action, ticket=ticket, rest=rest, offered=[])
-    check = turn.issues.check_action(turn.msg.openid, ticket, action)
-    if ticket is not None and check.problem == "not_found":
-        return _ask_ticket(turn, action, check.open_tickets, texts.handle_unknown_ticket(ticket))
-    if ticket is None:
-        return _ask_ticket(turn, action, check.open_tickets)
-    return _next(turn, check)
-
-
-def _ask_ticket(turn: Turn, action: str, issues: list[IssueView], problem: str | None = None) -> Reply:
-    """Offer this person's open tickets as numbered choices (after saying what was wrong, if anything)."""
-    if not issues:
-        turn.finish()
-        return Reply(f"{problem}\n{texts.HANDLE_NONE}" if problem else texts.HANDLE_NONE)
-    if len(issues) == 1 and problem is None:
-        turn.goto(PICK_TICKET, ticket=issues[0].ticket)
-        return _next(turn, turn.issues.check_action(turn.msg.openid, issues[0].ticket, action))
-    turn.goto(PICK_TICKET, ticket=None, offered=[i.ticket for i in issues])
-    question = texts.handle_ask_ticket(ACTION_WORDS[action], issues)
-    return Reply(f"{problem}\n{question}" if problem else question)
-
-
-def proceed(turn: Turn) -> Reply:
-    """Take the answer to the question asked (by the step's handler), then ask the next one or act."""
-    assert turn.state is not None
-    return STEPS[turn.state.step](turn, turn.text.strip().rstrip("。."))
-
-
-def picked_ticket(turn: Turn, words: str) -> Reply:
-    """Take the ticket chosen by number or typed in full; ask again with the list otherwise."""
-    assert turn.state is not None
-    data = turn.state.data
-    offered = list(data.get("offered") or [])
-    chosen = answers.pick(words, offered) or (words if words in offered else None)
-    if chosen is None:
-        mine = turn.issues.check_action(turn.msg.openid, None, str(data["action"])).open_tickets
-        return Reply(texts.handle_ask_ticket(ACTION_WORDS[str(data["action"])],
-                                             [i for i in mine if i.ticket in offered] or mine))
-    turn.goto(PICK_TICKET, ticket=chosen)
-    return _next(turn)
-
-
-def picked_department(turn: Turn, words: str) -> Reply:
-    """Take the department to forward to, by number or name."""
-    departments = turn.config.issues.departments
-    department = answers.pick(words, departments) or (words if words in departments else None)
-    if department is None:
-        return Reply(texts.handle_ask_department(departments))
-    turn.goto(DEPARTMENT, rest=department)
-    return _next(turn)
-
-
-def wrote_note(turn: Turn, words: str) -> Reply:
-    """Take the note (办结) or the reason (驳回) that residents will read."""
-    assert turn.state is not None
-    if turn.msg.kind not in ("text", "voice") or not words:
-        return Reply(texts.HANDLE_REASON if turn.state.data["action"] == "reject" else texts.HANDLE_NOTE)
-    turn.goto(NOTE, rest=turn.text.strip())
-    return _next(turn)
-
-
-def sent_after_photo(turn: Turn, words: str) -> Reply:
-    """Take the photo of the result, or 跳过, and resolve."""
-    if turn.msg.kind == "image" and turn.msg.media_id:
-        return _act(turn, after_photo=turn.msg.media_id)
-    if words in texts.HANDLE_SKIP_WORDS:
-        return _act(turn)
-    return Reply(texts.HANDLE_AFTER_PHOTO)
-
-
-def _next(turn: Turn, check: ActionCheck | None = None) -> Reply:
-    """Say now, before asking for notes, when the ticket is unknown, not theirs or in the wrong state; then ask
-    what is missing, or act."""
-    assert turn.state is not None
-    data = turn.state.data
-    action, rest, ticket = str(data["action"]), str(data.get("rest") or ""), str(data["ticket"])
-    check = check or turn.issues.check_action(turn.msg.openid, ticket, action)
-    problem = _problem(ticket, action, check)
-    if problem is not None:
-        turn.finish()
-        return Reply(problem)
-    if action == "forward" and rest not in turn.config.issues.departments:
-        turn.goto(DEPARTMENT, rest="")
-        return Reply(texts.handle_ask_department(turn.config.issues.departments))
-    if action in ("resolve", "reject") and not rest:
-        turn.goto(NOTE)
-        return Reply(texts.HANDLE_REASON if action == "reject" else texts.HANDLE_NOTE)
-    if action == "resolve" and turn.state.step != AFTER_PHOTO:
-        turn.goto(AFTER_PHOTO)
-        return Reply(texts.HANDLE_AFTER_PHOTO)
-    return _act(turn)
-
-
 def _problem(ticket: str, action: str, check: ActionCheck) -> str | None:
     if check.problem == "not_found" or (check.problem and check.issue is None):
         return texts.handle_not_found(ticket)
@@ -157,26 +53,127 @@ def _problem(ticket: str, action: str, check: ActionCheck) -> str | None:
     return None
 
 
-def _act(turn: Turn, after_photo: str | None = None) -> Reply:
-    assert turn.state is not None
-    data = turn.state.data
-    action, ticket, rest = str(data["action"]), str(data["ticket"]), str(data.get("rest") or "")
-    turn.finish()
-    try:
-        issue: IssueView = turn.issues.act(
-            turn.msg.openid, ticket, action, note=rest if action in ("resolve", "reject") else None,
-            department=rest if action == "forward" else None, after_photo=after_photo)
-    except IssueError as exc:  # the ticket changed since the question was asked
-        if exc.code == "forbidden":
-            return Reply(texts.HANDLE_NOT_ALLOWED)
-        if exc.code == "status":
-            check = turn.issues.check_action(turn.msg.openid, ticket, action)
-            return Reply(_problem(ticket, action, check) or texts.handle_not_found(ticket))
-        return Reply(texts.handle_not_found(ticket))
-    return Reply(texts.handle_done(issue))
+class HandlingChat:
+    """A chief's or staff member's handling of tickets, answered with the issues service."""
 
+    def __init__(self, issues: Issues) -> None:
+        self._issues = issues
 
-# The flow's states and what answers each (DESIGN §4.2): one handler per question asked.
-STEPS: dict[str, Callable[[Turn, str], Reply]] = {
-    PICK_TICKET: picked_ticket, DEPARTMENT: picked_department, NOTE: wrote_note, AFTER_PHOTO: sent_after_photo,
-}
+    def todo(self, turn: Turn) -> Reply:
+        """List the open tickets this chief or staff member handles."""
+        issues = self._issues.handling(turn.msg.openid)
+        unassigned = frozenset(self._issues.alleys_without_chief()) if turn.account.role == "staff" else frozenset()
+        return Reply(texts.handle_todo(issues, unassigned) if issues else texts.HANDLE_NONE)
+
+    def command(self, turn: Turn) -> Reply:
+        """Parse the verb, ticket and rest; ask for whatever is missing, else act."""
+        match = COMMAND.match(turn.text.strip())
+        assert match is not None
+        action, ticket, rest = VERBS[match.group(1)], match.group(2), match.group(3).strip()
+        turn.start(HANDLE_FLOW, PICK_TICKET, action=action, ticket=ticket, rest=rest, offered=[])
+        check = self._issues.check_action(turn.msg.openid, ticket, action)
+        if ticket is not None and check.problem == "not_found":
+            return self._ask_ticket(turn, action, check.open_tickets, texts.handle_unknown_ticket(ticket))
+        if ticket is None:
+            return self._ask_ticket(turn, action, check.open_tickets)
+        return self._next(turn, check)
+
+    def _ask_ticket(self, turn: Turn, action: str, issues: list[IssueView], problem: str | None = None) -> Reply:
+        """Offer this person's open tickets as numbered choices (after saying what was wrong, if anything)."""
+        if not issues:
+            turn.finish()
+            return Reply(f"{problem}\n{texts.HANDLE_NONE}" if problem else texts.HANDLE_NONE)
+        if len(issues) == 1 and problem is None:
+            turn.goto(PICK_TICKET, ticket=issues[0].ticket)
+            return self._next(turn, self._issues.check_action(turn.msg.openid, issues[0].ticket, action))
+        turn.goto(PICK_TICKET, ticket=None, offered=[i.ticket for i in issues])
+        question = texts.handle_ask_ticket(ACTION_WORDS[action], issues)
+        return Reply(f"{problem}\n{question}" if problem else question)
+
+    def proceed(self, turn: Turn) -> Reply:
+        """Take the answer to the question asked (by the step's handler), then ask the next one or act."""
+        assert turn.state is not None
+        return self.STEPS[turn.state.step](self, turn, turn.text.strip().rstrip("。."))
+
+    def picked_ticket(self, turn: Turn, words: str) -> Reply:
+        """Take the ticket chosen by number or typed in full; ask again with the list otherwise."""
+        assert turn.state is not None
+        data = turn.state.data
+        offered = list(data.get("offered") or [])
+        chosen = answers.pick(words, offered) or (words if words in offered else None)
+        if chosen is None:
+            mine = self._issues.check_action(turn.msg.openid, None, str(data["action"])).open_tickets
+            return Reply(texts.handle_ask_ticket(ACTION_WORDS[str(data["action"])],
+                                                 [i for i in mine if i.ticket in offered] or mine))
+        turn.goto(PICK_TICKET, ticket=chosen)
+        return self._next(turn)
+
+    def picked_department(self, turn: Turn, words: str) -> Reply:
+        """Take the department to forward to, by number or name."""
+        departments = turn.config.issues.departments
+        department = answers.pick(words, departments) or (words if words in departments else None)
+        if department is None:
+            return Reply(texts.handle_ask_department(departments))
+        turn.goto(DEPARTMENT, rest=department)
+        return self._next(turn)
+
+    def wrote_note(self, turn: Turn, words: str) -> Reply:
+        """Take the note (办结) or the reason (驳回) that residents will read."""
+        assert turn.state is not None
+        if turn.msg.kind not in ("text", "voice") or not words:
+            return Reply(texts.HANDLE_REASON if turn.state.data["action"] == "reject" else texts.HANDLE_NOTE)
+        turn.goto(NOTE, rest=turn.text.strip())
+        return self._next(turn)
+
+    def sent_after_photo(self, turn: Turn, words: str) -> Reply:
+        """Take the photo of the result, or 跳过, and resolve."""
+        if turn.msg.kind == "image" and turn.msg.media_id:
+            return self._act(turn, after_photo=turn.msg.media_id)
+        if words in texts.HANDLE_SKIP_WORDS:
+            return self._act(turn)
+        return Reply(texts.HANDLE_AFTER_PHOTO)
+
+    def _next(self, turn: Turn, check: ActionCheck | None = None) -> Reply:
+        """Say now, before asking for notes, when the ticket is unknown, not theirs or in the wrong state; then ask
+        what is missing, or act."""
+        assert turn.state is not None
+        data = turn.state.data
+        action, rest, ticket = str(data["action"]), str(data.get("rest") or ""), str(data["ticket"])
+        check = check or self._issues.check_action(turn.msg.openid, ticket, action)
+        problem = _problem(ticket, action, check)
+        if problem is not None:
+            turn.finish()
+            return Reply(problem)
+        if action == "forward" and rest not in turn.config.issues.departments:
+            turn.goto(DEPARTMENT, rest="")
+            return Reply(texts.handle_ask_department(turn.config.issues.departments))
+        if action in ("resolve", "reject") and not rest:
+            turn.goto(NOTE)
+            return Reply(texts.HANDLE_REASON if action == "reject" else texts.HANDLE_NOTE)
+        if action == "resolve" and turn.state.step != AFTER_PHOTO:
+            turn.goto(AFTER_PHOTO)
+            return Reply(texts.HANDLE_AFTER_PHOTO)
+        return self._act(turn)
+
+    def _act(self, turn: Turn, after_photo: str | None = None) -> Reply:
+        assert turn.state is not None
+        data = turn.state.data
+        action, ticket, rest = str(data["action"]), str(data["ticket"]), str(data.get("rest") or "")
+        turn.finish()
+        try:
+            issue: IssueView = self._issues.act(
+                turn.msg.openid, ticket, action, note=rest if action in ("resolve", "reject") else None,
+                department=rest if action == "forward" else None, after_photo=after_photo)
+        except IssueError as exc:  # the ticket changed since the question was asked
+            if exc.code == "forbidden":
+                return Reply(texts.HANDLE_NOT_ALLOWED)
+            if exc.code == "status":
+                check = self._issues.check_action(turn.msg.openid, ticket, action)
+                return Reply(_problem(ticket, action, check) or texts.handle_not_found(ticket))
+            return Reply(texts.handle_not_found(ticket))
+        return Reply(texts.handle_done(issue))
+
+    # The flow's states and what answers each (DESIGN §4.2): one handler per question asked.
+    STEPS: ClassVar[dict[str, Callable[[HandlingChat, Turn, str], Reply]]] = {
+        PICK_TICKET: picked_ticket, DEPARTMENT: picked_department, NOTE: wrote_note, AFTER_PHOTO: sent_after_photo,
+    }

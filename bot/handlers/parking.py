@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.accounts import texts as account_texts
 from bot.handlers import answers
 from bot.parking import texts
-from bot.parking.service import ParkingReply
+from bot.parking.service import ParkingAnswers, ParkingReply
 from bot.turn import Reply, Turn
 
 # The parking-menu flow and its states.
@@ -28,29 +28,33 @@ def _say(reply: ParkingReply) -> Reply:
     return Reply(reply_text(reply))
 
 
-def ask(turn: Turn) -> Reply:
-    """Answer a free-form parking question."""
-    return _say(turn.parking.ask(turn.text, _alley(turn)))
+class ParkingChat:
+    """停车问答, answered with the parking knowledge base."""
 
+    def __init__(self, parking: ParkingAnswers) -> None:
+        self._parking = parking
 
-def menu(turn: Turn) -> Reply:
-    """List the parking topics as numbered choices."""
-    topics = turn.parking.menu()
-    turn.start(PARKING_FLOW, CHOOSE_TOPIC, offered=[t.id for t in topics], titles=[t.title for t in topics])
-    return Reply(texts.parking_menu([t.title for t in topics]))
+    def ask(self, turn: Turn) -> Reply:
+        """Answer a free-form parking question."""
+        return _say(self._parking.ask(turn.text, _alley(turn)))
 
+    def menu(self, turn: Turn) -> Reply:
+        """List the parking topics as numbered choices."""
+        topics = self._parking.menu()
+        turn.start(PARKING_FLOW, CHOOSE_TOPIC, offered=[t.id for t in topics], titles=[t.title for t in topics])
+        return Reply(texts.parking_menu([t.title for t in topics]))
 
-def choose(turn: Turn) -> Reply:
-    """Answer the numbered topic, or the typed question; ask again for anything else."""
-    data = turn.state.data if turn.state else {}
-    offered: list[str] = list(data.get("offered") or [])
-    if answers.number(turn.text) is not None:
-        topic = answers.pick(turn.text, offered)
-        if topic is not None:
-            turn.finish()
-            return _say(turn.parking.answer_topic(topic, turn.account.home_alley))
-        return Reply(texts.PARKING_CHOOSE + "\n" + account_texts.alley_choices(list(data.get("titles") or [])))
-    if not turn.text:
-        return Reply(texts.PARKING_CHOOSE)
-    turn.finish()
-    return ask(turn)
+    def choose(self, turn: Turn) -> Reply:
+        """Answer the numbered topic, or the typed question; ask again for anything else."""
+        data = turn.state.data if turn.state else {}
+        offered: list[str] = list(data.get("offered") or [])
+        if answers.number(turn.text) is not None:
+            topic = answers.pick(turn.text, offered)
+            if topic is not None:
+                turn.finish()
+                return _say(self._parking.answer_topic(topic, turn.account.home_alley))
+            return Reply(texts.PARKING_CHOOSE + "\n" + account_texts.alley_choices(list(data.get("titles") or [])))
+        if not turn.text:
+            return Reply(texts.PARKING_CHOOSE)
+        turn.finish()
+        return self.ask(turn)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from bot.accounts import texts as account_texts
 from bot.handlers import answers
 from bot.polls import texts
-from bot.polls.service import PollView, QuestionView
+from bot.polls.service import Polls, PollView, QuestionView
 from bot.turn import Reply, Turn
 
 # The poll flow and its state.
@@ -33,17 +34,6 @@ def _ask(turn: Turn, poll: PollView, question: QuestionView, intro: str = "") ->
     return Reply(f"{intro}\n{ask}" if intro else ask)
 
 
-def start(turn: Turn) -> Reply:
-    """Ask the first unanswered question of an open poll; offer to change answers when all are given."""
-    pending = turn.polls.pending(turn.msg.openid)
-    if pending:
-        return _ask(turn, *pending)
-    again = turn.polls.restart(turn.msg.openid)
-    if again:
-        return _ask(turn, *again, intro=texts.POLL_RESTART)
-    return Reply(texts.POLL_NONE)
-
-
 def _rating(turn: Turn) -> int | None:
     word = turn.text.strip().strip("。！!.~ ")
     if word in RATING_DIGITS:
@@ -54,38 +44,6 @@ def _rating(turn: Turn) -> int | None:
     parsed = turn.parse()
     value = parsed.entities.get("rating") if parsed.intent == "poll_answer" else None
     return int(value) if value in (1, 2, 3) else None
-
-
-def answer(turn: Turn) -> Reply:
-    """Record the answer and ask the next question; ask again when the reply is not a rating."""
-    assert turn.state is not None
-    data = turn.state.data
-    rating = _rating(turn)
-    if rating is None:
-        ask = texts.SCALE_OPTIONS[str(data["scale"])]
-        return Reply(f"{texts.POLL_ASK_AGAIN}{ask}。")
-    result = turn.polls.answer(turn.msg.openid, int(data["poll_id"]), int(data["question_id"]), rating)
-    if not result.recorded:
-        turn.finish()
-        return Reply(texts.POLL_CLOSED)
-    if result.next_question is not None:
-        nxt = result.next_question
-        turn.goto(ANSWERING, question_id=nxt.id)
-        return Reply(texts.poll_question(nxt.position, int(data["total"]), nxt.text, str(data["scale"])))
-    turn.finish()
-    return Reply(texts.POLL_CHANGED if result.replaced else texts.POLL_THANKS)
-
-
-def invitation(turn: Turn, reply: Reply) -> Reply:
-    """Add an invitation to a poll the resident has not seen yet to the end of an ordinary reply, once."""
-    if reply.text is None or turn.state is not None or turn.msg.kind not in ("text", "voice", "event"):
-        return reply
-    if not turn.account.subscribed or not turn.polls.might_invite(turn.account.home_alley):
-        return reply
-    poll = turn.polls.invite(turn.msg.openid, via="next_message")
-    if poll is None:
-        return reply
-    return Reply(f"{reply.text}\n\n{texts.poll_invitation(len(poll.questions))}")
 
 
 def create_start(turn: Turn) -> Reply:
@@ -101,68 +59,110 @@ def _office(turn: Turn) -> str | None:
     return alley.street_office if alley else None
 
 
-def create_continue(turn: Turn) -> Reply:
-    """Take questions until 完成, then the scale, then the audience, then 确认 (each step's own handler)."""
-    assert turn.state is not None
-    return CREATE_STEPS[turn.state.step](turn, turn.text.strip(), list(turn.state.data.get("questions") or []))
-
-
-def question_given(turn: Turn, text: str, questions: list[str]) -> Reply:
-    """Take one more question, or 完成 when there is at least one."""
-    if text in DONE_WORDS:
-        if not questions:
-            return Reply(texts.POLL_CREATE_NEED_ONE)
-        turn.goto(SCALE)
-        return Reply(texts.POLL_CREATE_SCALE)
-    if not text:
-        return Reply(texts.POLL_CREATE_ASK)
-    if len(questions) >= MAX_QUESTIONS:
-        return Reply(texts.poll_create_too_many(MAX_QUESTIONS))
-    turn.goto(QUESTIONS, questions=[*questions, text[:200]])
-    return Reply(texts.poll_create_more(len(questions) + 1))
-
-
-def scale_chosen(turn: Turn, text: str, questions: list[str]) -> Reply:
-    """Take the answer scale: 1 满意/一般/不满意, 2 赞同/一般/反对."""
-    scale = answers.pick(text, ["satisfaction", "agreement"])
-    if scale is None:
-        return Reply(texts.POLL_CREATE_SCALE)
-    turn.goto(TARGET, scale=scale)
-    return Reply(texts.poll_create_target(_own_alley(turn), _office(turn)))
-
-
-def audience_chosen(turn: Turn, text: str, questions: list[str]) -> Reply:
-    """Take the audience: the chief's alley, its street office, or everyone; show the preview."""
-    assert turn.state is not None
-    alley, office = _own_alley(turn), _office(turn)
-    kind, name = answers.pick(text, [("alley", alley), ("office", office), ("everyone", account_texts.EVERYONE)]) \
-        or (None, None)
-    if kind is None or name is None:
-        return Reply(texts.poll_create_target(alley, office))
-    turn.goto(CONFIRM, kind=kind, name=name)
-    audience = name if kind != "everyone" else account_texts.EVERYONE
-    return Reply(texts.poll_create_preview(questions, audience, str(turn.state.data.get("scale"))))
-
-
-def preview_confirmed(turn: Turn, text: str, questions: list[str]) -> Reply:
-    """确认 creates the poll (its push is queued by the service); anything else shows the preview again."""
-    assert turn.state is not None
-    data = turn.state.data
-    if text != "确认":
-        return Reply(texts.poll_create_preview(questions, str(data.get("name")), str(data.get("scale"))))
-    kind, name = data.get("kind"), data.get("name")
-    poll = turn.polls.create(questions, scale=str(data.get("scale") or "satisfaction"),
-                             alleys=[str(name)] if kind == "alley" else [],
-                             street_office=str(name) if kind == "office" else None, created_by=turn.msg.openid)
-    turn.finish()
-    return Reply(texts.poll_created(poll.id))
-
-
 def _own_alley(turn: Turn) -> str | None:
     return turn.account.duty_alley or turn.account.home_alley
 
 
-# The creation flow's states and what answers each (DESIGN §4.2).
-CREATE_STEPS: dict[str, Callable[[Turn, str, list[str]], Reply]] = {
-    QUESTIONS: question_given, SCALE: scale_chosen, TARGET: audience_chosen, CONFIRM: preview_confirmed,
-}
+class PollChat:
+    """Answering and creating polls, with the polls service."""
+
+    def __init__(self, polls: Polls) -> None:
+        self._polls = polls
+
+    def start(self, turn: Turn) -> Reply:
+        """Ask the first unanswered question of an open poll; offer to change answers when all are given."""
+        pending = self._polls.pending(turn.msg.openid)
+        if pending:
+            return _ask(turn, *pending)
+        again = self._polls.restart(turn.msg.openid)
+        if again:
+            return _ask(turn, *again, intro=texts.POLL_RESTART)
+        return Reply(texts.POLL_NONE)
+
+    def answer(self, turn: Turn) -> Reply:
+        """Record the answer and ask the next question; ask again when the reply is not a rating."""
+        assert turn.state is not None
+        data = turn.state.data
+        rating = _rating(turn)
+        if rating is None:
+            ask = texts.SCALE_OPTIONS[str(data["scale"])]
+            return Reply(f"{texts.POLL_ASK_AGAIN}{ask}。")
+        result = self._polls.answer(turn.msg.openid, int(data["poll_id"]), int(data["question_id"]), rating)
+        if not result.recorded:
+            turn.finish()
+            return Reply(texts.POLL_CLOSED)
+        if result.next_question is not None:
+            nxt = result.next_question
+            turn.goto(ANSWERING, question_id=nxt.id)
+            return Reply(texts.poll_question(nxt.position, int(data["total"]), nxt.text, str(data["scale"])))
+        turn.finish()
+        return Reply(texts.POLL_CHANGED if result.replaced else texts.POLL_THANKS)
+
+    def invitation(self, turn: Turn, reply: Reply) -> Reply:
+        """Add an invitation to a poll the resident has not seen yet to the end of an ordinary reply, once."""
+        if reply.text is None or turn.state is not None or turn.msg.kind not in ("text", "voice", "event"):
+            return reply
+        if not turn.account.subscribed or not self._polls.might_invite(turn.account.home_alley):
+            return reply
+        poll = self._polls.invite(turn.msg.openid, via="next_message")
+        if poll is None:
+            return reply
+        return Reply(f"{reply.text}\n\n{texts.poll_invitation(len(poll.questions))}")
+
+    def create_continue(self, turn: Turn) -> Reply:
+        """Take questions until 完成, then the scale, then the audience, then 确认 (each step's own handler)."""
+        assert turn.state is not None
+        questions = list(turn.state.data.get("questions") or [])
+        return self.CREATE_STEPS[turn.state.step](self, turn, turn.text.strip(), questions)
+
+    def question_given(self, turn: Turn, text: str, questions: list[str]) -> Reply:
+        """Take one more question, or 完成 when there is at least one."""
+        if text in DONE_WORDS:
+            if not questions:
+                return Reply(texts.POLL_CREATE_NEED_ONE)
+            turn.goto(SCALE)
+            return Reply(texts.POLL_CREATE_SCALE)
+        if not text:
+            return Reply(texts.POLL_CREATE_ASK)
+        if len(questions) >= MAX_QUESTIONS:
+            return Reply(texts.poll_create_too_many(MAX_QUESTIONS))
+        turn.goto(QUESTIONS, questions=[*questions, text[:200]])
+        return Reply(texts.poll_create_more(len(questions) + 1))
+
+    def scale_chosen(self, turn: Turn, text: str, questions: list[str]) -> Reply:
+        """Take the answer scale: 1 满意/一般/不满意, 2 赞同/一般/反对."""
+        scale = answers.pick(text, ["satisfaction", "agreement"])
+        if scale is None:
+            return Reply(texts.POLL_CREATE_SCALE)
+        turn.goto(TARGET, scale=scale)
+        return Reply(texts.poll_create_target(_own_alley(turn), _office(turn)))
+
+    def audience_chosen(self, turn: Turn, text: str, questions: list[str]) -> Reply:
+        """Take the audience: the chief's alley, its street office, or everyone; show the preview."""
+        assert turn.state is not None
+        alley, office = _own_alley(turn), _office(turn)
+        kind, name = answers.pick(text, [("alley", alley), ("office", office), ("everyone", account_texts.EVERYONE)]) \
+            or (None, None)
+        if kind is None or name is None:
+            return Reply(texts.poll_create_target(alley, office))
+        turn.goto(CONFIRM, kind=kind, name=name)
+        audience = name if kind != "everyone" else account_texts.EVERYONE
+        return Reply(texts.poll_create_preview(questions, audience, str(turn.state.data.get("scale"))))
+
+    def preview_confirmed(self, turn: Turn, text: str, questions: list[str]) -> Reply:
+        """确认 creates the poll (its push is queued by the service); anything else shows the preview again."""
+        assert turn.state is not None
+        data = turn.state.data
+        if text != "确认":
+            return Reply(texts.poll_create_preview(questions, str(data.get("name")), str(data.get("scale"))))
+        kind, name = data.get("kind"), data.get("name")
+        poll = self._polls.create(questions, scale=str(data.get("scale") or "satisfaction"),
+                                 alleys=[str(name)] if kind == "alley" else [],
+                                 street_office=str(name) if kind == "office" else None, created_by=turn.msg.openid)
+        turn.finish()
+        return Reply(texts.poll_created(poll.id))
+
+    # The creation flow's states and what answers each (DESIGN §4.2).
+    CREATE_STEPS: ClassVar[dict[str, Callable[[PollChat, Turn, str, list[str]], Reply]]] = {
+        QUESTIONS: question_given, SCALE: scale_chosen, TARGET: audience_chosen, CONFIRM: preview_confirmed,
+    }

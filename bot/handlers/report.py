@@ -18,7 +18,8 @@ from bot.core.geo import distance_to_polyline
 from bot.handlers import answers
 from bot.handlers.parking import reply_text as parking_reply_text
 from bot.issues import texts
-from bot.issues.service import IssueError, Logged
+from bot.issues.service import IssueError, Issues, Logged
+from bot.parking.service import ParkingAnswers
 from bot.turn import Reply, Turn
 
 # The report flow and its states.
@@ -47,66 +48,6 @@ RATING_REPLIES = frozenset({"1", "2", "3", "满意", "基本满意", "不满意"
 def _source_key(turn: Turn) -> str:
     """The message that completed the report: a retry of it can never open a second ticket."""
     return hashlib.sha256(turn.msg.dedupe_key.encode()).hexdigest()[:64]
-
-
-def start(turn: Turn) -> Reply:
-    """Begin a report with whatever this message carries (a photo, a sentence, a location) and ask the rest."""
-    if turn.account.blocked:
-        return Reply(texts.REPORT_BLOCKED)
-    turn.start(REPORT_FLOW, COLLECTING, photos=[], text="", alley=None, category=None, lat=None, lng=None,
-               offered=[], also=[])
-    if turn.msg.kind == "event":  # the menu button: nothing to take in yet
-        return Reply(texts.REPORT_START)
-    if turn.msg.kind in ("text", "voice") and turn.text.strip() in ("随手拍", "我要反映", "反映问题", "我要随手拍"):
-        return Reply(texts.REPORT_START)
-    return collect(turn)
-
-
-def photo(turn: Turn) -> Reply:
-    """A photo outside a flow: add it to the report just made, or start a new report with it."""
-    attached = turn.issues.attach(turn.msg.openid, photos=[turn.msg.media_id or ""])
-    if attached is None:
-        return start(turn)
-    issue, added = attached
-    if not added:
-        return Reply(texts.report_photo_full(turn.config.issues.max_photos))
-    return Reply(texts.photo_attached(issue.ticket, sum(1 for p in issue.photos if p.kind == "report")))
-
-
-def just_reported(turn: Turn) -> bool:
-    """The user reported something in the last few minutes (a location now belongs to it)."""
-    return turn.issues.recent(turn.msg.openid) is not None
-
-
-def location(turn: Turn) -> Reply:
-    """Add the location to the report just made."""
-    attached = turn.issues.attach(turn.msg.openid, lat=turn.msg.lat, lng=turn.msg.lng)
-    return Reply(texts.location_attached(attached[0].ticket) if attached else account_texts.MENU)
-
-
-def collect(turn: Turn) -> Reply:
-    """Take in a photo, words, a location or a numbered choice; log the issue as soon as it is complete."""
-    assert turn.state is not None
-    data: dict[str, Any] = dict(turn.state.data)
-    step, msg = turn.state.step, turn.msg
-    if msg.kind == "image" and msg.media_id:
-        photos = list(data["photos"])
-        if msg.media_id not in photos and len(photos) < turn.config.issues.max_photos:
-            photos.append(msg.media_id)
-        data["photos"] = photos
-    elif msg.kind == "location" and msg.lat is not None and msg.lng is not None:
-        data["lat"], data["lng"] = msg.lat, msg.lng
-        if not data["alley"] and msg.label:
-            data["alley"] = turn.gazetteer.alley_in(msg.label)
-        if not data["alley"]:
-            data["alley"] = _alley_at(turn, msg.lat, msg.lng)
-    elif msg.kind in ("text", "voice") and turn.text.strip():
-        reply = _take_words(turn, step, data)
-        if reply is not None:
-            return reply
-    else:
-        return _ask_next(turn, data)
-    return _advance(turn, data)
 
 
 def _take_words(turn: Turn, step: str, data: dict[str, Any]) -> Reply | None:
@@ -141,12 +82,6 @@ def _entity(turn: Turn, name: str) -> str | None:
     parsed = turn.parse()
     value = parsed.entities.get(name) if parsed.intent == "report_issue" else None
     return value if isinstance(value, str) else None
-
-
-def _advance(turn: Turn, data: dict[str, Any]) -> Reply:
-    if data["alley"] and data["category"]:
-        return _log(turn, data)
-    return _ask_next(turn, data)
 
 
 def _ask_next(turn: Turn, data: dict[str, Any]) -> Reply:
@@ -197,20 +132,6 @@ def _alley_at(turn: Turn, lat: float, lng: float) -> str | None:
     return ranked[0][1]
 
 
-def _log(turn: Turn, data: dict[str, Any]) -> Reply:
-    turn.finish()
-    alley = str(data["alley"])
-    logged = turn.issues.report(turn.msg.openid, _source_key(turn), alley, str(data["category"]),
-                                text=str(data["text"]), photos=list(data["photos"]), lat=data["lat"], lng=data["lng"])
-    replies = [_logged_text(turn, logged, alley, bool(data["photos"]))]
-    # The other problems of the same message: their own tickets, in the same alley (keyed so a retry adds none).
-    for n, (category, words) in enumerate(data.get("also") or [], 2):
-        more = turn.issues.report(turn.msg.openid, f"{_source_key(turn)[:60]}:{n}", alley, str(category),
-                                  text=str(words), photos=[], lat=data["lat"], lng=data["lng"])
-        replies.append(_logged_text(turn, more, alley, False))
-    return Reply("\n\n".join(replies))
-
-
 @dataclass(frozen=True)
 class Request:
     kind: str  # "report" or "parking"
@@ -248,27 +169,6 @@ def is_two_requests(turn: Turn) -> bool:
     return bool(reports) and (len({r.value for r in reports}) > 1 or any(r.kind == "parking" for r in found))
 
 
-def two_requests(turn: Turn) -> Reply:
-    """Take every problem of the message as its own ticket, and answer its parking question too."""
-    found = requests_in(turn)
-    reports = [r for r in found if r.kind == "report"]
-    answers = [parking_reply_text(turn.parking.ask(r.words, turn.account.home_alley))
-               for r in found if r.kind == "parking"]
-    first, also = reports[0], list[tuple[str, str]]()
-    for r in reports[1:]:
-        if r.value != first.value and r.value not in {c for c, _ in also}:
-            also.append((r.value, r.words))
-    alley = turn.gazetteer.alley_in(turn.text)
-    if turn.account.blocked:
-        return Reply(texts.REPORT_BLOCKED)
-    words = "，".join(r.words for r in reports if r.value == first.value)
-    data: dict[str, Any] = dict(photos=[], text=words, alley=alley, category=first.value, lat=None, lng=None,
-                                offered=[], also=also)
-    turn.start(REPORT_FLOW, COLLECTING, **data)
-    reply = _advance(turn, data)
-    return Reply("\n\n".join([reply.text or "", *answers]).strip())
-
-
 def _logged_text(turn: Turn, logged: Logged, alley: str, have_photo: bool) -> str:
     if logged.outcome == "blocked" or (logged.issue is None and logged.outcome != "limited"):
         return texts.REPORT_BLOCKED
@@ -292,46 +192,6 @@ def _logged_text(turn: Turn, logged: Logged, alley: str, have_photo: bool) -> st
         "".join(f"\n{h}" for h in hints if h)
 
 
-def withdraw(turn: Turn) -> Reply:
-    """Withdraw the report of the last few minutes, if no chief has started on it."""
-    try:
-        issue = turn.issues.withdraw(turn.msg.openid)
-    except IssueError:
-        return Reply(texts.WITHDRAW_STARTED)
-    return Reply(texts.withdrawn(issue.ticket) if issue else texts.withdraw_none(turn.config.issues.attach_minutes))
-
-
-def my_issues(turn: Turn) -> Reply:
-    """List the user's reports and the ones they follow, with their status."""
-    issues = turn.issues.mine(turn.msg.openid)
-    return Reply(texts.my_issues(issues, turn.msg.openid) if issues else texts.MY_ISSUES_NONE)
-
-
-def is_rating(turn: Turn) -> bool:
-    """A short 1/2/3 or 满意-like reply while one of the user's resolved reports waits for a rating."""
-    if turn.msg.kind not in ("text", "voice"):
-        return False
-    words = turn.text.strip().strip("。！!.~ ")
-    return words in RATING_REPLIES and turn.issues.awaiting_rating(turn.msg.openid) is not None
-
-
-def rate(turn: Turn) -> Reply:
-    """Record the rating of the latest resolved report; 不满意 reopens it."""
-    words = turn.text.strip().strip("。！!.~ ")
-    value = answers.number(words)
-    if value is None:
-        found = turn.gazetteer.find_rating(words)
-        value = int(found.value) if found else 2
-    issue = turn.issues.awaiting_rating(turn.msg.openid)
-    if issue is None:
-        return Reply(texts.RATING_NOT_NEEDED)
-    try:
-        turn.issues.rate(turn.msg.openid, issue.ticket, value)
-    except IssueError:
-        return Reply(texts.RATING_NOT_NEEDED)
-    return Reply(texts.RATING_REOPENED if value == 1 else texts.RATING_THANKS)
-
-
 def is_complete_report(turn: Turn) -> bool:
     """The message is a whole new report by itself: it names both an alley and a problem."""
     if turn.msg.kind not in ("text", "voice") or len(turn.text) < 6:
@@ -353,3 +213,141 @@ def is_another_report(turn: Turn) -> bool:
     found = turn.gazetteer.find_category(turn.text)
     value = found.value if found else turn.parse().entities.get("category")
     return bool(value != drafted)
+
+
+class ReportChat:
+    """随手拍, answered with the issues service (and the parking answers, for a question asked alongside)."""
+
+    def __init__(self, issues: Issues, parking: ParkingAnswers) -> None:
+        self._issues = issues
+        self._parking = parking
+
+    def start(self, turn: Turn) -> Reply:
+        """Begin a report with whatever this message carries (a photo, a sentence, a location) and ask the rest."""
+        if turn.account.blocked:
+            return Reply(texts.REPORT_BLOCKED)
+        turn.start(REPORT_FLOW, COLLECTING, photos=[], text="", alley=None, category=None, lat=None, lng=None,
+                   offered=[], also=[])
+        if turn.msg.kind == "event":  # the menu button: nothing to take in yet
+            return Reply(texts.REPORT_START)
+        if turn.msg.kind in ("text", "voice") and turn.text.strip() in ("随手拍", "我要反映", "反映问题", "我要随手拍"):
+            return Reply(texts.REPORT_START)
+        return self.collect(turn)
+
+    def photo(self, turn: Turn) -> Reply:
+        """A photo outside a flow: add it to the report just made, or start a new report with it."""
+        attached = self._issues.attach(turn.msg.openid, photos=[turn.msg.media_id or ""])
+        if attached is None:
+            return self.start(turn)
+        issue, added = attached
+        if not added:
+            return Reply(texts.report_photo_full(turn.config.issues.max_photos))
+        return Reply(texts.photo_attached(issue.ticket, sum(1 for p in issue.photos if p.kind == "report")))
+
+    def just_reported(self, turn: Turn) -> bool:
+        """The user reported something in the last few minutes (a location now belongs to it)."""
+        return self._issues.recent(turn.msg.openid) is not None
+
+    def location(self, turn: Turn) -> Reply:
+        """Add the location to the report just made."""
+        attached = self._issues.attach(turn.msg.openid, lat=turn.msg.lat, lng=turn.msg.lng)
+        return Reply(texts.location_attached(attached[0].ticket) if attached else account_texts.MENU)
+
+    def collect(self, turn: Turn) -> Reply:
+        """Take in a photo, words, a location or a numbered choice; log the issue as soon as it is complete."""
+        assert turn.state is not None
+        data: dict[str, Any] = dict(turn.state.data)
+        step, msg = turn.state.step, turn.msg
+        if msg.kind == "image" and msg.media_id:
+            photos = list(data["photos"])
+            if msg.media_id not in photos and len(photos) < turn.config.issues.max_photos:
+                photos.append(msg.media_id)
+            data["photos"] = photos
+        elif msg.kind == "location" and msg.lat is not None and msg.lng is not None:
+            data["lat"], data["lng"] = msg.lat, msg.lng
+            if not data["alley"] and msg.label:
+                data["alley"] = turn.gazetteer.alley_in(msg.label)
+            if not data["alley"]:
+                data["alley"] = _alley_at(turn, msg.lat, msg.lng)
+        elif msg.kind in ("text", "voice") and turn.text.strip():
+            reply = _take_words(turn, step, data)
+            if reply is not None:
+                return reply
+        else:
+            return _ask_next(turn, data)
+        return self._advance(turn, data)
+
+    def _advance(self, turn: Turn, data: dict[str, Any]) -> Reply:
+        if data["alley"] and data["category"]:
+            return self._log(turn, data)
+        return _ask_next(turn, data)
+
+    def _log(self, turn: Turn, data: dict[str, Any]) -> Reply:
+        turn.finish()
+        alley = str(data["alley"])
+        logged = self._issues.report(turn.msg.openid, _source_key(turn), alley, str(data["category"]),
+                                     text=str(data["text"]), photos=list(data["photos"]), lat=data["lat"],
+                                     lng=data["lng"])
+        replies = [_logged_text(turn, logged, alley, bool(data["photos"]))]
+        # The other problems of the same message: their own tickets, in the same alley (keyed so a retry adds none).
+        for n, (category, words) in enumerate(data.get("also") or [], 2):
+            more = self._issues.report(turn.msg.openid, f"{_source_key(turn)[:60]}:{n}", alley, str(category),
+                                      text=str(words), photos=[], lat=data["lat"], lng=data["lng"])
+            replies.append(_logged_text(turn, more, alley, False))
+        return Reply("\n\n".join(replies))
+
+    def two_requests(self, turn: Turn) -> Reply:
+        """Take every problem of the message as its own ticket, and answer its parking question too."""
+        found = requests_in(turn)
+        reports = [r for r in found if r.kind == "report"]
+        answers = [parking_reply_text(self._parking.ask(r.words, turn.account.home_alley))
+                   for r in found if r.kind == "parking"]
+        first, also = reports[0], list[tuple[str, str]]()
+        for r in reports[1:]:
+            if r.value != first.value and r.value not in {c for c, _ in also}:
+                also.append((r.value, r.words))
+        alley = turn.gazetteer.alley_in(turn.text)
+        if turn.account.blocked:
+            return Reply(texts.REPORT_BLOCKED)
+        words = "，".join(r.words for r in reports if r.value == first.value)
+        data: dict[str, Any] = dict(photos=[], text=words, alley=alley, category=first.value, lat=None, lng=None,
+                                    offered=[], also=also)
+        turn.start(REPORT_FLOW, COLLECTING, **data)
+        reply = self._advance(turn, data)
+        return Reply("\n\n".join([reply.text or "", *answers]).strip())
+
+    def withdraw(self, turn: Turn) -> Reply:
+        """Withdraw the report of the last few minutes, if no chief has started on it."""
+        try:
+            issue = self._issues.withdraw(turn.msg.openid)
+        except IssueError:
+            return Reply(texts.WITHDRAW_STARTED)
+        return Reply(texts.withdrawn(issue.ticket) if issue else texts.withdraw_none(turn.config.issues.attach_minutes))
+
+    def my_issues(self, turn: Turn) -> Reply:
+        """List the user's reports and the ones they follow, with their status."""
+        issues = self._issues.mine(turn.msg.openid)
+        return Reply(texts.my_issues(issues, turn.msg.openid) if issues else texts.MY_ISSUES_NONE)
+
+    def is_rating(self, turn: Turn) -> bool:
+        """A short 1/2/3 or 满意-like reply while one of the user's resolved reports waits for a rating."""
+        if turn.msg.kind not in ("text", "voice"):
+            return False
+        words = turn.text.strip().strip("。！!.~ ")
+        return words in RATING_REPLIES and self._issues.awaiting_rating(turn.msg.openid) is not None
+
+    def rate(self, turn: Turn) -> Reply:
+        """Record the rating of the latest resolved report; 不满意 reopens it."""
+        words = turn.text.strip().strip("。！!.~ ")
+        value = answers.number(words)
+        if value is None:
+            found = turn.gazetteer.find_rating(words)
+            value = int(found.value) if found else 2
+        issue = self._issues.awaiting_rating(turn.msg.openid)
+        if issue is None:
+            return Reply(texts.RATING_NOT_NEEDED)
+        try:
+            self._issues.rate(turn.msg.openid, issue.ticket, value)
+        except IssueError:
+            return Reply(texts.RATING_NOT_NEEDED)
+        return Reply(texts.RATING_REOPENED if value == 1 else texts.RATING_THANKS)

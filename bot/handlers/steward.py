@@ -8,15 +8,16 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from bot.accounts import texts as account_texts
 from bot.core.clock import beijing_day
 from bot.handlers import answers
 from bot.stewards import texts
 from bot.stewards.checkin_words import read_checkin
-from bot.stewards.rewards import RedeemError
-from bot.stewards.service import StewardError
+from bot.stewards.patrols import Patrols
+from bot.stewards.rewards import RedeemError, Rewards
+from bot.stewards.service import StewardError, Stewards
 from bot.turn import Reply, Turn
 
 # The joining flow and its states.
@@ -50,67 +51,6 @@ def join_start(turn: Turn) -> Reply:
     return Reply(texts.JOIN_ASK_NAME)
 
 
-def join_continue(turn: Turn) -> Reply:
-    """Take the name, then the phone (or 跳过), then the alley; then submit."""
-    assert turn.state is not None
-    return JOIN_STEPS[turn.state.step](turn, turn.text.strip())
-
-
-def name_given(turn: Turn, words: str) -> Reply:
-    """Take how to address them."""
-    if not words or len(words) > 20:
-        return Reply(texts.JOIN_ASK_NAME)
-    turn.goto(PHONE, name=words)
-    return Reply(texts.JOIN_ASK_PHONE)
-
-
-def phone_given(turn: Turn, words: str) -> Reply:
-    """Take a mobile number or 跳过."""
-    assert turn.state is not None
-    phone = MOBILE.search(words.replace(" ", "").replace("-", ""))
-    if phone is None and words not in SKIP_WORDS:
-        return Reply(texts.JOIN_BAD_PHONE)
-    turn.goto(ALLEY, phone=phone.group(0) if phone else None)
-    if turn.state.data.get("alley"):
-        return _submit(turn, str(turn.state.data["alley"]))
-    return Reply(texts.JOIN_ASK_ALLEY)
-
-
-def alley_given(turn: Turn, words: str) -> Reply:
-    """Take the alley to claim: a number from the offered list, a name (儿化, typos), or ask with candidates."""
-    assert turn.state is not None
-    offered: list[str] = list(turn.state.data.get("offered") or [])
-    if (chosen := answers.pick(words, offered)) is not None:
-        return _submit(turn, chosen)
-    alley = turn.gazetteer.alley_in(words) if words else None
-    if alley:
-        return _submit(turn, alley)
-    similar = turn.gazetteer.candidates(words, 5) if words else []
-    if similar:
-        turn.goto(ALLEY, offered=similar)
-        return Reply(texts.join_choices(account_texts.ALLEY_NOT_FOUND, similar))
-    return Reply(texts.JOIN_ASK_ALLEY)
-
-
-def _submit(turn: Turn, alley: str) -> Reply:
-    assert turn.state is not None
-    data = turn.state.data
-    turn.finish()
-    try:
-        turn.stewards.apply(turn.msg.openid, alley, str(data.get("name") or ""), data.get("phone"))
-    except StewardError as exc:
-        if exc.code == "already":
-            return Reply(texts.join_already(alley))
-        return Reply(texts.join_too_many(turn.config.points.max_alleys_per_steward))
-    return Reply(texts.join_submitted(alley))
-
-
-def withdraw(turn: Turn) -> Reply:
-    """Stop being a steward of every claimed alley."""
-    alleys = turn.stewards.withdraw(turn.msg.openid)
-    return Reply(texts.steward_withdrawn(alleys) if alleys else texts.NOT_STEWARD)
-
-
 def is_decision(turn: Turn) -> bool:
     if turn.account.role not in ("chief", "staff") or turn.msg.kind != "text":
         return False
@@ -118,141 +58,12 @@ def is_decision(turn: Turn) -> bool:
     return match is not None and match.group(2) is not None
 
 
-def decide(turn: Turn) -> Reply:
-    """Approve or decline application N."""
-    match = DECIDE.match(turn.text.strip())
-    assert match is not None
-    approve, claim_id = match.group(1) in ("同意", "批准"), int(match.group(2))
-    try:
-        turn.stewards.decide(turn.msg.openid, claim_id, approve)
-    except StewardError as exc:
-        return Reply(texts.DECIDE_NOT_ALLOWED if exc.code == "forbidden" else texts.DECIDE_USAGE)
-    return Reply(texts.claim_decided(claim_id, approve))
-
-
 def is_patrol_confirmation(turn: Turn) -> bool:
     return turn.account.role in ("chief", "staff") and CONFIRM_PATROL.match(turn.text.strip()) is not None
 
 
-def confirm_patrol(turn: Turn) -> Reply:
-    """A chief vouches for a patrol that has no location."""
-    match = CONFIRM_PATROL.match(turn.text.strip())
-    assert match is not None
-    try:
-        turn.patrols.confirm(turn.msg.openid, int(match.group(1)))
-    except (LookupError, PermissionError):
-        return Reply(texts.CONFIRM_PATROL_NOT_ALLOWED)
-    return Reply(texts.patrol_confirmed(int(match.group(1))))
-
-
-# --- check-in ----------------------------------------------------------------------------------------------
-def checkin_start(turn: Turn) -> Reply:
-    """Read what the sentence already says; ask only for what is missing."""
-    alleys = turn.stewards.alleys(turn.msg.openid)
-    if not alleys:
-        return Reply(texts.STEWARD_ONLY)
-    words = read_checkin(turn.text) if turn.msg.kind in ("text", "voice") else None
-    named = turn.gazetteer.alley_in(turn.text) if turn.text else None
-    alley = named if named in alleys else alleys[0] if len(alleys) == 1 else None
-    # A second check-in the same day amends the first: what it does not mention stays as it was.
-    today = next((p for p in turn.patrols.history(turn.msg.openid, 20)
-                  if p.alley == alley and p.day == beijing_day()), None)
-    turn.start(CHECKIN_FLOW, CONFIRM, alleys=alleys, alley=alley,
-               minutes=(words.minutes if words else None) or (today.minutes if today else None),
-               visits=_first(words.visits if words else None, today.visits if today else 0),
-               fixes=_first(words.fixes if words else None, today.fixes if today else 0),
-               note=turn.text.strip()[:500], lat=None, lng=None,
-               earlier=[today.minutes, today.visits, today.fixes, today.verified_by] if today else None)
-    return _checkin_next(turn)
-
-
 def _first(said: int | None, before: int) -> int:
     return said if said is not None else before
-
-
-def _checkin_next(turn: Turn) -> Reply:
-    assert turn.state is not None
-    data = turn.state.data
-    if not data.get("alley"):
-        turn.goto(CHECKIN_ALLEY)
-        return Reply(texts.checkin_ask_alley(list(data["alleys"])))
-    if not data.get("minutes"):
-        turn.goto(DURATION)
-        return Reply(texts.CHECKIN_ASK_DURATION)
-    turn.goto(CONFIRM)
-    return Reply(_summary(turn, data))
-
-
-def _summary(turn: Turn, data: dict[str, Any]) -> str:
-    """The one-screen summary: the location counts as verified if sent now, or if today's record was verified
-    by location and this amendment claims no more than it did."""
-    minutes, visits, fixes = int(data["minutes"]), int(data["visits"]), int(data["fixes"])
-    located = data.get("lat") is not None and turn.patrols.inside(str(data["alley"]), float(data["lat"]),
-                                                                  float(data["lng"]))
-    earlier = data.get("earlier")
-    if earlier and earlier[3] == "location" and minutes <= earlier[0] and visits <= earlier[1] \
-            and fixes <= earlier[2]:
-        located = True
-    return texts.checkin_summary(str(data["alley"]), minutes, visits, fixes, located,
-                                 int(earlier[0]) if earlier else None, turn.config.points.min_patrol_minutes)
-
-
-def checkin_continue(turn: Turn) -> Reply:
-    """Take a location in any step; else the step's own answer; else corrections in words (走访6户)."""
-    assert turn.state is not None
-    step, data = turn.state.step, dict(turn.state.data)
-    words = turn.text.strip().rstrip("。.！!")
-    if turn.msg.kind == "location" and turn.msg.lat is not None:
-        turn.goto(step, lat=turn.msg.lat, lng=turn.msg.lng)
-        return _checkin_next(turn)
-    answered = CHECKIN_STEPS[step](turn, words, data)
-    return answered if answered is not None else _corrected(turn, words, data)
-
-
-def checkin_alley_chosen(turn: Turn, words: str, data: dict[str, Any]) -> Reply | None:
-    """Take the alley patrolled, by number or name; ask again otherwise."""
-    alleys = list(data["alleys"])
-    chosen = answers.pick(words, alleys) or (turn.gazetteer.alley_in(words) if words else None)
-    if chosen not in alleys:
-        return Reply(texts.checkin_ask_alley(alleys))
-    turn.goto(CHECKIN_ALLEY, alley=chosen)
-    return _checkin_next(turn)
-
-
-def duration_chosen(turn: Turn, words: str, data: dict[str, Any]) -> Reply | None:
-    """Take a numbered duration; words like 40分钟 are read as a correction."""
-    minutes = texts.DURATION_CHOICES.get(str(answers.number(words)))
-    if minutes is None:
-        return None
-    turn.goto(DURATION, minutes=minutes)
-    return _checkin_next(turn)
-
-
-def summary_confirmed(turn: Turn, words: str, data: dict[str, Any]) -> Reply | None:
-    """Save on 确认; anything else is read as a correction."""
-    return _save(turn, data) if words in texts.CHECKIN_CONFIRM_WORDS else None
-
-
-def _corrected(turn: Turn, words: str, data: dict[str, Any]) -> Reply:
-    assert turn.state is not None
-    heard = read_checkin(words)
-    changes: dict[str, Any] = {k: v for k, v in (("minutes", heard.minutes), ("visits", heard.visits),
-                                                 ("fixes", heard.fixes)) if v is not None}
-    if not changes:
-        return Reply(texts.CHECKIN_ASK_DURATION if turn.state.step == DURATION else _summary(turn, data))
-    turn.goto(turn.state.step, **changes, note=f"{data.get('note') or ''}；{words}"[:1000])
-    return _checkin_next(turn)
-
-
-def _save(turn: Turn, data: dict[str, Any]) -> Reply:
-    turn.finish()
-    before = [p for p in turn.patrols.history(turn.msg.openid, 20)
-              if p.alley == data["alley"] and p.day == beijing_day()]
-    view = turn.patrols.checkin(turn.msg.openid, str(data["alley"]), int(data["minutes"]), int(data["visits"]),
-                                int(data["fixes"]), str(data.get("note") or ""), key=_key(turn),
-                                lat=data.get("lat"), lng=data.get("lng"))
-    balance = turn.patrols.balance(turn.msg.openid)
-    return Reply(texts.checkin_saved(view.awarded_now, balance, bool(view.verified_by), bool(before)))
 
 
 def is_steward_location(turn: Turn) -> bool:
@@ -263,65 +74,244 @@ def is_steward_location(turn: Turn) -> bool:
         turn.msg.kind == "event" and turn.msg.event == "location")
 
 
-def location(turn: Turn) -> Reply:
-    """A steward's location verifies today's patrols there; otherwise the ordinary location answer."""
-    verified = turn.patrols.verify_by_location(turn.msg.openid, float(turn.msg.lat or 0), float(turn.msg.lng or 0),
-                                               key=_key(turn))
-    if turn.msg.kind == "event":  # the periodic LOCATION report: verify quietly
-        return Reply.silent()
-    if verified:
-        return Reply("\n".join(texts.patrol_located(v.alley, v.awarded_now) for v in verified))
-    from bot.handlers import account, report
-
-    return report.location(turn) if report.just_reported(turn) else account.location(turn)
-
-
-# --- points ------------------------------------------------------------------------------------------------
-def my_points(turn: Turn) -> Reply:
-    """Balance, this month's hours and points, rank in the street office."""
-    s = turn.patrols.summary(turn.msg.openid)
-    return Reply(texts.points_summary(s.balance, s.month_minutes, s.month_points, s.rank, s.ranked))
-
-
-def redeem(turn: Turn) -> Reply:
-    """Reserve the named reward, or list what points buy."""
-    match = REDEEM.match(turn.text.strip())
-    wanted = match.group(2).strip() if match else turn.text
-    item = turn.config.points.reward(wanted) if wanted else None
-    balance = turn.patrols.balance(turn.msg.openid)
-    if item is None:
-        return Reply(texts.catalogue(turn.rewards.catalogue(), balance))
-    try:
-        done = turn.rewards.redeem(turn.msg.openid, item.code, key=_key(turn))
-    except RedeemError as exc:
-        if exc.code == "out_of_stock":
-            return Reply(texts.REDEEM_OUT_OF_STOCK)
-        if exc.code == "balance":
-            return Reply(texts.redeem_short(balance, item.cost))
-        return Reply(texts.REDEEM_UNKNOWN)
-    return Reply(texts.redeemed(done.reward, done.cost, done.balance, done.id))
-
-
 YEAR_WORDS = frozenset({"金牌管家", "年度排行", "年度排行榜", "全年排行"})
 
 
-def leaderboard(turn: Turn) -> Reply:
-    """Top stewards in the user's street office: this month, or this year for 金牌管家 (everyone's when unknown)."""
-    period = beijing_day()[:4] if turn.text.strip() in YEAR_WORDS else beijing_day()[:7]
-    alley = turn.config.alley(turn.account.duty_alley or turn.account.home_alley or "")
-    rows = turn.patrols.leaderboard(period, alley.street_office if alley else None)
-    return Reply(texts.leaderboard(rows, period))
+class StewardChat:
+    """小巷管家, answered with the stewards, patrols and rewards services."""
 
+    def __init__(self, patrols: Patrols, rewards: Rewards, stewards: Stewards,
+                 other_location: Callable[[Turn], Reply]) -> None:
+        self._other_location = other_location  # a location that verified no patrol: what anyone's would get
+        self._patrols = patrols
+        self._rewards = rewards
+        self._stewards = stewards
 
-def history(turn: Turn) -> Reply:
-    """The steward's last patrols with their points."""
-    rows = [(p.day, p.alley, p.minutes, p.visits, p.fixes, p.verified_by, p.points)
-            for p in turn.patrols.history(turn.msg.openid)]
-    return Reply(texts.patrol_history(rows))
+    def join_continue(self, turn: Turn) -> Reply:
+        """Take the name, then the phone (or 跳过), then the alley; then submit."""
+        assert turn.state is not None
+        return self.JOIN_STEPS[turn.state.step](self, turn, turn.text.strip())
 
+    def name_given(self, turn: Turn, words: str) -> Reply:
+        """Take how to address them."""
+        if not words or len(words) > 20:
+            return Reply(texts.JOIN_ASK_NAME)
+        turn.goto(PHONE, name=words)
+        return Reply(texts.JOIN_ASK_PHONE)
 
-# Each flow's states and what answers each (DESIGN §4.2).
-JOIN_STEPS: dict[str, Callable[[Turn, str], Reply]] = {NAME: name_given, PHONE: phone_given, ALLEY: alley_given}
-CHECKIN_STEPS: dict[str, Callable[[Turn, str, dict[str, Any]], Reply | None]] = {
-    CHECKIN_ALLEY: checkin_alley_chosen, DURATION: duration_chosen, CONFIRM: summary_confirmed,
-}
+    def phone_given(self, turn: Turn, words: str) -> Reply:
+        """Take a mobile number or 跳过."""
+        assert turn.state is not None
+        phone = MOBILE.search(words.replace(" ", "").replace("-", ""))
+        if phone is None and words not in SKIP_WORDS:
+            return Reply(texts.JOIN_BAD_PHONE)
+        turn.goto(ALLEY, phone=phone.group(0) if phone else None)
+        if turn.state.data.get("alley"):
+            return self._submit(turn, str(turn.state.data["alley"]))
+        return Reply(texts.JOIN_ASK_ALLEY)
+
+    def alley_given(self, turn: Turn, words: str) -> Reply:
+        """Take the alley to claim: a number from the offered list, a name (儿化, typos), or ask with candidates."""
+        assert turn.state is not None
+        offered: list[str] = list(turn.state.data.get("offered") or [])
+        if (chosen := answers.pick(words, offered)) is not None:
+            return self._submit(turn, chosen)
+        alley = turn.gazetteer.alley_in(words) if words else None
+        if alley:
+            return self._submit(turn, alley)
+        similar = turn.gazetteer.candidates(words, 5) if words else []
+        if similar:
+            turn.goto(ALLEY, offered=similar)
+            return Reply(texts.join_choices(account_texts.ALLEY_NOT_FOUND, similar))
+        return Reply(texts.JOIN_ASK_ALLEY)
+
+    def _submit(self, turn: Turn, alley: str) -> Reply:
+        assert turn.state is not None
+        data = turn.state.data
+        turn.finish()
+        try:
+            self._stewards.apply(turn.msg.openid, alley, str(data.get("name") or ""), data.get("phone"))
+        except StewardError as exc:
+            if exc.code == "already":
+                return Reply(texts.join_already(alley))
+            return Reply(texts.join_too_many(turn.config.points.max_alleys_per_steward))
+        return Reply(texts.join_submitted(alley))
+
+    def withdraw(self, turn: Turn) -> Reply:
+        """Stop being a steward of every claimed alley."""
+        alleys = self._stewards.withdraw(turn.msg.openid)
+        return Reply(texts.steward_withdrawn(alleys) if alleys else texts.NOT_STEWARD)
+
+    def decide(self, turn: Turn) -> Reply:
+        """Approve or decline application N."""
+        match = DECIDE.match(turn.text.strip())
+        assert match is not None
+        approve, claim_id = match.group(1) in ("同意", "批准"), int(match.group(2))
+        try:
+            self._stewards.decide(turn.msg.openid, claim_id, approve)
+        except StewardError as exc:
+            return Reply(texts.DECIDE_NOT_ALLOWED if exc.code == "forbidden" else texts.DECIDE_USAGE)
+        return Reply(texts.claim_decided(claim_id, approve))
+
+    def confirm_patrol(self, turn: Turn) -> Reply:
+        """A chief vouches for a patrol that has no location."""
+        match = CONFIRM_PATROL.match(turn.text.strip())
+        assert match is not None
+        try:
+            self._patrols.confirm(turn.msg.openid, int(match.group(1)))
+        except (LookupError, PermissionError):
+            return Reply(texts.CONFIRM_PATROL_NOT_ALLOWED)
+        return Reply(texts.patrol_confirmed(int(match.group(1))))
+
+    # --- check-in ----------------------------------------------------------------------------------------------
+    def checkin_start(self, turn: Turn) -> Reply:
+        """Read what the sentence already says; ask only for what is missing."""
+        alleys = self._stewards.alleys(turn.msg.openid)
+        if not alleys:
+            return Reply(texts.STEWARD_ONLY)
+        words = read_checkin(turn.text) if turn.msg.kind in ("text", "voice") else None
+        named = turn.gazetteer.alley_in(turn.text) if turn.text else None
+        alley = named if named in alleys else alleys[0] if len(alleys) == 1 else None
+        # A second check-in the same day amends the first: what it does not mention stays as it was.
+        today = next((p for p in self._patrols.history(turn.msg.openid, 20)
+                      if p.alley == alley and p.day == beijing_day()), None)
+        turn.start(CHECKIN_FLOW, CONFIRM, alleys=alleys, alley=alley,
+                   minutes=(words.minutes if words else None) or (today.minutes if today else None),
+                   visits=_first(words.visits if words else None, today.visits if today else 0),
+                   fixes=_first(words.fixes if words else None, today.fixes if today else 0),
+                   note=turn.text.strip()[:500], lat=None, lng=None,
+                   earlier=[today.minutes, today.visits, today.fixes, today.verified_by] if today else None)
+        return self._checkin_next(turn)
+
+    def _checkin_next(self, turn: Turn) -> Reply:
+        assert turn.state is not None
+        data = turn.state.data
+        if not data.get("alley"):
+            turn.goto(CHECKIN_ALLEY)
+            return Reply(texts.checkin_ask_alley(list(data["alleys"])))
+        if not data.get("minutes"):
+            turn.goto(DURATION)
+            return Reply(texts.CHECKIN_ASK_DURATION)
+        turn.goto(CONFIRM)
+        return Reply(self._summary(turn, data))
+
+    def _summary(self, turn: Turn, data: dict[str, Any]) -> str:
+        """The one-screen summary: the location counts as verified if sent now, or if today's record was verified
+        by location and this amendment claims no more than it did."""
+        minutes, visits, fixes = int(data["minutes"]), int(data["visits"]), int(data["fixes"])
+        located = data.get("lat") is not None and self._patrols.inside(str(data["alley"]), float(data["lat"]),
+                                                                      float(data["lng"]))
+        earlier = data.get("earlier")
+        if earlier and earlier[3] == "location" and minutes <= earlier[0] and visits <= earlier[1] \
+                and fixes <= earlier[2]:
+            located = True
+        return texts.checkin_summary(str(data["alley"]), minutes, visits, fixes, located,
+                                     int(earlier[0]) if earlier else None, turn.config.points.min_patrol_minutes)
+
+    def checkin_continue(self, turn: Turn) -> Reply:
+        """Take a location in any step; else the step's own answer; else corrections in words (走访6户)."""
+        assert turn.state is not None
+        step, data = turn.state.step, dict(turn.state.data)
+        words = turn.text.strip().rstrip("。.！!")
+        if turn.msg.kind == "location" and turn.msg.lat is not None:
+            turn.goto(step, lat=turn.msg.lat, lng=turn.msg.lng)
+            return self._checkin_next(turn)
+        answered = self.CHECKIN_STEPS[step](self, turn, words, data)
+        return answered if answered is not None else self._corrected(turn, words, data)
+
+    def checkin_alley_chosen(self, turn: Turn, words: str, data: dict[str, Any]) -> Reply | None:
+        """Take the alley patrolled, by number or name; ask again otherwise."""
+        alleys = list(data["alleys"])
+        chosen = answers.pick(words, alleys) or (turn.gazetteer.alley_in(words) if words else None)
+        if chosen not in alleys:
+            return Reply(texts.checkin_ask_alley(alleys))
+        turn.goto(CHECKIN_ALLEY, alley=chosen)
+        return self._checkin_next(turn)
+
+    def duration_chosen(self, turn: Turn, words: str, data: dict[str, Any]) -> Reply | None:
+        """Take a numbered duration; words like 40分钟 are read as a correction."""
+        minutes = texts.DURATION_CHOICES.get(str(answers.number(words)))
+        if minutes is None:
+            return None
+        turn.goto(DURATION, minutes=minutes)
+        return self._checkin_next(turn)
+
+    def summary_confirmed(self, turn: Turn, words: str, data: dict[str, Any]) -> Reply | None:
+        """Save on 确认; anything else is read as a correction."""
+        return self._save(turn, data) if words in texts.CHECKIN_CONFIRM_WORDS else None
+
+    def _corrected(self, turn: Turn, words: str, data: dict[str, Any]) -> Reply:
+        assert turn.state is not None
+        heard = read_checkin(words)
+        changes: dict[str, Any] = {k: v for k, v in (("minutes", heard.minutes), ("visits", heard.visits),
+                                                     ("fixes", heard.fixes)) if v is not None}
+        if not changes:
+            return Reply(texts.CHECKIN_ASK_DURATION if turn.state.step == DURATION else self._summary(turn, data))
+        turn.goto(turn.state.step, **changes, note=f"{data.get('note') or ''}；{words}"[:1000])
+        return self._checkin_next(turn)
+
+    def _save(self, turn: Turn, data: dict[str, Any]) -> Reply:
+        turn.finish()
+        before = [p for p in self._patrols.history(turn.msg.openid, 20)
+                  if p.alley == data["alley"] and p.day == beijing_day()]
+        view = self._patrols.checkin(turn.msg.openid, str(data["alley"]), int(data["minutes"]), int(data["visits"]),
+                                    int(data["fixes"]), str(data.get("note") or ""), key=_key(turn),
+                                    lat=data.get("lat"), lng=data.get("lng"))
+        balance = self._patrols.balance(turn.msg.openid)
+        return Reply(texts.checkin_saved(view.awarded_now, balance, bool(view.verified_by), bool(before)))
+
+    def location(self, turn: Turn) -> Reply:
+        """A steward's location verifies today's patrols there; otherwise the ordinary location answer."""
+        verified = self._patrols.verify_by_location(turn.msg.openid, float(turn.msg.lat or 0), float(turn.msg.lng or 0),
+                                                   key=_key(turn))
+        if turn.msg.kind == "event":  # the periodic LOCATION report: verify quietly
+            return Reply.silent()
+        if verified:
+            return Reply("\n".join(texts.patrol_located(v.alley, v.awarded_now) for v in verified))
+        return self._other_location(turn)
+
+    # --- points ------------------------------------------------------------------------------------------------
+    def my_points(self, turn: Turn) -> Reply:
+        """Balance, this month's hours and points, rank in the street office."""
+        s = self._patrols.summary(turn.msg.openid)
+        return Reply(texts.points_summary(s.balance, s.month_minutes, s.month_points, s.rank, s.ranked))
+
+    def redeem(self, turn: Turn) -> Reply:
+        """Reserve the named reward, or list what points buy."""
+        match = REDEEM.match(turn.text.strip())
+        wanted = match.group(2).strip() if match else turn.text
+        item = turn.config.points.reward(wanted) if wanted else None
+        balance = self._patrols.balance(turn.msg.openid)
+        if item is None:
+            return Reply(texts.catalogue(self._rewards.catalogue(), balance))
+        try:
+            done = self._rewards.redeem(turn.msg.openid, item.code, key=_key(turn))
+        except RedeemError as exc:
+            if exc.code == "out_of_stock":
+                return Reply(texts.REDEEM_OUT_OF_STOCK)
+            if exc.code == "balance":
+                return Reply(texts.redeem_short(balance, item.cost))
+            return Reply(texts.REDEEM_UNKNOWN)
+        return Reply(texts.redeemed(done.reward, done.cost, done.balance, done.id))
+
+    def leaderboard(self, turn: Turn) -> Reply:
+        """Top stewards in the user's street office: this month, or this year for 金牌管家 (everyone's when unknown)."""
+        period = beijing_day()[:4] if turn.text.strip() in YEAR_WORDS else beijing_day()[:7]
+        alley = turn.config.alley(turn.account.duty_alley or turn.account.home_alley or "")
+        rows = self._patrols.leaderboard(period, alley.street_office if alley else None)
+        return Reply(texts.leaderboard(rows, period))
+
+    def history(self, turn: Turn) -> Reply:
+        """The steward's last patrols with their points."""
+        rows = [(p.day, p.alley, p.minutes, p.visits, p.fixes, p.verified_by, p.points)
+                for p in self._patrols.history(turn.msg.openid)]
+        return Reply(texts.patrol_history(rows))
+
+    # Each flow's states and what answers each (DESIGN §4.2).
+    JOIN_STEPS: ClassVar[dict[str, Callable[[StewardChat, Turn, str], Reply]]] = {
+        NAME: name_given, PHONE: phone_given, ALLEY: alley_given,
+    }
+
+    CHECKIN_STEPS: ClassVar[dict[str, Callable[[StewardChat, Turn, str, dict[str, Any]], Reply | None]]] = {
+        CHECKIN_ALLEY: checkin_alley_chosen, DURATION: duration_chosen, CONFIRM: summary_confirmed,
+    }

@@ -30,7 +30,12 @@ def test_workers_sharing_redis_share_one_budget_per_second() -> None:
 def test_a_batch_counts_as_its_sends() -> None:
     client = fakeredis.FakeRedis()
     slept: list[float] = []
-    limiter = RateLimiter(client, 10, lambda s: (slept.append(s), time.sleep(s)) and None)
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        time.sleep(seconds)
+
+    limiter = RateLimiter(client, 10, sleep)
     time.sleep(1 - time.time() % 1 + 0.01)
     limiter.wait(8)
     assert slept == []
