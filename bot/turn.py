@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from bot.accounts.service import AccountView
 from bot.core.config import AppConfig
-from bot.core.dialogue import FlowState
+from bot.core.dialogue import D, FlowData, FlowState
 from bot.wechat.inbound import Inbound
 from nlu.gazetteer import Gazetteer
 from nlu.interface import NLU, Parse
@@ -67,14 +67,21 @@ class Turn:
             self._parse = self.nlu.parse(self.text) if self.text else Parse("out_of_scope", 0.0, {}, "none")
         return self._parse
 
-    def start(self, flow: str, step: str, **data: Any) -> None:
-        self.state = FlowState(flow, step, dict(data))
+    def start(self, flow: str, step: str, data: FlowData | None = None) -> None:
+        """Begin a flow at its first question, with its data (a FlowData dataclass of that flow)."""
+        self.state = FlowState(flow, step, data.to_dict() if data is not None else {})
         self.state_changed = True
 
-    def goto(self, step: str, **data: Any) -> None:
+    def goto(self, step: str, data: FlowData | None = None) -> None:
+        """Move the flow in progress to another question; its data replaced when given, else kept."""
         assert self.state is not None, "goto() needs a flow in progress"
-        self.state = FlowState(self.state.flow, step, {**self.state.data, **data})
+        self.state = FlowState(self.state.flow, step, data.to_dict() if data is not None else self.state.data)
         self.state_changed = True
+
+    def data(self, kind: type[D]) -> D:
+        """The flow's data, read as the dataclass its flow declares."""
+        assert self.state is not None, "data() needs a flow in progress"
+        return kind.from_dict(self.state.data)
 
     def finish(self) -> None:
         self.state = None

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from typing import Any, TypeVar
 
 import redis
 from redis.exceptions import LockError, LockNotOwnedError
@@ -20,6 +20,27 @@ from redis.lock import Lock
 log = logging.getLogger(__name__)
 
 TRACE_TTL_SECONDS = 24 * 3600
+
+
+D = TypeVar("D", bound="FlowData")
+
+
+class FlowData:
+    """Base of a flow's own data: a dataclass kept in Redis as JSON and read back into its declared fields.
+
+    Every field has a default, so a state saved by an older release (a field missing) still reads, and a
+    field no longer declared is dropped instead of failing the user's next message.
+    """
+
+    def to_dict(self) -> dict[str, Any]:
+        assert is_dataclass(self), f"{type(self).__name__} must be a dataclass"
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls: type[D], raw: Mapping[str, Any]) -> D:
+        assert is_dataclass(cls), f"{cls.__name__} must be a dataclass"
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in raw.items() if k in names})
 
 
 @dataclass

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from bot.accounts import texts
 from bot.accounts.service import Accounts
+from bot.core.dialogue import FlowData
 from bot.core.geo import distance_to_polyline
 from bot.handlers import answers
 from bot.notices.service import Notices
@@ -12,6 +15,13 @@ from bot.turn import Reply, Turn
 # The bind-alley flow and its states.
 BIND_FLOW = "bind_alley"
 ASK_ALLEY = "ask_alley"  # waiting for an alley name, a number from the offered list, or a location
+
+
+
+@dataclass
+class AlleyChoices(FlowData):
+    offered: list[str] = field(default_factory=list)  # the alleys offered by number
+
 
 NEAREST_OFFERED = 3
 SIMILAR_OFFERED = 5
@@ -98,15 +108,15 @@ class AccountChat:
         alley = turn.parse().entities.get("alley")
         if isinstance(alley, str):
             return self._bind(turn, alley)
-        turn.start(BIND_FLOW, ASK_ALLEY)
+        turn.start(BIND_FLOW, ASK_ALLEY, AlleyChoices())
         return Reply(texts.ASK_ALLEY)
 
     def bind_continue(self, turn: Turn) -> Reply:
         """Take an alley name, a number from the offered list or a location; ask again otherwise."""
-        offered: list[str] = list((turn.state.data.get("offered") if turn.state else None) or [])
+        offered = turn.data(AlleyChoices).offered
         if turn.msg.kind == "location":
             names = _nearest(turn, NEAREST_OFFERED)
-            turn.goto(ASK_ALLEY, offered=names)
+            turn.goto(ASK_ALLEY, AlleyChoices(names))
             return Reply(texts.nearest_alleys(names))
         if answers.number(turn.text) is not None and offered:
             chosen = answers.pick(turn.text, offered)
@@ -118,9 +128,9 @@ class AccountChat:
             return self._bind(turn, alley)
         similar = turn.gazetteer.candidates(turn.text, SIMILAR_OFFERED) if turn.text else []
         if similar:
-            turn.goto(ASK_ALLEY, offered=similar)
+            turn.goto(ASK_ALLEY, AlleyChoices(similar))
             return Reply(texts.ask_alley_with_choices(texts.ALLEY_NOT_FOUND, similar))
-        turn.goto(ASK_ALLEY, offered=[])
+        turn.goto(ASK_ALLEY, AlleyChoices())
         return Reply(texts.ASK_ALLEY)
 
     def _bind(self, turn: Turn, alley: str) -> Reply:

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from bot.broadcasts import texts
 from bot.broadcasts.service import BroadcastError, Broadcasts, Target
+from bot.core.dialogue import FlowData
 from bot.handlers import answers
 from bot.turn import Reply, Turn
 
@@ -21,6 +23,12 @@ CONFIRM = "confirm"  # the preview was shown: 确认 sends
 
 COMMAND = re.compile(r"^(发通知|发布通知|通知大家)\s*[:：]?\s*(.*)$", re.S)
 ACK_WORDS = frozenset({"收到", "收到了", "知道了", "好的收到", "已阅"})
+
+
+@dataclass
+class NoticeDraft(FlowData):
+    alleys: list[str] = field(default_factory=list)  # the alley named (or the sender's own), when known
+    body: str = ""  # the notice text, once given
 
 
 def is_command(turn: Turn) -> bool:
@@ -63,21 +71,21 @@ class BroadcastChat:
         match = COMMAND.match(turn.text.strip())
         rest = match.group(2).strip() if match else ""
         if not answers.says_something(rest):
-            turn.start(BROADCAST_FLOW, TEXT)
+            turn.start(BROADCAST_FLOW, TEXT, NoticeDraft())
             return Reply(texts.BROADCAST_ASK_TEXT)
-        turn.start(BROADCAST_FLOW, TEXT)
+        turn.start(BROADCAST_FLOW, TEXT, NoticeDraft())
         return self._preview(turn, rest)
 
     def _preview(self, turn: Turn, words: str) -> Reply:
         target, body = _target(turn, words)
         if not answers.says_something(body):  # "发通知。" or "发通知 光明胡同": a command or an alley, no notice yet
-            turn.goto(TEXT, alleys=list(target.alleys))
+            turn.goto(TEXT, NoticeDraft(list(target.alleys)))
             return Reply(texts.BROADCAST_ASK_TEXT)
         try:
             count = self._broadcasts.preview(turn.msg.openid, target, body)
         except BroadcastError as exc:
             return Reply(_problem(turn, exc))
-        turn.goto(CONFIRM, alleys=list(target.alleys), body=body)
+        turn.goto(CONFIRM, NoticeDraft(list(target.alleys), body))
         return Reply(texts.broadcast_preview(target.label, body, count))
 
     def proceed(self, turn: Turn) -> Reply:
@@ -90,20 +98,20 @@ class BroadcastChat:
         assert turn.state is not None
         if not words:
             return Reply(texts.BROADCAST_ASK_TEXT)
-        chosen = list(turn.state.data.get("alleys") or [])
+        chosen = turn.data(NoticeDraft).alleys
         named_now = re.search(r"[:：]", words) and turn.gazetteer.alley_in(re.split(r"[:：]", words, maxsplit=1)[0])
         return self._preview(turn, words if named_now or len(chosen) != 1 else f"{chosen[0]}：{words}")
 
     def preview_confirmed(self, turn: Turn, words: str) -> Reply:
         """确认 sends (one delivery row per recipient, written by the service); anything else shows the preview."""
         assert turn.state is not None
-        data = turn.state.data
-        target = Target(alleys=tuple(data.get("alleys") or ()))
+        data = turn.data(NoticeDraft)
+        target = Target(alleys=tuple(data.alleys))
         if words != "确认":
-            return self._preview(turn, f"{target.label}：{data.get('body')}")
+            return self._preview(turn, f"{target.label}：{data.body}")
         turn.finish()
         try:
-            created = self._broadcasts.create(turn.msg.openid, target, str(data.get("body") or ""))
+            created = self._broadcasts.create(turn.msg.openid, target, data.body)
         except BroadcastError as exc:
             return Reply(_problem(turn, exc))
         return Reply(texts.broadcast_sent(created.id, created.recipients))

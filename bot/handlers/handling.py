@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
+from bot.core.dialogue import FlowData
 from bot.handlers import answers
 from bot.issues import texts
 from bot.issues.service import ActionCheck, IssueError, Issues, IssueView
@@ -31,6 +33,14 @@ _VERB_PATTERN = "|".join(sorted(VERBS, key=len, reverse=True))  # longest first:
 # "办结 1234 已清理" must not resolve the chief's only ticket with the note "1234 已清理".
 COMMAND = re.compile(rf"^({_VERB_PATTERN})\s*(?:(\d+)(?=[\s，,：:。]|$))?[\s，,：:]*(.*)$", re.S)
 TODO_WORDS = frozenset({"待办", "我的待办", "待办工单", "工单"})
+
+
+@dataclass
+class Handling(FlowData):
+    action: str = ""  # accept, start, forward, resolve or reject
+    ticket: str | None = None  # once known
+    rest: str = ""  # the note, the reason or the department, as given so far
+    offered: list[str] = field(default_factory=list)  # the tickets offered by number
 
 
 def is_command(turn: Turn) -> bool:
@@ -70,7 +80,7 @@ class HandlingChat:
         match = COMMAND.match(turn.text.strip())
         assert match is not None
         action, ticket, rest = VERBS[match.group(1)], match.group(2), match.group(3).strip()
-        turn.start(HANDLE_FLOW, PICK_TICKET, action=action, ticket=ticket, rest=rest, offered=[])
+        turn.start(HANDLE_FLOW, PICK_TICKET, Handling(action, ticket, rest))
         check = self._issues.check_action(turn.msg.openid, ticket, action)
         if ticket is not None and check.problem == "not_found":
             return self._ask_ticket(turn, action, check.open_tickets, texts.handle_unknown_ticket(ticket))
@@ -84,9 +94,9 @@ class HandlingChat:
             turn.finish()
             return Reply(f"{problem}\n{texts.HANDLE_NONE}" if problem else texts.HANDLE_NONE)
         if len(issues) == 1 and problem is None:
-            turn.goto(PICK_TICKET, ticket=issues[0].ticket)
+            turn.goto(PICK_TICKET, replace(turn.data(Handling), ticket=issues[0].ticket))
             return self._next(turn, self._issues.check_action(turn.msg.openid, issues[0].ticket, action))
-        turn.goto(PICK_TICKET, ticket=None, offered=[i.ticket for i in issues])
+        turn.goto(PICK_TICKET, replace(turn.data(Handling), ticket=None, offered=[i.ticket for i in issues]))
         question = texts.handle_ask_ticket(ACTION_WORDS[action], issues)
         return Reply(f"{problem}\n{question}" if problem else question)
 
@@ -97,15 +107,14 @@ class HandlingChat:
 
     def picked_ticket(self, turn: Turn, words: str) -> Reply:
         """Take the ticket chosen by number or typed in full; ask again with the list otherwise."""
-        assert turn.state is not None
-        data = turn.state.data
-        offered = list(data.get("offered") or [])
+        data = turn.data(Handling)
+        offered = data.offered
         chosen = answers.pick(words, offered) or (words if words in offered else None)
         if chosen is None:
-            mine = self._issues.check_action(turn.msg.openid, None, str(data["action"])).open_tickets
-            return Reply(texts.handle_ask_ticket(ACTION_WORDS[str(data["action"])],
+            mine = self._issues.check_action(turn.msg.openid, None, data.action).open_tickets
+            return Reply(texts.handle_ask_ticket(ACTION_WORDS[data.action],
                                                  [i for i in mine if i.ticket in offered] or mine))
-        turn.goto(PICK_TICKET, ticket=chosen)
+        turn.goto(PICK_TICKET, replace(data, ticket=chosen))
         return self._next(turn)
 
     def picked_department(self, turn: Turn, words: str) -> Reply:
@@ -114,15 +123,15 @@ class HandlingChat:
         department = answers.pick(words, departments) or (words if words in departments else None)
         if department is None:
             return Reply(texts.handle_ask_department(departments))
-        turn.goto(DEPARTMENT, rest=department)
+        turn.goto(DEPARTMENT, replace(turn.data(Handling), rest=department))
         return self._next(turn)
 
     def wrote_note(self, turn: Turn, words: str) -> Reply:
         """Take the note (办结) or the reason (驳回) that residents will read."""
-        assert turn.state is not None
+        data = turn.data(Handling)
         if turn.msg.kind not in ("text", "voice") or not words:
-            return Reply(texts.HANDLE_REASON if turn.state.data["action"] == "reject" else texts.HANDLE_NOTE)
-        turn.goto(NOTE, rest=turn.text.strip())
+            return Reply(texts.HANDLE_REASON if data.action == "reject" else texts.HANDLE_NOTE)
+        turn.goto(NOTE, replace(data, rest=turn.text.strip()))
         return self._next(turn)
 
     def sent_after_photo(self, turn: Turn, words: str) -> Reply:
@@ -137,15 +146,15 @@ class HandlingChat:
         """Say now, before asking for notes, when the ticket is unknown, not theirs or in the wrong state; then ask
         what is missing, or act."""
         assert turn.state is not None
-        data = turn.state.data
-        action, rest, ticket = str(data["action"]), str(data.get("rest") or ""), str(data["ticket"])
+        data = turn.data(Handling)
+        action, rest, ticket = data.action, data.rest, str(data.ticket)
         check = check or self._issues.check_action(turn.msg.openid, ticket, action)
         problem = _problem(ticket, action, check)
         if problem is not None:
             turn.finish()
             return Reply(problem)
         if action == "forward" and rest not in turn.config.issues.departments:
-            turn.goto(DEPARTMENT, rest="")
+            turn.goto(DEPARTMENT, replace(data, rest=""))
             return Reply(texts.handle_ask_department(turn.config.issues.departments))
         if action in ("resolve", "reject") and not rest:
             turn.goto(NOTE)
@@ -156,9 +165,8 @@ class HandlingChat:
         return self._act(turn)
 
     def _act(self, turn: Turn, after_photo: str | None = None) -> Reply:
-        assert turn.state is not None
-        data = turn.state.data
-        action, ticket, rest = str(data["action"]), str(data["ticket"]), str(data.get("rest") or "")
+        data = turn.data(Handling)
+        action, ticket, rest = data.action, str(data.ticket), data.rest
         turn.finish()
         try:
             issue: IssueView = self._issues.act(

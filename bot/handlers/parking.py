@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from bot.accounts import texts as account_texts
+from bot.core.dialogue import FlowData
 from bot.handlers import answers
 from bot.parking import texts
 from bot.parking.service import ParkingAnswers, ParkingReply
@@ -11,6 +14,12 @@ from bot.turn import Reply, Turn
 # The parking-menu flow and its states.
 PARKING_FLOW = "parking_menu"
 CHOOSE_TOPIC = "choose_topic"  # the numbered topic list was shown; a number answers, text is a question
+
+
+@dataclass
+class TopicChoices(FlowData):
+    offered: list[str] = field(default_factory=list)  # topic ids, in the order numbered
+    titles: list[str] = field(default_factory=list)
 
 
 def _alley(turn: Turn) -> str | None:
@@ -41,19 +50,19 @@ class ParkingChat:
     def menu(self, turn: Turn) -> Reply:
         """List the parking topics as numbered choices."""
         topics = self._parking.menu()
-        turn.start(PARKING_FLOW, CHOOSE_TOPIC, offered=[t.id for t in topics], titles=[t.title for t in topics])
+        turn.start(PARKING_FLOW, CHOOSE_TOPIC, TopicChoices([t.id for t in topics], [t.title for t in topics]))
         return Reply(texts.parking_menu([t.title for t in topics]))
 
     def choose(self, turn: Turn) -> Reply:
         """Answer the numbered topic, or the typed question; ask again for anything else."""
-        data = turn.state.data if turn.state else {}
-        offered: list[str] = list(data.get("offered") or [])
+        data = turn.data(TopicChoices)
+        offered = data.offered
         if answers.number(turn.text) is not None:
             topic = answers.pick(turn.text, offered)
             if topic is not None:
                 turn.finish()
                 return _say(self._parking.answer_topic(topic, turn.account.home_alley))
-            return Reply(texts.PARKING_CHOOSE + "\n" + account_texts.alley_choices(list(data.get("titles") or [])))
+            return Reply(texts.PARKING_CHOOSE + "\n" + account_texts.alley_choices(data.titles))
         if not turn.text:
             return Reply(texts.PARKING_CHOOSE)
         turn.finish()

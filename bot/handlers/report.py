@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from bot.accounts import texts as account_texts
 from bot.broadcasts import texts as broadcast_texts
+from bot.core.dialogue import FlowData
 from bot.core.geo import distance_to_polyline
 from bot.handlers import answers
 from bot.handlers.parking import reply_text as parking_reply_text
@@ -27,6 +27,22 @@ REPORT_FLOW = "report"
 COLLECTING = "collecting"  # taking photos, words and a location until the alley and the category are known
 ASK_ALLEY = "ask_alley"  # numbered alleys offered (nearest to the location, similar names, the home alley)
 ASK_CATEGORY = "ask_category"  # the numbered 十无 list shown
+
+
+
+@dataclass
+class ReportDraft(FlowData):
+    """What the report has so far; it is logged once both the alley and the category are known."""
+
+    photos: list[str] = field(default_factory=list)  # media ids, at most the configured number
+    text: str = ""  # the resident's words, joined
+    alley: str | None = None
+    category: str | None = None  # a category code
+    lat: float | None = None
+    lng: float | None = None
+    offered: list[str] = field(default_factory=list)  # the alleys offered by number (ASK_ALLEY)
+    also: list[list[str]] = field(default_factory=list)  # [category, words] of further problems of the message
+
 
 NEAREST_OFFERED = 3
 SIMILAR_OFFERED = 5
@@ -50,31 +66,31 @@ def _source_key(turn: Turn) -> str:
     return hashlib.sha256(turn.msg.dedupe_key.encode()).hexdigest()[:64]
 
 
-def _take_words(turn: Turn, step: str, data: dict[str, Any]) -> Reply | None:
+def _take_words(turn: Turn, step: str, data: ReportDraft) -> Reply | None:
     """Read a numbered choice in the asking states, else the words themselves; a reply when the choice is bad."""
     words = turn.text.strip()
     if not answers.says_something(words):  # 👍 or "。。。" says nothing about the problem: not glued into the ticket
         return _ask_next(turn, data)
-    offered: list[str] = list(data.get("offered") or [])
+    offered = data.offered
     if step == ASK_ALLEY and answers.number(words) is not None:
         alley = answers.pick(words, offered)
         if alley is not None:
-            data["alley"] = alley
+            data.alley = alley
             return None
         return Reply(texts.report_ask_alley_choices(texts.REPORT_CHOOSE, offered))
     if step == ASK_CATEGORY and answers.number(words) is not None:
         categories = turn.config.categories
         category = answers.pick(words, categories)
         if category is not None:
-            data["category"] = category.code
+            data.category = category.code
             return None
         return Reply(texts.report_ask_category([c.name for c in categories]))
-    data["text"] = f"{data['text']}；{words}" if data["text"] else words
-    if not data["alley"]:
-        data["alley"] = turn.gazetteer.alley_in(words) or _entity(turn, "alley")
-    if not data["category"]:
+    data.text = f"{data.text}；{words}" if data.text else words
+    if not data.alley:
+        data.alley = turn.gazetteer.alley_in(words) or _entity(turn, "alley")
+    if not data.category:
         found = turn.gazetteer.find_category(words)
-        data["category"] = found.value if found else _entity(turn, "category")
+        data.category = found.value if found else _entity(turn, "category")
     return None
 
 
@@ -84,32 +100,32 @@ def _entity(turn: Turn, name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _ask_next(turn: Turn, data: dict[str, Any]) -> Reply:
+def _ask_next(turn: Turn, data: ReportDraft) -> Reply:
     """Ask for what is missing: what and where after a lone photo, else the alley, else the category."""
-    if data["photos"] and not data["text"] and not data["alley"] and not data["category"] and data["lat"] is None:
-        turn.start(REPORT_FLOW, COLLECTING, **data)
-        return Reply(texts.report_photo_first(len(data["photos"])))
-    if not data["alley"]:
+    if data.photos and not data.text and not data.alley and not data.category and data.lat is None:
+        turn.start(REPORT_FLOW, COLLECTING, data)
+        return Reply(texts.report_photo_first(len(data.photos)))
+    if not data.alley:
         offered = _alleys_to_offer(turn, data)
         if offered:
-            turn.start(REPORT_FLOW, ASK_ALLEY, **{**data, "offered": offered})
-            named = data["lat"] is None and _names_a_place(str(data["text"] or ""))
+            turn.start(REPORT_FLOW, ASK_ALLEY, replace(data, offered=offered))
+            named = data.lat is None and _names_a_place(data.text)
             intro = texts.REPORT_ALLEY_NOT_FOUND if named and offered[0] != turn.account.home_alley else ""
             return Reply(texts.report_ask_alley_choices(intro, offered))
-        turn.start(REPORT_FLOW, COLLECTING, **{**data, "offered": []})
+        turn.start(REPORT_FLOW, COLLECTING, replace(data, offered=[]))
         return Reply(texts.REPORT_ASK_ALLEY)
-    turn.start(REPORT_FLOW, ASK_CATEGORY, **{**data, "offered": []})
+    turn.start(REPORT_FLOW, ASK_CATEGORY, replace(data, offered=[]))
     return Reply(texts.report_ask_category([c.name for c in turn.config.categories]))
 
 
-def _alleys_to_offer(turn: Turn, data: dict[str, Any]) -> list[str]:
-    if data["lat"] is not None and data["lng"] is not None:
-        here = (float(data["lat"]), float(data["lng"]))
+def _alleys_to_offer(turn: Turn, data: ReportDraft) -> list[str]:
+    if data.lat is not None and data.lng is not None:
+        here = (data.lat, data.lng)
         ranked = sorted((distance_to_polyline(here, a.polyline), a.name) for a in turn.config.alleys)
         if ranked and ranked[0][0] > FAR_METERS:
             return []  # nowhere near an alley we serve: ask for the name instead of a nonsense choice
         return [name for _, name in ranked[:NEAREST_OFFERED]]
-    words = str(data.get("text") or "")
+    words = data.text
     similar = turn.gazetteer.candidates(words, SIMILAR_OFFERED) if _names_a_place(words) else []
     home = turn.account.home_alley
     if home and home not in similar:
@@ -207,7 +223,7 @@ def is_complete_report(turn: Turn) -> bool:
 def is_another_report(turn: Turn) -> bool:
     """In the report flow: a complete report about a different problem than the one being collected."""
     assert turn.state is not None
-    drafted = turn.state.data.get("category")
+    drafted = turn.data(ReportDraft).category
     if not drafted or not is_complete_report(turn):
         return False
     found = turn.gazetteer.find_category(turn.text)
@@ -226,8 +242,7 @@ class ReportChat:
         """Begin a report with whatever this message carries (a photo, a sentence, a location) and ask the rest."""
         if turn.account.blocked:
             return Reply(texts.REPORT_BLOCKED)
-        turn.start(REPORT_FLOW, COLLECTING, photos=[], text="", alley=None, category=None, lat=None, lng=None,
-                   offered=[], also=[])
+        turn.start(REPORT_FLOW, COLLECTING, ReportDraft())
         if turn.msg.kind == "event":  # the menu button: nothing to take in yet
             return Reply(texts.REPORT_START)
         if turn.msg.kind in ("text", "voice") and turn.text.strip() in ("随手拍", "我要反映", "反映问题", "我要随手拍"):
@@ -256,19 +271,17 @@ class ReportChat:
     def collect(self, turn: Turn) -> Reply:
         """Take in a photo, words, a location or a numbered choice; log the issue as soon as it is complete."""
         assert turn.state is not None
-        data: dict[str, Any] = dict(turn.state.data)
+        data = turn.data(ReportDraft)
         step, msg = turn.state.step, turn.msg
         if msg.kind == "image" and msg.media_id:
-            photos = list(data["photos"])
-            if msg.media_id not in photos and len(photos) < turn.config.issues.max_photos:
-                photos.append(msg.media_id)
-            data["photos"] = photos
+            if msg.media_id not in data.photos and len(data.photos) < turn.config.issues.max_photos:
+                data.photos.append(msg.media_id)
         elif msg.kind == "location" and msg.lat is not None and msg.lng is not None:
-            data["lat"], data["lng"] = msg.lat, msg.lng
-            if not data["alley"] and msg.label:
-                data["alley"] = turn.gazetteer.alley_in(msg.label)
-            if not data["alley"]:
-                data["alley"] = _alley_at(turn, msg.lat, msg.lng)
+            data.lat, data.lng = msg.lat, msg.lng
+            if not data.alley and msg.label:
+                data.alley = turn.gazetteer.alley_in(msg.label)
+            if not data.alley:
+                data.alley = _alley_at(turn, msg.lat, msg.lng)
         elif msg.kind in ("text", "voice") and turn.text.strip():
             reply = _take_words(turn, step, data)
             if reply is not None:
@@ -277,22 +290,22 @@ class ReportChat:
             return _ask_next(turn, data)
         return self._advance(turn, data)
 
-    def _advance(self, turn: Turn, data: dict[str, Any]) -> Reply:
-        if data["alley"] and data["category"]:
+    def _advance(self, turn: Turn, data: ReportDraft) -> Reply:
+        if data.alley and data.category:
             return self._log(turn, data)
         return _ask_next(turn, data)
 
-    def _log(self, turn: Turn, data: dict[str, Any]) -> Reply:
+    def _log(self, turn: Turn, data: ReportDraft) -> Reply:
         turn.finish()
-        alley = str(data["alley"])
-        logged = self._issues.report(turn.msg.openid, _source_key(turn), alley, str(data["category"]),
-                                     text=str(data["text"]), photos=list(data["photos"]), lat=data["lat"],
-                                     lng=data["lng"])
-        replies = [_logged_text(turn, logged, alley, bool(data["photos"]))]
+        alley, category = data.alley, data.category
+        assert alley is not None and category is not None, "logged only when both are known"
+        logged = self._issues.report(turn.msg.openid, _source_key(turn), alley, category, text=data.text,
+                                     photos=data.photos, lat=data.lat, lng=data.lng)
+        replies = [_logged_text(turn, logged, alley, bool(data.photos))]
         # The other problems of the same message: their own tickets, in the same alley (keyed so a retry adds none).
-        for n, (category, words) in enumerate(data.get("also") or [], 2):
-            more = self._issues.report(turn.msg.openid, f"{_source_key(turn)[:60]}:{n}", alley, str(category),
-                                      text=str(words), photos=[], lat=data["lat"], lng=data["lng"])
+        for n, (other, words) in enumerate(data.also, 2):
+            more = self._issues.report(turn.msg.openid, f"{_source_key(turn)[:60]}:{n}", alley, other,
+                                      text=words, photos=[], lat=data.lat, lng=data.lng)
             replies.append(_logged_text(turn, more, alley, False))
         return Reply("\n\n".join(replies))
 
@@ -302,17 +315,16 @@ class ReportChat:
         reports = [r for r in found if r.kind == "report"]
         answers = [parking_reply_text(self._parking.ask(r.words, turn.account.home_alley))
                    for r in found if r.kind == "parking"]
-        first, also = reports[0], list[tuple[str, str]]()
+        first, also = reports[0], list[list[str]]()
         for r in reports[1:]:
             if r.value != first.value and r.value not in {c for c, _ in also}:
-                also.append((r.value, r.words))
+                also.append([r.value, r.words])
         alley = turn.gazetteer.alley_in(turn.text)
         if turn.account.blocked:
             return Reply(texts.REPORT_BLOCKED)
         words = "，".join(r.words for r in reports if r.value == first.value)
-        data: dict[str, Any] = dict(photos=[], text=words, alley=alley, category=first.value, lat=None, lng=None,
-                                    offered=[], also=also)
-        turn.start(REPORT_FLOW, COLLECTING, **data)
+        data = ReportDraft(text=words, alley=alley, category=first.value, also=also)
+        turn.start(REPORT_FLOW, COLLECTING, data)
         reply = self._advance(turn, data)
         return Reply("\n\n".join([reply.text or "", *answers]).strip())
 

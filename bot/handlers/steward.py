@@ -8,10 +8,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from typing import Any, ClassVar
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 from bot.accounts import texts as account_texts
 from bot.core.clock import beijing_day
+from bot.core.dialogue import FlowData
 from bot.handlers import answers
 from bot.stewards import texts
 from bot.stewards.checkin_words import read_checkin
@@ -39,6 +41,31 @@ CONFIRM_PATROL = re.compile(r"^确认巡查\s*(\d+)$")
 REDEEM = re.compile(r"^(兑换|我要兑换|换)\s*(.*)$")
 
 
+@dataclass
+class Application(FlowData):
+    alley: str | None = None  # named in the first message, or chosen at the end
+    name: str = ""
+    phone: str | None = None
+    offered: list[str] = field(default_factory=list)  # the alleys offered by number
+
+
+@dataclass
+class CheckinDraft(FlowData):
+    alleys: list[str] = field(default_factory=list)  # the steward's claimed alleys
+    alley: str | None = None
+    minutes: int | None = None
+    visits: int = 0
+    fixes: int = 0
+    note: str = ""  # the steward's words, kept with the patrol
+    lat: float | None = None
+    lng: float | None = None
+    # Today's record of the same alley, which this check-in amends (None: the first today).
+    earlier_minutes: int | None = None
+    earlier_visits: int = 0
+    earlier_fixes: int = 0
+    earlier_verified_by: str | None = None
+
+
 def _key(turn: Turn) -> str:
     return hashlib.sha256(turn.msg.dedupe_key.encode()).hexdigest()[:40]
 
@@ -47,7 +74,7 @@ def _key(turn: Turn) -> str:
 def join_start(turn: Turn) -> Reply:
     """Start an application: name, phone, alley."""
     alley = turn.parse().entities.get("alley") if turn.msg.kind != "event" else None
-    turn.start(JOIN_FLOW, NAME, alley=alley if isinstance(alley, str) else None)
+    turn.start(JOIN_FLOW, NAME, Application(alley=alley if isinstance(alley, str) else None))
     return Reply(texts.JOIN_ASK_NAME)
 
 
@@ -96,24 +123,23 @@ class StewardChat:
         """Take how to address them."""
         if not words or len(words) > 20:
             return Reply(texts.JOIN_ASK_NAME)
-        turn.goto(PHONE, name=words)
+        turn.goto(PHONE, replace(turn.data(Application), name=words))
         return Reply(texts.JOIN_ASK_PHONE)
 
     def phone_given(self, turn: Turn, words: str) -> Reply:
         """Take a mobile number or 跳过."""
-        assert turn.state is not None
         phone = MOBILE.search(words.replace(" ", "").replace("-", ""))
         if phone is None and words not in SKIP_WORDS:
             return Reply(texts.JOIN_BAD_PHONE)
-        turn.goto(ALLEY, phone=phone.group(0) if phone else None)
-        if turn.state.data.get("alley"):
-            return self._submit(turn, str(turn.state.data["alley"]))
+        data = replace(turn.data(Application), phone=phone.group(0) if phone else None)
+        turn.goto(ALLEY, data)
+        if data.alley:
+            return self._submit(turn, data.alley)
         return Reply(texts.JOIN_ASK_ALLEY)
 
     def alley_given(self, turn: Turn, words: str) -> Reply:
         """Take the alley to claim: a number from the offered list, a name (儿化, typos), or ask with candidates."""
-        assert turn.state is not None
-        offered: list[str] = list(turn.state.data.get("offered") or [])
+        offered = turn.data(Application).offered
         if (chosen := answers.pick(words, offered)) is not None:
             return self._submit(turn, chosen)
         alley = turn.gazetteer.alley_in(words) if words else None
@@ -121,16 +147,15 @@ class StewardChat:
             return self._submit(turn, alley)
         similar = turn.gazetteer.candidates(words, 5) if words else []
         if similar:
-            turn.goto(ALLEY, offered=similar)
+            turn.goto(ALLEY, replace(turn.data(Application), offered=similar))
             return Reply(texts.join_choices(account_texts.ALLEY_NOT_FOUND, similar))
         return Reply(texts.JOIN_ASK_ALLEY)
 
     def _submit(self, turn: Turn, alley: str) -> Reply:
-        assert turn.state is not None
-        data = turn.state.data
+        data = turn.data(Application)
         turn.finish()
         try:
-            self._stewards.apply(turn.msg.openid, alley, str(data.get("name") or ""), data.get("phone"))
+            self._stewards.apply(turn.msg.openid, alley, data.name, data.phone)
         except StewardError as exc:
             if exc.code == "already":
                 return Reply(texts.join_already(alley))
@@ -175,88 +200,89 @@ class StewardChat:
         # A second check-in the same day amends the first: what it does not mention stays as it was.
         today = next((p for p in self._patrols.history(turn.msg.openid, 20)
                       if p.alley == alley and p.day == beijing_day()), None)
-        turn.start(CHECKIN_FLOW, CONFIRM, alleys=alleys, alley=alley,
-                   minutes=(words.minutes if words else None) or (today.minutes if today else None),
-                   visits=_first(words.visits if words else None, today.visits if today else 0),
-                   fixes=_first(words.fixes if words else None, today.fixes if today else 0),
-                   note=turn.text.strip()[:500], lat=None, lng=None,
-                   earlier=[today.minutes, today.visits, today.fixes, today.verified_by] if today else None)
+        draft = CheckinDraft(
+            alleys=alleys, alley=alley,
+            minutes=(words.minutes if words else None) or (today.minutes if today else None),
+            visits=_first(words.visits if words else None, today.visits if today else 0),
+            fixes=_first(words.fixes if words else None, today.fixes if today else 0),
+            note=turn.text.strip()[:500])
+        if today:
+            draft = replace(draft, earlier_minutes=today.minutes, earlier_visits=today.visits,
+                            earlier_fixes=today.fixes, earlier_verified_by=today.verified_by)
+        turn.start(CHECKIN_FLOW, CONFIRM, draft)
         return self._checkin_next(turn)
 
     def _checkin_next(self, turn: Turn) -> Reply:
-        assert turn.state is not None
-        data = turn.state.data
-        if not data.get("alley"):
+        data = turn.data(CheckinDraft)
+        if not data.alley:
             turn.goto(CHECKIN_ALLEY)
-            return Reply(texts.checkin_ask_alley(list(data["alleys"])))
-        if not data.get("minutes"):
+            return Reply(texts.checkin_ask_alley(data.alleys))
+        if not data.minutes:
             turn.goto(DURATION)
             return Reply(texts.CHECKIN_ASK_DURATION)
         turn.goto(CONFIRM)
         return Reply(self._summary(turn, data))
 
-    def _summary(self, turn: Turn, data: dict[str, Any]) -> str:
+    def _summary(self, turn: Turn, data: CheckinDraft) -> str:
         """The one-screen summary: the location counts as verified if sent now, or if today's record was verified
         by location and this amendment claims no more than it did."""
-        minutes, visits, fixes = int(data["minutes"]), int(data["visits"]), int(data["fixes"])
-        located = data.get("lat") is not None and self._patrols.inside(str(data["alley"]), float(data["lat"]),
-                                                                      float(data["lng"]))
-        earlier = data.get("earlier")
-        if earlier and earlier[3] == "location" and minutes <= earlier[0] and visits <= earlier[1] \
-                and fixes <= earlier[2]:
+        alley, minutes, visits, fixes = str(data.alley), int(data.minutes or 0), data.visits, data.fixes
+        located = data.lat is not None and data.lng is not None and self._patrols.inside(alley, data.lat, data.lng)
+        if data.earlier_verified_by == "location" and minutes <= (data.earlier_minutes or 0) \
+                and visits <= data.earlier_visits and fixes <= data.earlier_fixes:
             located = True
-        return texts.checkin_summary(str(data["alley"]), minutes, visits, fixes, located,
-                                     int(earlier[0]) if earlier else None, turn.config.points.min_patrol_minutes)
+        return texts.checkin_summary(alley, minutes, visits, fixes, located, data.earlier_minutes,
+                                     turn.config.points.min_patrol_minutes)
 
     def checkin_continue(self, turn: Turn) -> Reply:
         """Take a location in any step; else the step's own answer; else corrections in words (走访6户)."""
         assert turn.state is not None
-        step, data = turn.state.step, dict(turn.state.data)
+        step, data = turn.state.step, turn.data(CheckinDraft)
         words = turn.text.strip().rstrip("。.！!")
-        if turn.msg.kind == "location" and turn.msg.lat is not None:
-            turn.goto(step, lat=turn.msg.lat, lng=turn.msg.lng)
+        if turn.msg.kind == "location" and turn.msg.lat is not None and turn.msg.lng is not None:
+            turn.goto(step, replace(data, lat=turn.msg.lat, lng=turn.msg.lng))
             return self._checkin_next(turn)
         answered = self.CHECKIN_STEPS[step](self, turn, words, data)
         return answered if answered is not None else self._corrected(turn, words, data)
 
-    def checkin_alley_chosen(self, turn: Turn, words: str, data: dict[str, Any]) -> Reply | None:
+    def checkin_alley_chosen(self, turn: Turn, words: str, data: CheckinDraft) -> Reply | None:
         """Take the alley patrolled, by number or name; ask again otherwise."""
-        alleys = list(data["alleys"])
+        alleys = data.alleys
         chosen = answers.pick(words, alleys) or (turn.gazetteer.alley_in(words) if words else None)
         if chosen not in alleys:
             return Reply(texts.checkin_ask_alley(alleys))
-        turn.goto(CHECKIN_ALLEY, alley=chosen)
+        turn.goto(CHECKIN_ALLEY, replace(data, alley=chosen))
         return self._checkin_next(turn)
 
-    def duration_chosen(self, turn: Turn, words: str, data: dict[str, Any]) -> Reply | None:
+    def duration_chosen(self, turn: Turn, words: str, data: CheckinDraft) -> Reply | None:
         """Take a numbered duration; words like 40分钟 are read as a correction."""
         minutes = texts.DURATION_CHOICES.get(str(answers.number(words)))
         if minutes is None:
             return None
-        turn.goto(DURATION, minutes=minutes)
+        turn.goto(DURATION, replace(data, minutes=minutes))
         return self._checkin_next(turn)
 
-    def summary_confirmed(self, turn: Turn, words: str, data: dict[str, Any]) -> Reply | None:
+    def summary_confirmed(self, turn: Turn, words: str, data: CheckinDraft) -> Reply | None:
         """Save on 确认; anything else is read as a correction."""
         return self._save(turn, data) if words in texts.CHECKIN_CONFIRM_WORDS else None
 
-    def _corrected(self, turn: Turn, words: str, data: dict[str, Any]) -> Reply:
+    def _corrected(self, turn: Turn, words: str, data: CheckinDraft) -> Reply:
         assert turn.state is not None
         heard = read_checkin(words)
-        changes: dict[str, Any] = {k: v for k, v in (("minutes", heard.minutes), ("visits", heard.visits),
-                                                     ("fixes", heard.fixes)) if v is not None}
-        if not changes:
+        if heard.minutes is None and heard.visits is None and heard.fixes is None:
             return Reply(texts.CHECKIN_ASK_DURATION if turn.state.step == DURATION else self._summary(turn, data))
-        turn.goto(turn.state.step, **changes, note=f"{data.get('note') or ''}；{words}"[:1000])
+        turn.goto(turn.state.step, replace(
+            data, minutes=heard.minutes if heard.minutes is not None else data.minutes,
+            visits=heard.visits if heard.visits is not None else data.visits,
+            fixes=heard.fixes if heard.fixes is not None else data.fixes, note=f"{data.note}；{words}"[:1000]))
         return self._checkin_next(turn)
 
-    def _save(self, turn: Turn, data: dict[str, Any]) -> Reply:
+    def _save(self, turn: Turn, data: CheckinDraft) -> Reply:
         turn.finish()
         before = [p for p in self._patrols.history(turn.msg.openid, 20)
-                  if p.alley == data["alley"] and p.day == beijing_day()]
-        view = self._patrols.checkin(turn.msg.openid, str(data["alley"]), int(data["minutes"]), int(data["visits"]),
-                                    int(data["fixes"]), str(data.get("note") or ""), key=_key(turn),
-                                    lat=data.get("lat"), lng=data.get("lng"))
+                  if p.alley == data.alley and p.day == beijing_day()]
+        view = self._patrols.checkin(turn.msg.openid, str(data.alley), int(data.minutes or 0), data.visits,
+                                    data.fixes, data.note, key=_key(turn), lat=data.lat, lng=data.lng)
         balance = self._patrols.balance(turn.msg.openid)
         return Reply(texts.checkin_saved(view.awarded_now, balance, bool(view.verified_by), bool(before)))
 
@@ -312,6 +338,6 @@ class StewardChat:
         NAME: name_given, PHONE: phone_given, ALLEY: alley_given,
     }
 
-    CHECKIN_STEPS: ClassVar[dict[str, Callable[[StewardChat, Turn, str, dict[str, Any]], Reply | None]]] = {
+    CHECKIN_STEPS: ClassVar[dict[str, Callable[[StewardChat, Turn, str, CheckinDraft], Reply | None]]] = {
         CHECKIN_ALLEY: checkin_alley_chosen, DURATION: duration_chosen, CONFIRM: summary_confirmed,
     }

@@ -7,6 +7,7 @@ import pytest
 from redis.exceptions import LockError
 
 from bot.core.dialogue import DialogueStore, FlowState
+from bot.handlers.steward import CheckinDraft
 
 
 @pytest.fixture()
@@ -60,3 +61,13 @@ def test_a_busy_user_lock_raises_after_the_wait() -> None:
     store = DialogueStore(fakeredis.FakeRedis(), ttl_seconds=60)
     with store.user_lock("o1"), pytest.raises(LockError), store.user_lock("o1", wait=0.1):
         pass
+
+
+def test_flow_data_reads_back_typed_and_survives_a_release_that_changed_its_fields(store: DialogueStore) -> None:
+    draft = CheckinDraft(alleys=["光明胡同"], alley="光明胡同", minutes=40, visits=3, lat=39.9, lng=116.4)
+    store.save("o1", FlowState("checkin", "confirm", draft.to_dict()))
+    state, _ = store.load("o1")
+    assert state is not None and CheckinDraft.from_dict(state.data) == draft
+    # Saved by an older release: a field it did not have takes its default; one it had and we dropped is ignored.
+    older = {"alleys": ["光明胡同"], "alley": "光明胡同", "minutes": 40, "earlier": [30, 1, 0, None]}
+    assert CheckinDraft.from_dict(older) == CheckinDraft(alleys=["光明胡同"], alley="光明胡同", minutes=40)
