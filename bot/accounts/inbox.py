@@ -49,10 +49,10 @@ class Inbox:
                 return None
             row = conn.execute(
                 update(User).where(User.openid == openid).values(last_message_at=now, updated_at=now)
-                .returning(User.role, User.home_alley_id, User.duty_alley_id, User.subscribed, User.blocked,
+                .returning(User.id, User.role, User.home_alley_id, User.duty_alley_id, User.subscribed, User.blocked,
                            User.held_notices)).first()
             if row is not None:
-                return AccountView(openid, row.role, self._alley_name(conn, row.home_alley_id),
+                return AccountView(row.id, openid, row.role, self._alley_name(conn, row.home_alley_id),
                                    self._alley_name(conn, row.duty_alley_id), row.subscribed, now,
                                    bool(row.blocked), row.held_notices or 0)
         with self._uow() as uow:  # the first message of a new user

@@ -22,6 +22,7 @@ class AccountError(Exception):
 
 @dataclass(frozen=True)
 class AccountView:
+    user_id: int  # what services take: the account is looked up once per message, by its openid, on arrival
     openid: str
     role: str
     home_alley: str | None
@@ -40,6 +41,7 @@ class SeedResult:
 
 def account_view(user: User) -> AccountView:
     return AccountView(
+        user_id=user.id,
         openid=user.openid,
         role=user.role,
         home_alley=user.home_alley.name if user.home_alley else None,
@@ -83,6 +85,12 @@ class Accounts:
             user = get_or_create_user(uow.session, openid)
             user.last_message_at = now or datetime.now(UTC)
             return account_view(user)
+
+    def ensure(self, openid: str) -> AccountView:
+        """The user with this openid, created as a resident if new; unlike ``seen`` it opens no 48-hour window
+        (an administrator acting for someone who has not written yet)."""
+        with self._uow() as uow:
+            return account_view(get_or_create_user(uow.session, openid))
 
     def get(self, openid: str) -> AccountView | None:
         with self._uow() as uow:

@@ -117,33 +117,33 @@ class Broadcasts:
             AlleyFollow.alley.in_(names), User.subscribed.is_(True)))
         return sorted(ids | set(stewards) | set(followers))
 
-    def follow_reported_alley(self, openid: str) -> str | None:
+    def follow_reported_alley(self, user_id: int) -> str | None:
         """关注通知: the resident agrees to hear the notices of the alley they last reported a problem in."""
         with self._uow() as uow:
             s = uow.session
-            user = s.scalar(select(User).where(User.openid == openid))
-            if user is None:
-                return None
-            alley = s.scalar(select(Issue.alley).where(Issue.reporter_id == user.id).order_by(Issue.id.desc()))
+            alley = s.scalar(select(Issue.alley).where(Issue.reporter_id == user_id).order_by(Issue.id.desc()))
             if alley is None:
                 return None
-            if not s.scalar(select(AlleyFollow.id).where(AlleyFollow.user_id == user.id, AlleyFollow.alley == alley)):
-                s.add(AlleyFollow(user_id=user.id, alley=alley, created_at=datetime.now(UTC)))
+            if not s.scalar(select(AlleyFollow.id).where(AlleyFollow.user_id == user_id, AlleyFollow.alley == alley)):
+                s.add(AlleyFollow(user_id=user_id, alley=alley, created_at=datetime.now(UTC)))
             return str(alley)
 
-    def _check_sender(self, s: Session, sender: str, target: Target) -> None:
-        if sender == "cli":
-            return
-        user = s.scalar(select(User).where(User.openid == sender))
+    def _check_sender(self, s: Session, sender_id: int | None, target: Target) -> str:
+        """Who sends (their openid, "cli" for the command line), refused unless they answer for the audience and
+        are under their daily cap."""
+        if sender_id is None:
+            return "cli"
+        user = s.get(User, sender_id)
         if user is None or user.role not in ("chief", "staff"):
             raise BroadcastError("forbidden", "only chiefs and staff send notices")
         if not answers_for_all(user, self._alleys_of(target), self._config):
             raise BroadcastError("forbidden", "chiefs send to their own alley, staff within their street office")
         day_start = datetime.now(BEIJING).replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
         sent_today = s.scalar(select(func.count()).select_from(Broadcast).where(
-            Broadcast.sender == sender, Broadcast.created_at >= day_start)) or 0
+            Broadcast.sender == user.openid, Broadcast.created_at >= day_start)) or 0
         if sent_today >= self._config.broadcasts.daily_cap_per_sender:
-            raise BroadcastError("cap", f"{sender} sent {sent_today} notices today")
+            raise BroadcastError("cap", f"{user.openid} sent {sent_today} notices today")
+        return user.openid
 
     def _check(self, target: Target, text: str) -> None:
         if not text.strip():
@@ -154,19 +154,19 @@ class Broadcasts:
         if unknown or (target.office and target.office not in self._config.street_offices):
             raise BroadcastError("unknown_alley", f"unknown target {unknown or target.office}")
 
-    def preview(self, sender: str, target: Target, text: str) -> int:
-        """How many people would get it; BroadcastError when it may not be sent."""
+    def preview(self, sender_id: int | None, target: Target, text: str) -> int:
+        """How many people would get it; BroadcastError when it may not be sent (no sender: the command line)."""
         self._check(target, text)
         with self._uow() as uow:
-            self._check_sender(uow.session, sender, target)
+            self._check_sender(uow.session, sender_id, target)
             return len(self.audience(uow.session, target))
 
-    def create(self, sender: str, target: Target, text: str, at: datetime | None = None) -> Created:
+    def create(self, sender_id: int | None, target: Target, text: str, at: datetime | None = None) -> Created:
         self._check(target, text)
         send_at = at or datetime.now(UTC)
         with self._uow() as uow:
             s = uow.session
-            self._check_sender(s, sender, target)
+            sender = self._check_sender(s, sender_id, target)
             users = self.audience(s, target)
             broadcast = Broadcast(sender=sender, alleys=list(target.alleys), office=target.office,
                                   everyone=target.everyone, text=text.strip(), send_at=send_at,
@@ -259,13 +259,14 @@ class Broadcasts:
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
     # --- residents ------------------------------------------------------------------------------------
-    def acknowledge(self, openid: str, now: datetime | None = None) -> bool:
+    def acknowledge(self, user_id: int, now: datetime | None = None) -> bool:
         """收到: the latest notice delivered to this user in the last days, once."""
         since = (now or datetime.now(UTC)) - timedelta(days=self._config.broadcasts.ack_days)
         with self._uow() as uow:
             s = uow.session
-            row = s.scalar(select(BroadcastDelivery).join(User, User.id == BroadcastDelivery.user_id).where(
-                User.openid == openid, BroadcastDelivery.acked_at.is_(None), BroadcastDelivery.updated_at >= since,
+            row = s.scalar(select(BroadcastDelivery).where(
+                BroadcastDelivery.user_id == user_id, BroadcastDelivery.acked_at.is_(None),
+                BroadcastDelivery.updated_at >= since,
                 or_(BroadcastDelivery.state.in_(("sent", "template", "held", "uncertain"))))
                 .order_by(BroadcastDelivery.id.desc()))
             if row is None:
@@ -273,11 +274,11 @@ class Broadcasts:
             row.acked_at = datetime.now(UTC)
             return True
 
-    def awaiting_ack(self, openid: str) -> bool:
+    def awaiting_ack(self, user_id: int) -> bool:
         since = datetime.now(UTC) - timedelta(days=self._config.broadcasts.ack_days)
         with self._uow() as uow:
-            return uow.session.scalar(select(BroadcastDelivery.id).join(User, User.id == BroadcastDelivery.user_id)
-                                      .where(User.openid == openid, BroadcastDelivery.acked_at.is_(None),
+            return uow.session.scalar(select(BroadcastDelivery.id)
+                                      .where(BroadcastDelivery.user_id == user_id, BroadcastDelivery.acked_at.is_(None),
                                              BroadcastDelivery.updated_at >= since,
                                              BroadcastDelivery.state.in_(("sent", "template", "held", "uncertain")))
                                       .limit(1)) is not None

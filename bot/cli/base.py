@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bot.core.config import ConfigError
 from bot.core.settings import Settings
 
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
-def runtime() -> Any:
+
+def runtime() -> Runtime:
+    # Imported when a command runs: `alleybot --help` and the config checks stay quick.
     from bot.runtime import Runtime
 
     return Runtime.build(Settings.from_env())

@@ -39,7 +39,7 @@ def broadcast_send(alleys: tuple[str, ...], street_office: str | None, everyone:
             raise click.ClickException(f"--at: not a time: {at}") from exc
         when = (when if when.tzinfo else when.replace(tzinfo=BEIJING)).astimezone(UTC)
     try:
-        created = rt.broadcasts.create("cli", Target(names, street_office, everyone), text, at=when)
+        created = rt.broadcasts.create(None, Target(names, street_office, everyone), text, at=when)
     except BroadcastError as exc:
         raise click.ClickException(str(exc)) from exc
     doc = {"id": created.id, "recipients": created.recipients, "send_at": created.send_at.isoformat()}

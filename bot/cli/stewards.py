@@ -69,7 +69,7 @@ def _decide(claim_id: int, approve: bool) -> None:
     from bot.stewards.service import StewardError
 
     try:
-        view = runtime().stewards.decide("cli", claim_id, approve)
+        view = runtime().stewards.decide(None, claim_id, approve)
     except StewardError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{view.id}: {view.status}")
@@ -94,7 +94,7 @@ def stewards_decline(claim_id: int) -> None:
 def stewards_confirm_patrol(patrol_id: int) -> None:
     """Vouch for a patrol that has no location: its points are paid."""
     try:
-        view = runtime().patrols.confirm("cli", patrol_id)
+        view = runtime().patrols.confirm(None, patrol_id)
     except LookupError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"patrol {view.id}: {view.points} points")

@@ -143,5 +143,5 @@ class AccountChat:
         """Put notices WeChat would not let us push (outside 48 h, no template) in front of the reply, once."""
         if reply.text is None or turn.account.held_notices <= 0:
             return reply
-        held = self._notices.take_held(turn.msg.openid)
+        held = self._notices.take_held(turn.account.user_id)
         return Reply(f"{texts.held_notices(held)}\n\n{reply.text}") if held else reply

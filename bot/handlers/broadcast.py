@@ -82,7 +82,7 @@ class BroadcastChat:
             turn.goto(TEXT, NoticeDraft(list(target.alleys)))
             return Reply(texts.BROADCAST_ASK_TEXT)
         try:
-            count = self._broadcasts.preview(turn.msg.openid, target, body)
+            count = self._broadcasts.preview(turn.account.user_id, target, body)
         except BroadcastError as exc:
             return Reply(_problem(turn, exc))
         turn.goto(CONFIRM, NoticeDraft(list(target.alleys), body))
@@ -111,18 +111,18 @@ class BroadcastChat:
             return self._preview(turn, f"{target.label}：{data.body}")
         turn.finish()
         try:
-            created = self._broadcasts.create(turn.msg.openid, target, data.body)
+            created = self._broadcasts.create(turn.account.user_id, target, data.body)
         except BroadcastError as exc:
             return Reply(_problem(turn, exc))
         return Reply(texts.broadcast_sent(created.id, created.recipients))
 
     def is_ack(self, turn: Turn) -> bool:
         return turn.msg.kind in ("text", "voice") and turn.text.strip().strip("。！!") in ACK_WORDS \
-            and self._broadcasts.awaiting_ack(turn.msg.openid)
+            and self._broadcasts.awaiting_ack(turn.account.user_id)
 
     def acknowledge(self, turn: Turn) -> Reply:
         """Record that the resident read the latest notice."""
-        self._broadcasts.acknowledge(turn.msg.openid)
+        self._broadcasts.acknowledge(turn.account.user_id)
         return Reply(texts.BROADCAST_ACK)
 
     def template_finished(self, turn: Turn) -> Reply:
@@ -134,7 +134,7 @@ class BroadcastChat:
 
     def follow(self, turn: Turn) -> Reply:
         """The resident agrees to get the notices of the alley they reported in."""
-        alley = self._broadcasts.follow_reported_alley(turn.msg.openid)
+        alley = self._broadcasts.follow_reported_alley(turn.account.user_id)
         return Reply(texts.followed_alley(alley) if alley else texts.FOLLOW_NONE)
 
     # The compose flow's states and what answers each (DESIGN §4.2).

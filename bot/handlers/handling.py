@@ -71,7 +71,7 @@ class HandlingChat:
 
     def todo(self, turn: Turn) -> Reply:
         """List the open tickets this chief or staff member handles."""
-        issues = self._issues.handling(turn.msg.openid)
+        issues = self._issues.handling(turn.account.user_id)
         unassigned = frozenset(self._issues.alleys_without_chief()) if turn.account.role == "staff" else frozenset()
         return Reply(texts.handle_todo(issues, unassigned) if issues else texts.HANDLE_NONE)
 
@@ -81,7 +81,7 @@ class HandlingChat:
         assert match is not None
         action, ticket, rest = VERBS[match.group(1)], match.group(2), match.group(3).strip()
         turn.start(HANDLE_FLOW, PICK_TICKET, Handling(action, ticket, rest))
-        check = self._issues.check_action(turn.msg.openid, ticket, action)
+        check = self._issues.check_action(turn.account.user_id, ticket, action)
         if ticket is not None and check.problem == "not_found":
             return self._ask_ticket(turn, action, check.open_tickets, texts.handle_unknown_ticket(ticket))
         if ticket is None:
@@ -95,7 +95,7 @@ class HandlingChat:
             return Reply(f"{problem}\n{texts.HANDLE_NONE}" if problem else texts.HANDLE_NONE)
         if len(issues) == 1 and problem is None:
             turn.goto(PICK_TICKET, replace(turn.data(Handling), ticket=issues[0].ticket))
-            return self._next(turn, self._issues.check_action(turn.msg.openid, issues[0].ticket, action))
+            return self._next(turn, self._issues.check_action(turn.account.user_id, issues[0].ticket, action))
         turn.goto(PICK_TICKET, replace(turn.data(Handling), ticket=None, offered=[i.ticket for i in issues]))
         question = texts.handle_ask_ticket(ACTION_WORDS[action], issues)
         return Reply(f"{problem}\n{question}" if problem else question)
@@ -111,7 +111,7 @@ class HandlingChat:
         offered = data.offered
         chosen = answers.pick(words, offered) or (words if words in offered else None)
         if chosen is None:
-            mine = self._issues.check_action(turn.msg.openid, None, data.action).open_tickets
+            mine = self._issues.check_action(turn.account.user_id, None, data.action).open_tickets
             return Reply(texts.handle_ask_ticket(ACTION_WORDS[data.action],
                                                  [i for i in mine if i.ticket in offered] or mine))
         turn.goto(PICK_TICKET, replace(data, ticket=chosen))
@@ -148,7 +148,7 @@ class HandlingChat:
         assert turn.state is not None
         data = turn.data(Handling)
         action, rest, ticket = data.action, data.rest, str(data.ticket)
-        check = check or self._issues.check_action(turn.msg.openid, ticket, action)
+        check = check or self._issues.check_action(turn.account.user_id, ticket, action)
         problem = _problem(ticket, action, check)
         if problem is not None:
             turn.finish()
@@ -170,13 +170,13 @@ class HandlingChat:
         turn.finish()
         try:
             issue: IssueView = self._issues.act(
-                turn.msg.openid, ticket, action, note=rest if action in ("resolve", "reject") else None,
+                turn.account.user_id, ticket, action, note=rest if action in ("resolve", "reject") else None,
                 department=rest if action == "forward" else None, after_photo=after_photo)
         except IssueError as exc:  # the ticket changed since the question was asked
             if exc.code == "forbidden":
                 return Reply(texts.HANDLE_NOT_ALLOWED)
             if exc.code == "status":
-                check = self._issues.check_action(turn.msg.openid, ticket, action)
+                check = self._issues.check_action(turn.account.user_id, ticket, action)
                 return Reply(_problem(ticket, action, check) or texts.handle_not_found(ticket))
             return Reply(texts.handle_not_found(ticket))
         return Reply(texts.handle_done(issue))

@@ -88,10 +88,10 @@ class PollChat:
 
     def start(self, turn: Turn) -> Reply:
         """Ask the first unanswered question of an open poll; offer to change answers when all are given."""
-        pending = self._polls.pending(turn.msg.openid)
+        pending = self._polls.pending(turn.account.user_id)
         if pending:
             return _ask(turn, *pending)
-        again = self._polls.restart(turn.msg.openid)
+        again = self._polls.restart(turn.account.user_id)
         if again:
             return _ask(turn, *again, intro=texts.POLL_RESTART)
         return Reply(texts.POLL_NONE)
@@ -103,7 +103,7 @@ class PollChat:
         if rating is None:
             ask = texts.SCALE_OPTIONS[data.scale]
             return Reply(f"{texts.POLL_ASK_AGAIN}{ask}。")
-        result = self._polls.answer(turn.msg.openid, data.poll_id, data.question_id, rating)
+        result = self._polls.answer(turn.account.user_id, data.poll_id, data.question_id, rating)
         if not result.recorded:
             turn.finish()
             return Reply(texts.POLL_CLOSED)
@@ -120,7 +120,7 @@ class PollChat:
             return reply
         if not turn.account.subscribed or not self._polls.might_invite(turn.account.home_alley):
             return reply
-        poll = self._polls.invite(turn.msg.openid, via="next_message")
+        poll = self._polls.invite(turn.account.user_id, via="next_message")
         if poll is None:
             return reply
         return Reply(f"{reply.text}\n\n{texts.poll_invitation(len(poll.questions))}")

@@ -251,7 +251,7 @@ class ReportChat:
 
     def photo(self, turn: Turn) -> Reply:
         """A photo outside a flow: add it to the report just made, or start a new report with it."""
-        attached = self._issues.attach(turn.msg.openid, photos=[turn.msg.media_id or ""])
+        attached = self._issues.attach(turn.account.user_id, photos=[turn.msg.media_id or ""])
         if attached is None:
             return self.start(turn)
         issue, added = attached
@@ -261,11 +261,11 @@ class ReportChat:
 
     def just_reported(self, turn: Turn) -> bool:
         """The user reported something in the last few minutes (a location now belongs to it)."""
-        return self._issues.recent(turn.msg.openid) is not None
+        return self._issues.recent(turn.account.user_id) is not None
 
     def location(self, turn: Turn) -> Reply:
         """Add the location to the report just made."""
-        attached = self._issues.attach(turn.msg.openid, lat=turn.msg.lat, lng=turn.msg.lng)
+        attached = self._issues.attach(turn.account.user_id, lat=turn.msg.lat, lng=turn.msg.lng)
         return Reply(texts.location_attached(attached[0].ticket) if attached else account_texts.MENU)
 
     def collect(self, turn: Turn) -> Reply:
@@ -299,12 +299,12 @@ class ReportChat:
         turn.finish()
         alley, category = data.alley, data.category
         assert alley is not None and category is not None, "logged only when both are known"
-        logged = self._issues.report(turn.msg.openid, _source_key(turn), alley, category, text=data.text,
+        logged = self._issues.report(turn.account.user_id, _source_key(turn), alley, category, text=data.text,
                                      photos=data.photos, lat=data.lat, lng=data.lng)
         replies = [_logged_text(turn, logged, alley, bool(data.photos))]
         # The other problems of the same message: their own tickets, in the same alley (keyed so a retry adds none).
         for n, (other, words) in enumerate(data.also, 2):
-            more = self._issues.report(turn.msg.openid, f"{_source_key(turn)[:60]}:{n}", alley, other,
+            more = self._issues.report(turn.account.user_id, f"{_source_key(turn)[:60]}:{n}", alley, other,
                                       text=words, photos=[], lat=data.lat, lng=data.lng)
             replies.append(_logged_text(turn, more, alley, False))
         return Reply("\n\n".join(replies))
@@ -331,14 +331,14 @@ class ReportChat:
     def withdraw(self, turn: Turn) -> Reply:
         """Withdraw the report of the last few minutes, if no chief has started on it."""
         try:
-            issue = self._issues.withdraw(turn.msg.openid)
+            issue = self._issues.withdraw(turn.account.user_id)
         except IssueError:
             return Reply(texts.WITHDRAW_STARTED)
         return Reply(texts.withdrawn(issue.ticket) if issue else texts.withdraw_none(turn.config.issues.attach_minutes))
 
     def my_issues(self, turn: Turn) -> Reply:
         """List the user's reports and the ones they follow, with their status."""
-        issues = self._issues.mine(turn.msg.openid)
+        issues = self._issues.mine(turn.account.user_id)
         return Reply(texts.my_issues(issues, turn.msg.openid) if issues else texts.MY_ISSUES_NONE)
 
     def is_rating(self, turn: Turn) -> bool:
@@ -346,7 +346,7 @@ class ReportChat:
         if turn.msg.kind not in ("text", "voice"):
             return False
         words = turn.text.strip().strip("。！!.~ ")
-        return words in RATING_REPLIES and self._issues.awaiting_rating(turn.msg.openid) is not None
+        return words in RATING_REPLIES and self._issues.awaiting_rating(turn.account.user_id) is not None
 
     def rate(self, turn: Turn) -> Reply:
         """Record the rating of the latest resolved report; 不满意 reopens it."""
@@ -355,11 +355,11 @@ class ReportChat:
         if value is None:
             found = turn.gazetteer.find_rating(words)
             value = int(found.value) if found else 2
-        issue = self._issues.awaiting_rating(turn.msg.openid)
+        issue = self._issues.awaiting_rating(turn.account.user_id)
         if issue is None:
             return Reply(texts.RATING_NOT_NEEDED)
         try:
-            self._issues.rate(turn.msg.openid, issue.ticket, value)
+            self._issues.rate(turn.account.user_id, issue.ticket, value)
         except IssueError:
             return Reply(texts.RATING_NOT_NEEDED)
         return Reply(texts.RATING_REOPENED if value == 1 else texts.RATING_THANKS)

@@ -155,7 +155,7 @@ class StewardChat:
         data = turn.data(Application)
         turn.finish()
         try:
-            self._stewards.apply(turn.msg.openid, alley, data.name, data.phone)
+            self._stewards.apply(turn.account.user_id, alley, data.name, data.phone)
         except StewardError as exc:
             if exc.code == "already":
                 return Reply(texts.join_already(alley))
@@ -164,7 +164,7 @@ class StewardChat:
 
     def withdraw(self, turn: Turn) -> Reply:
         """Stop being a steward of every claimed alley."""
-        alleys = self._stewards.withdraw(turn.msg.openid)
+        alleys = self._stewards.withdraw(turn.account.user_id)
         return Reply(texts.steward_withdrawn(alleys) if alleys else texts.NOT_STEWARD)
 
     def decide(self, turn: Turn) -> Reply:
@@ -173,7 +173,7 @@ class StewardChat:
         assert match is not None
         approve, claim_id = match.group(1) in ("同意", "批准"), int(match.group(2))
         try:
-            self._stewards.decide(turn.msg.openid, claim_id, approve)
+            self._stewards.decide(turn.account.user_id, claim_id, approve)
         except StewardError as exc:
             return Reply(texts.DECIDE_NOT_ALLOWED if exc.code == "forbidden" else texts.DECIDE_USAGE)
         return Reply(texts.claim_decided(claim_id, approve))
@@ -183,7 +183,7 @@ class StewardChat:
         match = CONFIRM_PATROL.match(turn.text.strip())
         assert match is not None
         try:
-            self._patrols.confirm(turn.msg.openid, int(match.group(1)))
+            self._patrols.confirm(turn.account.user_id, int(match.group(1)))
         except (LookupError, PermissionError):
             return Reply(texts.CONFIRM_PATROL_NOT_ALLOWED)
         return Reply(texts.patrol_confirmed(int(match.group(1))))
@@ -191,14 +191,14 @@ class StewardChat:
     # --- check-in ----------------------------------------------------------------------------------------------
     def checkin_start(self, turn: Turn) -> Reply:
         """Read what the sentence already says; ask only for what is missing."""
-        alleys = self._stewards.alleys(turn.msg.openid)
+        alleys = self._stewards.alleys(turn.account.user_id)
         if not alleys:
             return Reply(texts.STEWARD_ONLY)
         words = read_checkin(turn.text) if turn.msg.kind in ("text", "voice") else None
         named = turn.gazetteer.alley_in(turn.text) if turn.text else None
         alley = named if named in alleys else alleys[0] if len(alleys) == 1 else None
         # A second check-in the same day amends the first: what it does not mention stays as it was.
-        today = next((p for p in self._patrols.history(turn.msg.openid, 20)
+        today = next((p for p in self._patrols.history(turn.account.user_id, 20)
                       if p.alley == alley and p.day == beijing_day()), None)
         draft = CheckinDraft(
             alleys=alleys, alley=alley,
@@ -279,17 +279,17 @@ class StewardChat:
 
     def _save(self, turn: Turn, data: CheckinDraft) -> Reply:
         turn.finish()
-        before = [p for p in self._patrols.history(turn.msg.openid, 20)
+        before = [p for p in self._patrols.history(turn.account.user_id, 20)
                   if p.alley == data.alley and p.day == beijing_day()]
-        view = self._patrols.checkin(turn.msg.openid, str(data.alley), int(data.minutes or 0), data.visits,
+        view = self._patrols.checkin(turn.account.user_id, str(data.alley), int(data.minutes or 0), data.visits,
                                     data.fixes, data.note, key=_key(turn), lat=data.lat, lng=data.lng)
-        balance = self._patrols.balance(turn.msg.openid)
+        balance = self._patrols.balance(turn.account.user_id)
         return Reply(texts.checkin_saved(view.awarded_now, balance, bool(view.verified_by), bool(before)))
 
     def location(self, turn: Turn) -> Reply:
         """A steward's location verifies today's patrols there; otherwise the ordinary location answer."""
-        verified = self._patrols.verify_by_location(turn.msg.openid, float(turn.msg.lat or 0), float(turn.msg.lng or 0),
-                                                   key=_key(turn))
+        verified = self._patrols.verify_by_location(turn.account.user_id, float(turn.msg.lat or 0),
+                                                    float(turn.msg.lng or 0), key=_key(turn))
         if turn.msg.kind == "event":  # the periodic LOCATION report: verify quietly
             return Reply.silent()
         if verified:
@@ -299,7 +299,7 @@ class StewardChat:
     # --- points ------------------------------------------------------------------------------------------------
     def my_points(self, turn: Turn) -> Reply:
         """Balance, this month's hours and points, rank in the street office."""
-        s = self._patrols.summary(turn.msg.openid)
+        s = self._patrols.summary(turn.account.user_id)
         return Reply(texts.points_summary(s.balance, s.month_minutes, s.month_points, s.rank, s.ranked))
 
     def redeem(self, turn: Turn) -> Reply:
@@ -307,11 +307,11 @@ class StewardChat:
         match = REDEEM.match(turn.text.strip())
         wanted = match.group(2).strip() if match else turn.text
         item = turn.config.points.reward(wanted) if wanted else None
-        balance = self._patrols.balance(turn.msg.openid)
+        balance = self._patrols.balance(turn.account.user_id)
         if item is None:
             return Reply(texts.catalogue(self._rewards.catalogue(), balance))
         try:
-            done = self._rewards.redeem(turn.msg.openid, item.code, key=_key(turn))
+            done = self._rewards.redeem(turn.account.user_id, item.code, key=_key(turn))
         except RedeemError as exc:
             if exc.code == "out_of_stock":
                 return Reply(texts.REDEEM_OUT_OF_STOCK)
@@ -330,7 +330,7 @@ class StewardChat:
     def history(self, turn: Turn) -> Reply:
         """The steward's last patrols with their points."""
         rows = [(p.day, p.alley, p.minutes, p.visits, p.fixes, p.verified_by, p.points)
-                for p in self._patrols.history(turn.msg.openid)]
+                for p in self._patrols.history(turn.account.user_id)]
         return Reply(texts.patrol_history(rows))
 
     # Each flow's states and what answers each (DESIGN §4.2).

@@ -35,14 +35,15 @@ class IssueNotifier:
         self._photos = photos
         self._polls = polls
 
-    def _reporters(self, issue_id: int) -> tuple[str, list[str]]:
-        """The reporter's openid and the followers' (anonymised users stay in and are skipped on sending)."""
+    def _reporters(self, issue_id: int) -> tuple[tuple[int, str], list[str]]:
+        """The reporter (id, openid) and the followers' openids (anonymised users stay in and are skipped on
+        sending)."""
         with self._uow() as uow:
             issue = uow.session.get(Issue, issue_id)
             assert issue is not None
             followers = uow.session.scalars(select(User.openid).join(IssueFollower, IssueFollower.user_id == User.id)
                                             .where(IssueFollower.issue_id == issue_id).order_by(IssueFollower.id))
-            return issue.reporter.openid, list(followers)
+            return (issue.reporter_id, issue.reporter.openid), list(followers)
 
     def _handler_users(self, alley: str) -> list[tuple[str, str]]:
         with self._uow() as uow:
@@ -97,24 +98,24 @@ class IssueNotifier:
                 return []
             return [(o, texts.issue_rated(issue, rating)) for o in self._handlers(issue.alley)]
         if kind == "duplicate":
-            reporter, _ = self._reporters(issue.id)
+            (_, reporter), _ = self._reporters(issue.id)
             return [(reporter, texts.issue_merged(issue, note or ""))]
         if kind not in TO_REPORTERS:
             return []
-        reporter, followers = self._reporters(issue.id)
+        (reporter_id, reporter), followers = self._reporters(issue.id)
         progress = texts.issue_progress(issue, kind, issue.department if kind == "forwarded" else note)
-        messages = [(reporter, self._for_reporter(reporter, kind, issue, progress))]
+        messages = [(reporter, self._for_reporter(reporter_id, kind, issue, progress))]
         messages += [(f, progress) for f in followers if f != reporter]
         if kind == "reopened":
             messages += [(o, texts.issue_escalated(issue, texts.ESCALATED_REOPENED))
                          for o in {*self._staff(issue.street_office), *self._handlers(issue.alley)}]
         return messages
 
-    def _for_reporter(self, reporter: str, kind: str, issue: IssueView, progress: str) -> str:
+    def _for_reporter(self, reporter_id: int, kind: str, issue: IssueView, progress: str) -> str:
         if kind != "resolved":
             return progress
         text = f"{progress}\n{texts.ask_rating(issue.ticket)}"
-        poll = self._polls.invite(reporter, via="after_resolved")
+        poll = self._polls.invite(reporter_id, via="after_resolved")
         if poll is not None:  # issue 6: a poll is offered after the resident's issue is resolved
             text += "\n\n" + poll_texts.poll_invitation(len(poll.questions))
         return text

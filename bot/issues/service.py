@@ -17,7 +17,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.accounts.authority import answers_for
-from bot.accounts.service import get_or_create_user
 from bot.core.clock import BEIJING, aware, beijing_day
 from bot.core.config import AppConfig
 from bot.core.db import UnitOfWork
@@ -195,7 +194,7 @@ class Issues:
         return answers_for(user, issue.alley, issue.street_office)
 
     # --- residents ------------------------------------------------------------------------------------
-    def report(self, openid: str, source_key: str, alley: str, category: str, text: str = "",
+    def report(self, user_id: int, source_key: str, alley: str, category: str, text: str = "",
                photos: Sequence[str] = (), lat: float | None = None, lng: float | None = None,
                now: datetime | None = None) -> Logged:
         """Log a problem, or make the reporter a follower of the same open problem; idempotent per message."""
@@ -212,7 +211,7 @@ class Issues:
             earlier = s.scalar(select(Issue).where(Issue.source_key == source_key))
             if earlier is not None:  # the same message again (Redis forgot the retry): the same answer
                 return Logged("created", self._view(s, earlier))
-            user = get_or_create_user(s, openid)
+            user = self._user(s, user_id)
             if user.blocked:
                 return Logged("blocked", None)
             if self._reports_in_last_hour(s, user.id, now) >= rules.reports_per_hour:
@@ -288,24 +287,25 @@ class Issues:
             s.expire(issue, ["photos"])
         return [p.id for p in added]
 
+    @staticmethod
+    def _user(s: Session, user_id: int) -> User:
+        user = s.get(User, user_id)
+        if user is None:
+            raise IssueError("unknown", f"no user {user_id}")
+        return user
+
     def _recent(self, s: Session, user_id: int, now: datetime) -> Issue | None:
         """The user's latest own report within the attach window (photos, location and 撤回 act on it)."""
         since = now - timedelta(minutes=self._config.issues.attach_minutes)
         return s.scalar(select(Issue).where(Issue.reporter_id == user_id, Issue.created_at >= since,
                                             Issue.status.in_(OPEN_STATUSES)).order_by(Issue.id.desc()))
 
-    def recent(self, openid: str, now: datetime | None = None) -> IssueView | None:
+    def recent(self, user_id: int, now: datetime | None = None) -> IssueView | None:
         with self._uow() as uow:
-            user = uow.session.scalar(select(User).where(User.openid == openid))
-            issue = self._recent(uow.session, user.id, now or datetime.now(UTC)) if user else None
+            issue = self._recent(uow.session, user_id, now or datetime.now(UTC))
             return self._view(uow.session, issue) if issue else None
 
-    def _recent_of(self, s: Session, openid: str, now: datetime) -> Issue | None:
-        """This user's report of the last few minutes (the attach / 撤回 window), if any."""
-        user = s.scalar(select(User).where(User.openid == openid))
-        return self._recent(s, user.id, now) if user else None
-
-    def attach(self, openid: str, photos: Sequence[str] = (), lat: float | None = None, lng: float | None = None,
+    def attach(self, user_id: int, photos: Sequence[str] = (), lat: float | None = None, lng: float | None = None,
                now: datetime | None = None) -> tuple[IssueView, int] | None:
         """Add photos or a location to the report just made; None when there is none within the window.
 
@@ -314,7 +314,7 @@ class Issues:
         now = now or datetime.now(UTC)
         with self._uow() as uow:
             s = uow.session
-            issue = self._recent_of(s, openid, now)
+            issue = self._recent(s, user_id, now)
             if issue is None:
                 return None
             photo_ids = self._add_photos(s, issue, photos, "report")
@@ -324,57 +324,52 @@ class Issues:
         self._after_commit([], photo_ids)
         return view, len(photo_ids)
 
-    def withdraw(self, openid: str, now: datetime | None = None) -> IssueView | None:
+    def withdraw(self, user_id: int, now: datetime | None = None) -> IssueView | None:
         """撤回: the user's report of the last few minutes, if nobody has started on it."""
         now = now or datetime.now(UTC)
         with self._uow() as uow:
             s = uow.session
-            issue = self._recent_of(s, openid, now)
+            issue = self._recent(s, user_id, now)
             if issue is None:
                 return None
             if issue.status != "received":
                 raise IssueError("started", f"{issue.ticket} is {issue.status}")
             issue.status = "withdrawn"
-            event = record_event(s, issue, "withdrawn", openid)
+            event = record_event(s, issue, "withdrawn", issue.reporter.openid)
             view = self._view(s, issue)
         self._after_commit([event])
         return view
 
-    def mine(self, openid: str, limit: int = 10) -> list[IssueView]:
+    def mine(self, user_id: int, limit: int = 10) -> list[IssueView]:
         """我的反映: what the user reported or follows, newest first."""
         with self._uow() as uow:
             s = uow.session
-            user = s.scalar(select(User).where(User.openid == openid))
-            if user is None:
-                return []
-            followed = select(IssueFollower.issue_id).where(IssueFollower.user_id == user.id)
-            issues = s.scalars(select(Issue).where(or_(Issue.reporter_id == user.id, Issue.id.in_(followed)))
+            followed = select(IssueFollower.issue_id).where(IssueFollower.user_id == user_id)
+            issues = s.scalars(select(Issue).where(or_(Issue.reporter_id == user_id, Issue.id.in_(followed)))
                                .order_by(Issue.id.desc()).limit(limit))
             return [self._view(s, i) for i in issues]
 
-    def awaiting_rating(self, openid: str, now: datetime | None = None) -> IssueView | None:
+    def awaiting_rating(self, user_id: int, now: datetime | None = None) -> IssueView | None:
         """The latest resolved report of this user that they have not rated yet, within the rating window."""
         now = now or datetime.now(UTC)
         with self._uow() as uow:
             s = uow.session
-            user = s.scalar(select(User).where(User.openid == openid))
-            if user is None:
-                return None
             issue = s.scalar(select(Issue).where(
-                Issue.reporter_id == user.id, Issue.status == "resolved", Issue.rating.is_(None),
+                Issue.reporter_id == user_id, Issue.status == "resolved", Issue.rating.is_(None),
                 Issue.resolved_at >= now - timedelta(days=self._config.issues.rating_days))
                 .order_by(Issue.resolved_at.desc()))
             return self._view(s, issue) if issue else None
 
-    def rate(self, openid: str, ticket: str, rating: int) -> IssueView:
+    def rate(self, user_id: int, ticket: str, rating: int) -> IssueView:
         """Record the reporter's rating; 不满意 (1) reopens the issue and escalates it to the street staff."""
         if rating not in (1, 2, 3):
             raise IssueError("rating", "rating must be 1, 2 or 3")
         with self._uow() as uow:
             s = uow.session
             issue = s.scalar(select(Issue).where(Issue.ticket == ticket).with_for_update(of=Issue))
-            if issue is None or issue.reporter.openid != openid:
-                raise IssueError("not_found", f"no ticket {ticket} reported by {openid}")
+            if issue is None or issue.reporter_id != user_id:
+                raise IssueError("not_found", f"no ticket {ticket} reported by user {user_id}")
+            openid = issue.reporter.openid
             if issue.status != "resolved" or issue.rating is not None:
                 raise IssueError("not_ratable", f"{ticket} is {issue.status}, rating {issue.rating}")
             issue.rating = rating
@@ -387,13 +382,13 @@ class Issues:
         return view
 
     # --- chiefs and staff -----------------------------------------------------------------------------
-    def check_action(self, actor: str, ticket: str | None, action: str) -> ActionCheck:
+    def check_action(self, user_id: int, ticket: str | None, action: str) -> ActionCheck:
         """Everything a handling message needs to decide its next question, read in one transaction: the
         ticket (if named) and whether this person may act on it now, and their open tickets to choose from."""
         _, allowed = ACTIONS[action]
         with self._uow() as uow:
             s = uow.session
-            user = s.scalar(select(User).where(User.openid == actor))
+            user = s.get(User, user_id)
             mine = self._open_for(s, user) if user is not None else []
             if ticket is None:
                 return ActionCheck(None, None, mine)
@@ -407,7 +402,7 @@ class Issues:
                 return ActionCheck("status", view, mine)
             return ActionCheck(None, view, mine)
 
-    def act(self, actor: str, ticket: str, action: str, note: str | None = None, department: str | None = None,
+    def act(self, user_id: int, ticket: str, action: str, note: str | None = None, department: str | None = None,
             after_photo: str | None = None) -> IssueView:
         """受理 / 处理中 / 转派 / 办结 / 驳回 by a chief or staff member allowed to handle the issue."""
         if action not in ACTIONS:
@@ -419,16 +414,16 @@ class Issues:
             raise IssueError("note", f"{action} needs a note")
         with self._uow() as uow:
             s = uow.session
-            user = s.scalar(select(User).where(User.openid == actor))
+            user = s.get(User, user_id)
             issue = s.scalar(select(Issue).where(Issue.ticket == ticket).with_for_update(of=Issue))
             if issue is None:
                 raise IssueError("not_found", f"no ticket {ticket}")
             if user is None or not self.may_handle(user, issue):
-                raise IssueError("forbidden", f"{actor} may not handle {ticket}")
+                raise IssueError("forbidden", f"user {user_id} may not handle {ticket}")
             if issue.status not in allowed:
                 raise IssueError("status", f"{ticket} is {issue.status}; {action} needs {', '.join(allowed)}")
             photo_ids = self._apply(s, issue, target, note, department, after_photo)
-            event = record_event(s, issue, target, actor, note or department)
+            event = record_event(s, issue, target, user.openid, note or department)
             view = self._view(s, issue)
             steward = issue.reporter.role == "steward" and action == "accept"
             reported_on = beijing_day(aware(issue.created_at))
@@ -465,10 +460,10 @@ class Issues:
         self._after_commit([event])
         return view
 
-    def handling(self, openid: str, limit: int = 10) -> list[IssueView]:
+    def handling(self, user_id: int, limit: int = 10) -> list[IssueView]:
         """Open issues this chief or staff member may handle, oldest first (their to-do list)."""
         with self._uow() as uow:
-            user = uow.session.scalar(select(User).where(User.openid == openid))
+            user = uow.session.get(User, user_id)
             return self._open_for(uow.session, user, limit) if user is not None else []
 
     def _open_for(self, s: Session, user: User, limit: int = 10) -> list[IssueView]:

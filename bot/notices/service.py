@@ -174,10 +174,10 @@ class Notices:
                 .order_by(Notice.id))
             return list(due)
 
-    def take_held(self, openid: str) -> list[str]:
+    def take_held(self, user_id: int) -> list[str]:
         """The held notices of this user, oldest first, marked shown (they are about to be read)."""
         with self._uow() as uow:
-            user = uow.session.scalar(select(User).where(User.openid == openid))
+            user = uow.session.get(User, user_id)
             if user is None:
                 return []
             held = list(uow.session.scalars(select(Notice).where(Notice.user_id == user.id,

@@ -26,8 +26,8 @@ def push_poll(rt: Runtime, poll_id: int) -> None:
     """Invite the poll's audience inside WeChat's 48-hour window, each person once (from its opening time)."""
     from bot.polls import texts
 
-    for openid in rt.polls.push_audience(poll_id):
-        poll = rt.polls.invite(openid, via="push", poll_id=poll_id)
+    for user_id, openid in rt.polls.push_audience(poll_id):
+        poll = rt.polls.invite(user_id, via="push", poll_id=poll_id)
         if poll is None:
             continue
         result = rt.messenger.deliver_text(openid, texts.poll_invitation(len(poll.questions)))

@@ -147,8 +147,8 @@ class Polls:
         return alley in poll.target_alleys or (spec is not None and spec.street_office == poll.target_office)
 
     @staticmethod
-    def _user(uow: UnitOfWork, openid: str) -> User | None:
-        return uow.session.scalar(select(User).where(User.openid == openid))
+    def _user(uow: UnitOfWork, user_id: int) -> User | None:
+        return uow.session.get(User, user_id)
 
     def _open_for(self, uow: UnitOfWork, user: User, now: datetime) -> list[Poll]:
         alley = user.home_alley.name if user.home_alley else None
@@ -160,11 +160,11 @@ class Polls:
         return set(uow.session.scalars(select(PollAnswer.question_id).where(
             PollAnswer.poll_id == poll_id, PollAnswer.user_id == user_id)))
 
-    def pending(self, openid: str) -> tuple[PollView, QuestionView] | None:
+    def pending(self, user_id: int) -> tuple[PollView, QuestionView] | None:
         """The first open poll for this user with a question they have not answered, and that question."""
         now = datetime.now(UTC)
         with self._uow() as uow:
-            user = self._user(uow, openid)
+            user = self._user(uow, user_id)
             if user is None:
                 return None
             for poll in self._open_for(uow, user, now):
@@ -174,11 +174,11 @@ class Polls:
                     return _view(poll, now), QuestionView(todo[0].id, todo[0].position, todo[0].text)
             return None
 
-    def restart(self, openid: str) -> tuple[PollView, QuestionView] | None:
+    def restart(self, user_id: int) -> tuple[PollView, QuestionView] | None:
         """The latest open poll the user already finished, from its first question (to change answers)."""
         now = datetime.now(UTC)
         with self._uow() as uow:
-            user = self._user(uow, openid)
+            user = self._user(uow, user_id)
             if user is None:
                 return None
             for poll in reversed(self._open_for(uow, user, now)):
@@ -187,15 +187,15 @@ class Polls:
                     return _view(poll, now), QuestionView(first.id, first.position, first.text)
             return None
 
-    def answer(self, openid: str, poll_id: int, question_id: int, rating: int) -> Answered:
+    def answer(self, user_id: int, poll_id: int, question_id: int, rating: int) -> Answered:
         if rating not in (1, 2, 3):
             raise PollError("rating must be 1, 2 or 3")
         now = datetime.now(UTC)
         with self._uow() as uow:
             poll = uow.session.get(Poll, poll_id)
-            user = self._user(uow, openid)
+            user = self._user(uow, user_id)
             if poll is None or user is None or question_id not in {q.id for q in poll.questions}:
-                raise PollError(f"no question {question_id} in poll {poll_id} for {openid}")
+                raise PollError(f"no question {question_id} in poll {poll_id} for user {user_id}")
             if not _is_open(poll, now):
                 return Answered(False, False, None)
             alley = user.home_alley.name if user.home_alley else None
@@ -218,11 +218,11 @@ class Polls:
             nxt = QuestionView(later[0].id, later[0].position, later[0].text) if later else None
             return Answered(True, existing is not None, nxt)
 
-    def invite(self, openid: str, via: str, poll_id: int | None = None) -> PollView | None:
+    def invite(self, user_id: int, via: str, poll_id: int | None = None) -> PollView | None:
         """An open poll (this one, if given) the user was never invited to and has not answered; recorded."""
         now = datetime.now(UTC)
         with self._uow() as uow:
-            user = self._user(uow, openid)
+            user = self._user(uow, user_id)
             if user is None or not user.subscribed:
                 return None
             invited = set(uow.session.scalars(select(PollInvitation.poll_id).where(PollInvitation.user_id == user.id)))
@@ -238,8 +238,9 @@ class Polls:
                 return _view(poll, now)
             return None
 
-    def push_audience(self, poll_id: int, now: datetime | None = None) -> list[str]:
-        """Openids a poll may be pushed to: targeted, subscribed, inside the 48-hour window, not yet invited."""
+    def push_audience(self, poll_id: int, now: datetime | None = None) -> list[tuple[int, str]]:
+        """Who a poll may be pushed to (user id, openid): targeted, subscribed, inside the 48-hour window, not yet
+        invited."""
         now = now or datetime.now(UTC)
         with self._uow() as uow:
             poll = uow.session.get(Poll, poll_id)
@@ -248,7 +249,7 @@ class Polls:
             invited = set(uow.session.scalars(select(PollInvitation.user_id).where(PollInvitation.poll_id == poll_id)))
             users = uow.session.scalars(select(User).where(User.subscribed.is_(True),
                                                            User.last_message_at >= now - SERVICE_WINDOW))
-            return [u.openid for u in users if u.id not in invited
+            return [(u.id, u.openid) for u in users if u.id not in invited
                     and self._targets(poll, u.home_alley.name if u.home_alley else None)]
 
     # --- results --------------------------------------------------------------------------------------

@@ -111,17 +111,17 @@ class Patrols:
                 delta = 0
         return delta
 
-    def checkin(self, openid: str, alley: str, minutes: int, visits: int = 0, fixes: int = 0, note: str = "",
+    def checkin(self, user_id: int, alley: str, minutes: int, visits: int = 0, fixes: int = 0, note: str = "",
                 key: str = "", lat: float | None = None, lng: float | None = None,
                 now: datetime | None = None) -> PatrolView:
         """Record (or amend) today's patrol of ``alley``; a location inside it verifies the patrol."""
         day = beijing_day(now)
         with self._uow() as uow:
             s = uow.session
-            user = s.scalar(select(User).where(User.openid == openid))
+            user = s.get(User, user_id)
             if user is None or not s.scalar(select(StewardClaim.id).where(
                     StewardClaim.user_id == user.id, StewardClaim.alley == alley, StewardClaim.status == "approved")):
-                raise PermissionError(f"{openid} is not a steward of {alley}")
+                raise PermissionError(f"user {user_id} is not a steward of {alley}")
             patrol = s.scalar(select(PatrolRecord).where(PatrolRecord.user_id == user.id, PatrolRecord.alley == alley,
                                                          PatrolRecord.day == day).with_for_update(of=PatrolRecord))
             if patrol is None:
@@ -168,13 +168,13 @@ class Patrols:
                                       .order_by(StewardClaim.id.desc()))
             return self._view(patrol), name or texts.STEWARD_NAME
 
-    def verify_by_location(self, openid: str, lat: float, lng: float, key: str,
+    def verify_by_location(self, user_id: int, lat: float, lng: float, key: str,
                            now: datetime | None = None) -> list[PatrolView]:
         """Today's unverified patrols of this steward whose alley contains the location become verified."""
         day = beijing_day(now)
         with self._uow() as uow:
             s = uow.session
-            user = s.scalar(select(User).where(User.openid == openid))
+            user = s.get(User, user_id)
             if user is None:
                 return []
             patrols = s.scalars(select(PatrolRecord).where(PatrolRecord.user_id == user.id, PatrolRecord.day == day,
@@ -187,16 +187,17 @@ class Patrols:
                     done.append(self._view(patrol, self._rescore(s, patrol, user, key)))
             return done
 
-    def confirm(self, actor: str, patrol_id: int) -> PatrolView:
-        """The chief vouches for a patrol without a location: its points are paid."""
+    def confirm(self, decider_id: int | None, patrol_id: int) -> PatrolView:
+        """The chief vouches for a patrol without a location: its points are paid (no decider: the command line)."""
         with self._uow() as uow:
             s = uow.session
             patrol = s.scalar(select(PatrolRecord).where(PatrolRecord.id == patrol_id).with_for_update(of=PatrolRecord))
             if patrol is None:
                 raise LookupError(f"no patrol {patrol_id}")
-            if actor != "cli" and not may_decide(s.scalar(select(User).where(User.openid == actor)), patrol.alley,
-                                                 self._config):
-                raise PermissionError(f"{actor} may not confirm patrols of {patrol.alley}")
+            decider = s.get(User, decider_id) if decider_id is not None else None
+            if decider_id is not None and not may_decide(decider, patrol.alley, self._config):
+                raise PermissionError(f"user {decider_id} may not confirm patrols of {patrol.alley}")
+            actor = decider.openid if decider is not None else "cli"
             user = s.get(User, patrol.user_id)
             assert user is not None
             patrol.verified_by = patrol.verified_by or "chief"
@@ -217,12 +218,9 @@ class Patrols:
                                      .with_for_update(of=PatrolRecord)))
             return sum(self._rescore(s, p, user, key) for p in patrols)
 
-    def history(self, openid: str, limit: int = 10) -> list[PatrolView]:
+    def history(self, user_id: int, limit: int = 10) -> list[PatrolView]:
         with self._uow() as uow:
-            user = uow.session.scalar(select(User).where(User.openid == openid))
-            if user is None:
-                return []
-            rows = uow.session.scalars(select(PatrolRecord).where(PatrolRecord.user_id == user.id)
+            rows = uow.session.scalars(select(PatrolRecord).where(PatrolRecord.user_id == user_id)
                                        .order_by(PatrolRecord.day.desc(), PatrolRecord.id.desc()).limit(limit))
             return [self._view(p) for p in rows]
 
@@ -253,21 +251,18 @@ class Patrols:
             return [{"rank": i, "name": who[uid][0], "alley": who[uid][1], "points": pts, "hours": round(m / 60, 1)}
                     for i, (pts, m, uid) in enumerate(board[:limit], 1)]
 
-    def balance(self, openid: str) -> int:
+    def balance(self, user_id: int) -> int:
         """The steward's points now (the cached ledger balance), without the month's statistics."""
         with self._uow() as uow:
-            user_id = uow.session.scalar(select(User.id).where(User.openid == openid))
-            if user_id is None:
-                return 0
             return int(uow.session.scalar(select(LedgerBalance.balance).where(
                 LedgerBalance.account == user_account(user_id))) or 0)
 
-    def summary(self, openid: str, now: datetime | None = None) -> PointsSummary:
+    def summary(self, user_id: int, now: datetime | None = None) -> PointsSummary:
         """我的积分: balance, this month's hours and points, and rank in the street office this month."""
         month = beijing_day(now)[:7]
         with self._uow() as uow:
             s = uow.session
-            user = s.scalar(select(User).where(User.openid == openid))
+            user = s.get(User, user_id)
             if user is None:
                 return PointsSummary(0, 0, 0, None, 0)
             balance = int(s.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))

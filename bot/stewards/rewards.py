@@ -64,13 +64,13 @@ class Rewards:
             items = uow.session.scalars(select(RewardItem).order_by(RewardItem.cost))
             return [(r.name, r.cost, r.stock) for r in items]
 
-    def redeem(self, openid: str, code: str, key: str) -> RedemptionView:
+    def redeem(self, user_id: int, code: str, key: str) -> RedemptionView:
         with self._uow() as uow:
             s = uow.session
             earlier = s.scalar(select(Redemption).where(Redemption.key == key))
-            user = s.scalar(select(User).where(User.openid == openid))
+            user = s.get(User, user_id)
             if user is None:
-                raise RedeemError("balance", f"no user {openid}")
+                raise RedeemError("balance", f"no user {user_id}")
             account = user_account(user.id)
             item = s.get(RewardItem, code)
             if item is None:

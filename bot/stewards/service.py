@@ -93,25 +93,26 @@ class Stewards:
         return list(s.scalars(select(StewardClaim).where(StewardClaim.user_id == user_id,
                                                          StewardClaim.status == "approved").order_by(StewardClaim.id)))
 
-    def _member(self, s: Session, openid: str, alley: str) -> tuple[User, StewardClaim | None]:
+    def _member(self, s: Session, user: User | None, alley: str) -> tuple[User, StewardClaim | None]:
         """The user and their approved membership of ``alley`` (if any); refused for an unknown alley, or
         when they already claim as many alleys as a steward may."""
         if self._config.alley(alley) is None:
             raise StewardError("alley", f"unknown alley {alley}")
-        user = get_or_create_user(s, openid)
+        if user is None:
+            raise StewardError("unknown", "no such user")
         approved = self._approved(s, user.id)
         existing = next((c for c in approved if c.alley == alley), None)
         if existing is None and len(approved) >= self._config.points.max_alleys_per_steward:
-            raise StewardError("too_many", f"{openid} already claims {len(approved)} alleys")
+            raise StewardError("too_many", f"{user.openid} already claims {len(approved)} alleys")
         return user, existing
 
-    def apply(self, openid: str, alley: str, name: str, phone: str | None = None) -> ClaimView:
+    def apply(self, user_id: int, alley: str, name: str, phone: str | None = None) -> ClaimView:
         """A new application (or the pending one again); refused when the steward has claimed enough alleys."""
         with self._uow() as uow:
             s = uow.session
-            user, existing = self._member(s, openid, alley)
+            user, existing = self._member(s, s.get(User, user_id), alley)
             if existing is not None:
-                raise StewardError("already", f"{openid} is already a steward of {alley}")
+                raise StewardError("already", f"{user.openid} is already a steward of {alley}")
             claim = s.scalar(select(StewardClaim).where(StewardClaim.user_id == user.id, StewardClaim.alley == alley,
                                                         StewardClaim.status == "pending"))
             if claim is None:
@@ -138,7 +139,7 @@ class Stewards:
         the one approved. Appointing twice changes nothing."""
         with self._uow() as uow:
             s = uow.session
-            user, existing = self._member(s, openid, alley)
+            user, existing = self._member(s, get_or_create_user(s, openid), alley)
             if existing is not None:
                 return _view(existing)
             pending = select(StewardClaim).where(StewardClaim.user_id == user.id, StewardClaim.alley == alley,
@@ -157,16 +158,17 @@ class Stewards:
         self._enqueue("deliver_notices", notice_ids=owed)
         return view
 
-    def decide(self, actor: str, claim_id: int, approve: bool) -> ClaimView:
-        """Approve (the user becomes a steward of the alley) or decline; ``actor`` "cli" is staff at the console."""
+    def decide(self, decider_id: int | None, claim_id: int, approve: bool) -> ClaimView:
+        """Approve (the user becomes a steward of the alley) or decline; no decider: staff at the command line."""
         with self._uow() as uow:
             s = uow.session
             claim = s.scalar(select(StewardClaim).where(StewardClaim.id == claim_id).with_for_update(of=StewardClaim))
             if claim is None:
                 raise StewardError("not_found", f"no application {claim_id}")
-            if actor != "cli" and not may_decide(s.scalar(select(User).where(User.openid == actor)), claim.alley,
-                                                 self._config):
-                raise StewardError("forbidden", f"{actor} may not decide on {claim.alley}")
+            decider = s.get(User, decider_id) if decider_id is not None else None
+            if decider_id is not None and not may_decide(decider, claim.alley, self._config):
+                raise StewardError("forbidden", f"user {decider_id} may not decide on {claim.alley}")
+            actor = decider.openid if decider is not None else "cli"
             if claim.status != "pending":
                 raise StewardError("decided", f"application {claim_id} is {claim.status}")
             claim.status, claim.decided_by, claim.decided_at = ("approved" if approve else "declined"), actor, \
@@ -178,11 +180,11 @@ class Stewards:
         self._enqueue("deliver_notices", notice_ids=owed)
         return view
 
-    def withdraw(self, openid: str) -> list[str]:
+    def withdraw(self, user_id: int) -> list[str]:
         """Give up every claimed alley; the user is a resident again (their points stay theirs)."""
         with self._uow() as uow:
             s = uow.session
-            user = s.scalar(select(User).where(User.openid == openid))
+            user = s.get(User, user_id)
             if user is None:
                 return []
             claims = self._approved(s, user.id)
@@ -192,11 +194,10 @@ class Stewards:
                 user.role, user.duty_alley = "resident", None
             return [c.alley for c in claims]
 
-    def alleys(self, openid: str) -> list[str]:
+    def alleys(self, user_id: int) -> list[str]:
         """The alleys this user patrols as an approved steward."""
         with self._uow() as uow:
-            user = uow.session.scalar(select(User).where(User.openid == openid))
-            return [c.alley for c in self._approved(uow.session, user.id)] if user else []
+            return [c.alley for c in self._approved(uow.session, user_id)]
 
     def find(self, status: str | None = None) -> list[ClaimView]:
         with self._uow() as uow:

@@ -25,6 +25,7 @@ from bot.wechat.fake_api import FakeWeChatServer
 from bot.wechat.messenger import Messenger
 from bot.wechat.signing import message_xml
 from tests.cli import run_cli
+from tests.people import uid
 from tests.workers import kill_worker_and_horses
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,8 +65,8 @@ def test_a_chief_composes_in_chat_and_the_alley_hears_once(app: Flask, rt: Runti
     resident(rt, "o_near", "光明胡同")
     resident(rt, "o_away", "光明胡同", seen_hours_ago=60)
     resident(rt, "o_other_alley", "东斜街")
-    claim = rt.stewards.apply("o_steward", "光明胡同", "张大姐")
-    rt.stewards.decide(chief, claim.id, True)
+    claim = rt.stewards.apply(uid(rt, "o_steward"), "光明胡同", "张大姐")
+    rt.stewards.decide(uid(rt, chief), claim.id, True)
     rt.accounts.seen("o_steward")
     boss = Simulator(app, chief)
     preview = broadcast_texts.broadcast_preview("光明胡同", "明天9点到12点停水", 4)
@@ -97,9 +98,9 @@ def test_who_may_send_what(app: Flask, rt: Runtime, chief: str) -> None:
     assert boss.text(f"发通知 光明胡同：{too_long}") == broadcast_texts.broadcast_too_long(limit)
     boss.text("取消")
     for n in range(rt.config.broadcasts.daily_cap_per_sender):
-        rt.broadcasts.create(chief, Target(("光明胡同",)), f"第{n}条")
+        rt.broadcasts.create(uid(rt, chief), Target(("光明胡同",)), f"第{n}条")
     with pytest.raises(BroadcastError) as err:
-        rt.broadcasts.create(chief, Target(("光明胡同",)), "再一条")
+        rt.broadcasts.create(uid(rt, chief), Target(("光明胡同",)), "再一条")
     assert err.value.code == "cap"
 
 
@@ -112,7 +113,7 @@ def test_injected_failures_retry_skip_or_hold(no_waiting: Runtime, chief: str, f
     fake_wechat.inject("message/custom/send", errcode=43004, times=1)  # not following: recorded, skipped
     fake_wechat.inject("message/custom/send", errcode=45015, times=1)  # window closed: held
     fake_wechat.inject("message/custom/send", errcode=45009, times=4)  # quota all along: failed after retries
-    created = rt.broadcasts.create("cli", Target(("东斜街",)), "周六上午大扫除")
+    created = rt.broadcasts.create(None, Target(("东斜街",)), "周六上午大扫除")
     run_jobs()
     report = rt.broadcasts.report(created.id)
     assert (report["sent"], report["unreachable"], report["held"], report["failed"], report["pending"]) == \
@@ -125,7 +126,7 @@ def test_template_outside_the_window_and_its_finish_event(app: Flask, rt: Runtim
     rt.messenger = Messenger(rt.uow, rt.wechat, template_id="tpl-notice")
     rt.wire_issues()
     resident(rt, "o_old", "东斜街", seen_hours_ago=72)
-    created = rt.broadcasts.create("cli", Target(("东斜街",)), "周日停电")
+    created = rt.broadcasts.create(None, Target(("东斜街",)), "周日停电")
     run_jobs()
     [call] = fake_wechat.calls("message/template/send")
     assert rt.broadcasts.report(created.id)["by_template"] == 1
@@ -151,7 +152,7 @@ def test_a_worker_killed_mid_broadcast_resumes_without_duplicates(rt: Runtime, r
     for openid in people:
         resident(rt, openid, "力学胡同")
     fake_wechat.inject("message/custom/send", delay=0.15, times=1000)  # each send in flight for 150 ms
-    created = queued.broadcasts.create("cli", Target(("力学胡同",)), "明晚议事会")
+    created = queued.broadcasts.create(None, Target(("力学胡同",)), "明晚议事会")
     env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": real_redis_url,
            "WECHAT_APPID": settings.wechat_appid, "WECHAT_SECRET": settings.wechat_secret,
            "WECHAT_API_BASE": settings.wechat_api_base, "WECHAT_TOKEN": settings.wechat_token,
@@ -203,9 +204,9 @@ def test_a_reporter_who_agrees_hears_that_alleys_notices(app: Flask, rt: Runtime
     chat = Simulator(app, "o_passer")
     reply = chat.text("光明胡同路面有个大坑") or ""
     assert broadcast_texts.offer_follow("光明胡同") in reply
-    created = rt.broadcasts.create("cli", Target(("光明胡同",)), "周六修路")
+    created = rt.broadcasts.create(None, Target(("光明胡同",)), "周六修路")
     assert created.recipients == 0  # not without their say-so
     assert chat.text("关注通知") == broadcast_texts.followed_alley("光明胡同")
-    again = rt.broadcasts.create("cli", Target(("光明胡同",)), "周日修路")
+    again = rt.broadcasts.create(None, Target(("光明胡同",)), "周日修路")
     run_jobs()
     assert again.recipients == 1 and custom_sends(fake_wechat) == Counter({"o_passer": 1})

@@ -28,6 +28,7 @@ from bot.wechat.fake_api import FakeWeChatServer
 from bot.wechat.inbound import Inbound
 from bot.wechat.protocol import render_text_reply
 from bot.wechat.signing import Signer, event_xml, text_xml
+from tests.people import uid
 from tests.proxy import TcpProxy
 from webhooks.app import create_app
 
@@ -198,6 +199,6 @@ def test_oversized_media_fails_the_photo_not_the_report(app: Flask, rt: Runtime,
     reply = chat.text("光明胡同墙皮掉了一大块") or ""
     assert "工单号" in reply
     run_jobs()
-    [issue] = rt.issues.mine("o_big")
+    [issue] = rt.issues.mine(uid(rt, "o_big"))
     [photo] = rt.issues.show(issue.ticket).photos
     assert photo.status == "failed" and photo.error and why in photo.error, photo.error

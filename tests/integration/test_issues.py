@@ -32,6 +32,7 @@ from bot.wechat.fake_api import FakeWeChatServer, sample_jpeg
 from bot.wechat.messenger import Messenger
 from bot.wechat.signing import message_xml, text_xml
 from tests.cli import Ran, run_cli
+from tests.people import uid
 from tests.transcript import play
 from webhooks.app import create_app
 
@@ -366,7 +367,8 @@ def test_cancel_leaves_any_step_and_nothing_is_logged(chat: Simulator, rt: Runti
 def test_overdue_issues_are_reminded_once_a_day_and_escalated(rt: Runtime, chief: str,
                                                               fake_wechat: FakeWeChatServer, run_jobs: Jobs) -> None:
     past = datetime.now(UTC) - timedelta(days=2)
-    logged = rt.issues.report("o_resident_1", "src-overdue", "光明胡同", "illegal_parking", "车堵门口", now=past)
+    logged = rt.issues.report(uid(rt, "o_resident_1"), "src-overdue", "光明胡同", "illegal_parking", "车堵门口",
+                              now=past)
     assert logged.issue is not None and logged.issue.overdue
     assert [i.ticket for i in rt.issues.overdue()] == [logged.issue.ticket]
     assert rt.issues.remind_overdue() == 1
@@ -379,9 +381,9 @@ def test_overdue_issues_are_reminded_once_a_day_and_escalated(rt: Runtime, chief
 
 def test_cli_list_show_set_status_export_overdue(rt: Runtime, chief: str, fake_wechat: FakeWeChatServer,
                                                  tmp_path: Path) -> None:
-    old = rt.issues.report("o_resident_1", "src-cli-1", "光明胡同", "road_damage", "路面有个坑",
+    old = rt.issues.report(uid(rt, "o_resident_1"), "src-cli-1", "光明胡同", "road_damage", "路面有个坑",
                            now=datetime.now(UTC) - timedelta(days=5))
-    new = rt.issues.report("o_resident_2", "src-cli-2", "东斜街", "sanitation", "垃圾桶满了")
+    new = rt.issues.report(uid(rt, "o_resident_2"), "src-cli-2", "东斜街", "sanitation", "垃圾桶满了")
     assert old.issue and new.issue
     env = {**os.environ, "DATABASE_URL": rt.settings.database_url, "REDIS_URL": rt.settings.redis_url or "",
            "WECHAT_APPID": rt.settings.wechat_appid, "WECHAT_SECRET": rt.settings.wechat_secret,

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from bot.core.models import IssueEvent, Notice
 from bot.runtime import Runtime
 from bot.wechat.fake_api import FakeWeChatServer
+from tests.people import uid
 from tests.workers import kill_worker_and_horses
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +39,8 @@ def report_together(rt: Runtime, people: list[str]) -> str:
     for n, openid in enumerate(people):
         rt.accounts.bind_alley(openid, "光明胡同")
         rt.accounts.seen(openid)
-        logged = rt.issues.report(openid, f"src-{openid}", "光明胡同", "piled_materials", text="门口一堆建筑垃圾")
+        logged = rt.issues.report(uid(rt, openid), f"src-{openid}", "光明胡同", "piled_materials",
+                                  text="门口一堆建筑垃圾")
         assert logged.issue is not None
         ticket = ticket or logged.issue.ticket
         assert logged.issue.ticket == ticket, n
@@ -48,7 +50,7 @@ def report_together(rt: Runtime, people: list[str]) -> str:
 def test_the_change_and_what_it_owes_commit_together(rt: Runtime, run_jobs: Jobs) -> None:
     rt.accounts.grant_role(CHIEF, "chief", "光明胡同")
     rt.accounts.seen(CHIEF)
-    claim = rt.stewards.apply("o_applicant", "光明胡同", "张大姐")
+    claim = rt.stewards.apply(uid(rt, "o_applicant"), "光明胡同", "张大姐")
     # Written by the application's own transaction; with workers, still owed until a job delivers it (the
     # embedded default runs that job inside the call).
     owed = "sent" if rt.jobs.inline else "pending"
@@ -97,7 +99,7 @@ def test_transient_failures_retry_then_hold(rt: Runtime, fake_wechat: FakeWeChat
             for due in rt.notices.recover(now=later):
                 rt.notices.deliver(due, now=later)
     assert rt.notices.statuses("test:down") == {"test:down": "held"}  # shown at their next message
-    assert rt.notices.take_held("o_flaky") == ["通知"]
+    assert rt.notices.take_held(uid(rt, "o_flaky")) == ["通知"]
 
 
 def test_a_worker_killed_mid_notification_resumes_without_pushing_twice(
@@ -116,7 +118,7 @@ def test_a_worker_killed_mid_notification_resumes_without_pushing_twice(
                             capture_output=True, text=True, timeout=120)
     assert warmup.returncode == 0, warmup.stderr
     fake_wechat.reset()
-    queued.issues.act(CHIEF, ticket, "resolve", note="已清运")  # 24 residents are owed the news
+    queued.issues.act(uid(queued, CHIEF), ticket, "resolve", note="已清运")  # 24 residents are owed the news
     fake_wechat.inject("message/custom/send", delay=0.15, times=1000)
     worker = subprocess.Popen([sys.executable, "-m", "bot", "worker"], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -147,5 +149,5 @@ def test_a_worker_killed_mid_notification_resumes_without_pushing_twice(
     [uncertain] = [k.rsplit(":", 1)[1] for k, v in final.items() if v == "uncertain"]
     assert all(n == 1 for n in (first + second).values())  # nobody was pushed twice
     assert set(first + second) | {uncertain} >= set(people)  # and nobody was forgotten
-    assert queued.notices.take_held(uncertain)  # the uncertain one is shown at their next message
+    assert queued.notices.take_held(uid(queued, uncertain))  # the uncertain one is shown at their next message
     queued.engine.dispose()

@@ -19,6 +19,7 @@ from bot.runtime import Runtime
 from bot.simulator import Simulator
 from bot.wechat.fake_api import FakeWeChatServer
 from tests.cli import Ran, run_cli
+from tests.people import uid
 from tests.transcript import play
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,8 +119,8 @@ def test_results_hide_small_alleys_and_match_scipy(rt: Runtime) -> None:
         a = rng.choice([1, 2, 3, 3])
         b = a if rng.random() < 0.6 else rng.choice([1, 2, 3])
         pairs.append((a, b))
-        rt.polls.answer(openid, poll.id, poll.questions[0].id, a)
-        rt.polls.answer(openid, poll.id, poll.questions[1].id, b)
+        rt.polls.answer(uid(rt, openid), poll.id, poll.questions[0].id, a)
+        rt.polls.answer(uid(rt, openid), poll.id, poll.questions[1].id, b)
     doc = rt.polls.results(poll.id)
     first = doc["questions"][0]
     xs = [a for a, _ in pairs]
@@ -135,12 +136,12 @@ def test_results_hide_small_alleys_and_match_scipy(rt: Runtime) -> None:
 def test_concurrent_answers_leave_one_row_per_person_and_question(rt: Runtime, poll_id: int) -> None:
     for i in range(4):
         _resident(rt, f"o_c{i}", "光明胡同")
-    question = rt.polls.pending("o_c0")[1].id  # type: ignore[index]
+    question = rt.polls.pending(uid(rt, "o_c0"))[1].id  # type: ignore[index]
     errors: list[Exception] = []
 
     def tap(openid: str, rating: int) -> None:
         try:
-            rt.polls.answer(openid, poll_id, question, rating)
+            rt.polls.answer(uid(rt, openid), poll_id, question, rating)
         except Exception as exc:  # collected and asserted below
             errors.append(exc)
 
@@ -185,8 +186,8 @@ def test_exports_carry_the_same_numbers_as_the_results(rt: Runtime, tmp_path: Pa
     poll = rt.polls.create([Q1, Q2])
     for i in range(6):
         _resident(rt, f"o_x{i}", "光明胡同")
-        rt.polls.answer(f"o_x{i}", poll.id, poll.questions[0].id, 1 + i % 3)
-        rt.polls.answer(f"o_x{i}", poll.id, poll.questions[1].id, 3)
+        rt.polls.answer(uid(rt, f"o_x{i}"), poll.id, poll.questions[0].id, 1 + i % 3)
+        rt.polls.answer(uid(rt, f"o_x{i}"), poll.id, poll.questions[1].id, 3)
     doc = rt.polls.results(poll.id)
     poll_export.write_csv(doc, tmp_path / "r.csv")
     table = list(csv.reader((tmp_path / "r.csv").open(encoding="utf-8-sig")))
@@ -224,8 +225,8 @@ def test_a_chief_creates_a_poll_by_chat_and_residents_are_invited(app: object, r
         ("1", ("调查预览（光明胡同，选项：赞同/一般/反对）", Q1, Q2)),
         ("确认", "调查已发出"),
     ])
-    assert rt.polls.pending(resident.openid) is not None
-    assert rt.polls.pending(resident.openid)[0].scale == "agreement"  # type: ignore[index]
+    assert rt.polls.pending(uid(rt, resident.openid)) is not None
+    assert rt.polls.pending(uid(rt, resident.openid))[0].scale == "agreement"  # type: ignore[index]
     sent = fake_wechat.calls("message/custom/send")
     if not rt.jobs.inline:
         from rq import SimpleWorker

@@ -22,6 +22,7 @@ from bot.stewards import texts as steward_texts
 from bot.wechat.fake_api import FakeWeChatServer
 from bot.wechat.signing import text_xml
 from tests.cli import run_cli
+from tests.people import uid
 from tests.transcript import play
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,8 +46,8 @@ def chief(rt: Runtime) -> str:
 @pytest.fixture()
 def steward(rt: Runtime, chief: str) -> str:
     """o_resident_1, approved as the steward of 光明胡同."""
-    claim = rt.stewards.apply("o_resident_1", "光明胡同", "张大姐", None)
-    rt.stewards.decide(chief, claim.id, approve=True)
+    claim = rt.stewards.apply(uid(rt, "o_resident_1"), "光明胡同", "张大姐", None)
+    rt.stewards.decide(uid(rt, chief), claim.id, approve=True)
     return "o_resident_1"
 
 
@@ -75,7 +76,7 @@ def test_a_resident_applies_and_the_chief_approves_by_chat(chat: Simulator, app:
     assert Simulator(app, chief).text(f"同意 {claim_id}") == steward_texts.claim_decided(int(claim_id), True)
     run_jobs()
     assert steward_texts.claim_approved("光明胡同") in sent_to(fake_wechat, "o_resident_1")
-    assert rt.stewards.alleys("o_resident_1") == ["光明胡同"]
+    assert rt.stewards.alleys(uid(rt, "o_resident_1")) == ["光明胡同"]
     assert chat.text("我想当小巷管家") == steward_texts.JOIN_ASK_NAME  # applying again for the same alley
     play(chat, [("张大姐", steward_texts.JOIN_ASK_PHONE), ("跳过", steward_texts.JOIN_ASK_ALLEY),
                 ("光明胡同", steward_texts.join_already("光明胡同"))])
@@ -115,7 +116,7 @@ def test_only_missing_things_are_asked_and_a_second_check_in_amends(app: Flask, 
     assert chat.post(confirm) == reply  # WeChat's retry: the same answer, no second award
     second = 2 * rules.base_points_per_hour * rules.steward_multiplier + 6 * rules.bonus_visit
     assert balance(rt, steward) == second and f"+{second - first}" in reply
-    [patrol] = rt.patrols.history(steward)
+    [patrol] = rt.patrols.history(uid(rt, steward))
     assert patrol.points == second and patrol.minutes == 120
     assert rt.ledger.verify() == []
 
@@ -164,7 +165,7 @@ def test_a_report_the_chief_accepts_adds_the_bonus_to_that_days_patrol(
     Simulator(app, chief).text(f"受理 {ticket}")
     run_jobs()
     assert balance(rt, steward) == base + rt.config.points.bonus_accepted_report
-    assert rt.patrols.history(steward)[0].reports == 1
+    assert rt.patrols.history(uid(rt, steward))[0].reports == 1
 
 
 def test_redeem_reserve_fulfil_cancel_and_never_below_zero(chat: Simulator, rt: Runtime, steward: str) -> None:
@@ -184,9 +185,9 @@ def test_redeem_reserve_fulfil_cancel_and_never_below_zero(chat: Simulator, rt: 
 
 def test_two_concurrent_redemptions_of_the_last_item_exactly_one_succeeds(rt: Runtime, chief: str) -> None:
     for openid in ("o_a", "o_b"):
-        claim = rt.stewards.apply(openid, "光明胡同", openid, None)
-        rt.stewards.decide(chief, claim.id, True)
-        rt.patrols.checkin(openid, "光明胡同", 180, 0, 5, key=f"k-{openid}", lat=39.9097, lng=116.3785)
+        claim = rt.stewards.apply(uid(rt, openid), "光明胡同", openid, None)
+        rt.stewards.decide(uid(rt, chief), claim.id, True)
+        rt.patrols.checkin(uid(rt, openid), "光明胡同", 180, 0, 5, key=f"k-{openid}", lat=39.9097, lng=116.3785)
     with rt.uow() as uow:
         uow.session.execute(update(RewardItem).where(RewardItem.code == "haircut").values(stock=1))
     outcomes: list[str] = []
@@ -197,7 +198,7 @@ def test_two_concurrent_redemptions_of_the_last_item_exactly_one_succeeds(rt: Ru
 
         barrier.wait()
         try:
-            outcomes.append(rt.rewards.redeem(openid, "haircut", key=f"r-{openid}").status)
+            outcomes.append(rt.rewards.redeem(uid(rt, openid), "haircut", key=f"r-{openid}").status)
         except RedeemError as exc:
             outcomes.append(exc.code)
 
@@ -216,7 +217,7 @@ def test_withdrawal_and_leaderboard(chat: Simulator, rt: Runtime, steward: str) 
     board = chat.text("排行榜") or ""
     assert "1. 张大姐（光明胡同）10分" in board
     year = chat.text("金牌管家") or ""
-    assert year.startswith(f"{rt.patrols.history(steward)[0].day[:4]} 小巷管家积分榜") and "张大姐" in year
+    assert year.startswith(f"{rt.patrols.history(uid(rt, steward))[0].day[:4]} 小巷管家积分榜") and "张大姐" in year
     assert "光明胡同 1小时 走访0户 解决0处 10分" in (chat.text("巡查记录") or "")
     assert chat.text("退出管家") == steward_texts.steward_withdrawn(["光明胡同"])
     assert chat.text("签到") == steward_texts.STEWARD_ONLY
@@ -224,7 +225,7 @@ def test_withdrawal_and_leaderboard(chat: Simulator, rt: Runtime, steward: str) 
 
 
 def test_cli_points_show_stewards_list_approve_report(rt: Runtime, chief: str, tmp_path: Path) -> None:
-    claim = rt.stewards.apply("o_cli", "光明胡同", "李师傅", "13900000000")
+    claim = rt.stewards.apply(uid(rt, "o_cli"), "光明胡同", "李师傅", "13900000000")
     env = {**os.environ, "DATABASE_URL": rt.settings.database_url, "REDIS_URL": rt.settings.redis_url or "",
            "WECHAT_APPID": rt.settings.wechat_appid, "WECHAT_SECRET": rt.settings.wechat_secret,
            "WECHAT_API_BASE": rt.settings.wechat_api_base, "ALLEYBOT_VAR_DIR": str(tmp_path)}
@@ -237,7 +238,7 @@ def test_cli_points_show_stewards_list_approve_report(rt: Runtime, chief: str, t
     listed = json.loads(cli("stewards", "list", "--status", "pending", "--json"))
     assert [c["id"] for c in listed] == [claim.id] and listed[0]["name"] == "李师傅"
     cli("stewards", "approve", str(claim.id))
-    view = rt.patrols.checkin("o_cli", "光明胡同", 60, 2, 1, key="k1", lat=39.9097, lng=116.3785)
+    view = rt.patrols.checkin(uid(rt, "o_cli"), "光明胡同", 60, 2, 1, key="k1", lat=39.9097, lng=116.3785)
     shown = json.loads(cli("points", "show", "o_cli", "--json"))
     assert shown["balance"] == view.points > 0
     assert [e["amount"] for e in shown["entries"]] == [view.points] and shown["entries"][0]["kind"] == "award"

@@ -75,7 +75,7 @@ def test_a_forking_worker_runs_many_database_jobs_each_on_its_own_connections(
         queued.accounts.seen(openid)
     notices = [f"第{n}条通知" for n in range(4)]
     for text in notices:
-        queued.broadcasts.create("cli", Target(alleys=("光明胡同",)), text)
+        queued.broadcasts.create(None, Target(alleys=("光明胡同",)), text)
     out = run_worker_burst(settings)
     assert out.returncode == 0, out.stderr
     assert "DuplicatePreparedStatement" not in out.stderr, out.stderr[-3000:]

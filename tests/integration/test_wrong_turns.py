@@ -22,6 +22,7 @@ from bot.simulator import Simulator
 from bot.stewards import texts as steward_texts
 from bot.wechat.fake_api import FakeWeChatServer
 from tests.cli import run_cli
+from tests.people import uid
 from tests.transcript import play
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,13 +107,13 @@ def test_users_grant_steward_is_an_approved_steward(rt: Runtime, app: Flask, dat
                            "--alley", "光明胡同儿", "--json"], env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["alley"] == "光明胡同"
-    assert rt.stewards.alleys("o_new_steward") == ["光明胡同"]
+    assert rt.stewards.alleys(uid(rt, "o_new_steward")) == ["光明胡同"]
     assert [c.alley for c in rt.stewards.find("approved") if c.openid == "o_new_steward"] == ["光明胡同"]
     reply = Simulator(app, "o_new_steward").text("签到 巡了两个小时")
     assert reply is not None and steward_texts.STEWARD_ONLY not in reply and "2小时" in reply
     refused = run_cli(["users", "grant", "o_other", "steward"], env)
     assert refused.returncode != 0 and "--alley" in refused.stderr
-    assert rt.stewards.alleys("o_other") == []
+    assert rt.stewards.alleys(uid(rt, "o_other")) == []
 
 
 def _env(settings: object) -> dict[str, str]:
@@ -128,23 +129,23 @@ def _env(settings: object) -> dict[str, str]:
 
 def test_raising_a_confirmed_patrol_needs_verification_again(app: Flask, rt: Runtime, chief: str,
                                                               run_jobs: Jobs) -> None:
-    claim = rt.stewards.apply("o_resident_1", "光明胡同", "张大姐", None)
-    rt.stewards.decide(chief, claim.id, approve=True)
+    claim = rt.stewards.apply(uid(rt, "o_resident_1"), "光明胡同", "张大姐", None)
+    rt.stewards.decide(uid(rt, chief), claim.id, approve=True)
     steward = Simulator(app, "o_resident_1")
     play(steward, [("签到 巡了3小时 走访5户", "确认"), ("确认", "街巷长")])
-    [patrol] = rt.patrols.history("o_resident_1")
-    confirmed = rt.patrols.confirm(chief, patrol.id)
+    [patrol] = rt.patrols.history(uid(rt, "o_resident_1"))
+    confirmed = rt.patrols.confirm(uid(rt, chief), patrol.id)
     paid = confirmed.points
     assert paid > 0
     play(steward, [("签到 巡了8小时 走访50户", "确认"), ("确认", "街巷长")])
-    [amended] = rt.patrols.history("o_resident_1")
+    [amended] = rt.patrols.history(uid(rt, "o_resident_1"))
     assert amended.minutes == 480 and amended.verified_by is None and amended.points == paid
     assert rt.ledger.balance(rt.ledger.account_of("o_resident_1")) == paid  # nothing more until verified
-    again = rt.patrols.confirm(chief, amended.id)
+    again = rt.patrols.confirm(uid(rt, chief), amended.id)
     assert again.points > paid
     # Lowering needs no verification: the points follow at once.
     play(steward, [("签到 巡了1小时 走访1户", "确认"), ("确认", "")])
-    [lowered] = rt.patrols.history("o_resident_1")
+    [lowered] = rt.patrols.history(uid(rt, "o_resident_1"))
     assert lowered.verified_by == "chief" and lowered.points < paid
 
 
@@ -154,7 +155,7 @@ def test_a_report_naming_no_alley_proposes_the_home_alley_first(chat: Simulator,
     rt.accounts.bind_alley("o_resident_1", "光明胡同")
     reply = chat.text("门口堆了好多建筑垃圾") or ""
     assert issue_texts.REPORT_ALLEY_NOT_FOUND not in reply and "1. 光明胡同" in reply
-    assert "光明胡同" in (chat.text("1") or "") and len(rt.issues.mine("o_resident_1")) == 1
+    assert "光明胡同" in (chat.text("1") or "") and len(rt.issues.mine(uid(rt, "o_resident_1"))) == 1
 
 
 def test_a_location_on_an_alley_needs_no_choice_and_a_null_island_none(chat: Simulator, rt: Runtime) -> None:
@@ -186,19 +187,19 @@ def test_a_complete_new_report_is_not_swallowed_as_the_answer(chat: Simulator, r
     assert "哪条胡同" in (chat.text("有辆车乱停挡着路") or "")
     reply = chat.text("东斜街路灯坏了好几天了晚上黑乎乎的") or ""
     assert reply.startswith(account_texts.LEFT_FLOW) and "工单号" in reply
-    [issue] = rt.issues.mine("o_resident_1")
+    [issue] = rt.issues.mine(uid(rt, "o_resident_1"))
     assert issue.alley == "东斜街" and issue.category == "facility_damage"
 
 
 def test_two_requests_in_one_message_are_both_handled(chat: Simulator, rt: Runtime) -> None:
     reply = chat.text("光明胡同门口有垃圾没人收，另外问一下居住停车怎么办") or ""
     assert "工单号" in reply and "居住" in reply.split("工单号")[1], reply
-    [issue] = rt.issues.mine("o_resident_1")
+    [issue] = rt.issues.mine(uid(rt, "o_resident_1"))
     assert issue.category == "sanitation"
     other = Simulator(chat.app, "o_resident_2")
     reply = other.text("光明胡同口井盖没了，还有人乱停车") or ""
     assert reply.count("工单号") == 2, reply
-    assert sorted(i.category for i in rt.issues.mine("o_resident_2")) == ["illegal_parking", "road_damage"]
+    assert sorted(i.category for i in rt.issues.mine(uid(rt, "o_resident_2"))) == ["illegal_parking", "road_damage"]
 
 
 def test_emoji_unknown_menus_and_the_street_phone(chat: Simulator, rt: Runtime) -> None:
@@ -206,7 +207,7 @@ def test_emoji_unknown_menus_and_the_street_phone(chat: Simulator, rt: Runtime) 
     chat.text("我要反映")
     chat.text("👍👍")
     chat.text("光明胡同乱堆建筑垃圾")
-    [issue] = rt.issues.mine("o_resident_1")
+    [issue] = rt.issues.mine(uid(rt, "o_resident_1"))
     assert "👍" not in rt.issues.show(issue.ticket).text
     assert chat.menu("SOME_OLD_KEY") == account_texts.UNKNOWN_MENU
     phone = chat.text("你们街道电话多少") or ""
@@ -245,7 +246,7 @@ def test_small_ones(app: Flask, chat: Simulator, rt: Runtime, chief: str) -> Non
 
     rt.accounts.bind_alley("o_resident_9", "光明胡同")
     for n in range(rt.config.broadcasts.daily_cap_per_sender):
-        rt.broadcasts.create(chief, Target(alleys=("光明胡同",)), f"第{n}条")
+        rt.broadcasts.create(uid(rt, chief), Target(alleys=("光明胡同",)), f"第{n}条")
     boss = Simulator(app, chief)
     boss.text("发通知 明天停水")
     capped = boss.text("确认") or ""
@@ -260,8 +261,8 @@ def test_poll_intervals_stay_on_the_scale() -> None:
 
 
 def test_amending_a_check_in_says_what_it_replaces(app: Flask, rt: Runtime, chief: str) -> None:
-    claim = rt.stewards.apply("o_resident_1", "光明胡同", "张大姐", None)
-    rt.stewards.decide(chief, claim.id, approve=True)
+    claim = rt.stewards.apply(uid(rt, "o_resident_1"), "光明胡同", "张大姐", None)
+    rt.stewards.decide(uid(rt, chief), claim.id, approve=True)
     steward = Simulator(app, "o_resident_1")
     steward.text("签到 巡了2小时")
     steward.command(INSIDE)
@@ -284,7 +285,7 @@ def test_two_requests_leave_the_parking_menu_and_a_bare_alley_word_names_none(ch
 
 def test_the_simulators_role_command_appoints_a_steward_like_the_cli(chat: Simulator, rt: Runtime) -> None:
     assert chat.command("/role steward 光明胡同儿") == "（o_resident_1 现在是 steward · 光明胡同）"
-    assert rt.stewards.alleys("o_resident_1") == ["光明胡同"]
+    assert rt.stewards.alleys(uid(rt, "o_resident_1")) == ["光明胡同"]
     reply = chat.text("签到 巡了两个小时") or ""
     # (In the embedded default the approval, held because they had not written yet, comes first.)
     assert reply.endswith(steward_texts.checkin_summary("光明胡同", 120, 0, 0, False))
