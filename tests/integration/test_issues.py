@@ -233,7 +233,7 @@ def test_chief_handles_by_chat_and_the_reporter_rates(chat: Simulator, app: Flas
     issue = rt.issues.show(ticket)
     assert (issue.status, issue.rating, issue.escalated) == ("in_progress", 1, True)
     assert any("督办" in t and ticket in t for t in sent_to(fake_wechat, STAFF))
-    assert chat.text("不满意") != issue_texts.RATING_REOPENED  # nothing left to rate: an ordinary answer
+    assert chat.text("不满意") == account_texts.FALLBACK  # nothing left to rate: not read as a second rating
 
 
 def test_a_satisfied_rating_closes_the_loop(chat: Simulator, app: Flask, rt: Runtime, chief: str) -> None:
@@ -253,7 +253,8 @@ def test_residents_and_other_chiefs_cannot_handle(chat: Simulator, app: Flask, r
     ticket = ticket_of(chat.text("光明胡同电线耷拉下来了"))
     rt.accounts.grant_role("o_chief_dxj", "chief", "东斜街")
     assert Simulator(app, "o_chief_dxj").text(f"受理 {ticket}") == issue_texts.HANDLE_NOT_ALLOWED
-    assert chat.text(f"受理 {ticket}") != f"工单 {ticket} 已受理"
+    # A resident's 受理 is no command of theirs: it is read as asking after their reports.
+    assert chat.text(f"受理 {ticket}") == issue_texts.my_issues(rt.issues.mine(uid(rt, chat.openid)), chat.openid)
     assert rt.issues.show(ticket).status == "received"
     unknown = Simulator(app, chief).text("受理 2001019999") or ""
     assert unknown.startswith(issue_texts.handle_unknown_ticket("2001019999")) and f"1. {ticket}" in unknown
