@@ -30,7 +30,7 @@ from bot.issues.photos import IssuePhotos
 from bot.issues.service import Issues
 from bot.notices import jobs as _notice_jobs  # noqa: F401
 from bot.notices.service import Notices
-from bot.parking.knowledge import load_parking
+from bot.parking.knowledge import ParkingKB, load_parking
 from bot.parking.service import ParkingAnswers
 from bot.polls import jobs as _poll_jobs  # noqa: F401
 from bot.polls.service import Polls
@@ -87,15 +87,20 @@ class Runtime:
     broadcasts: Broadcasts = field(init=False)
 
     @classmethod
-    def build(cls, settings: Settings, *, wechat: WeChatAPI | None = None, **overrides: Any) -> Runtime:
-        config = load_config(settings.config_dir)
+    def build(cls, settings: Settings, *, wechat: WeChatAPI | None = None, config: AppConfig | None = None,
+              nlu: NLU | None = None, parking_kb: ParkingKB | None = None) -> Runtime:
+        """Build every service; ``config``, ``nlu`` and ``parking_kb`` are read from the settings unless given
+        (tests share one reading of the same files instead of parsing them again for every test)."""
+        config = config or load_config(settings.config_dir)
         engine = make_engine(settings.database_url)
         uow = uow_factory(settings.database_url, engine)
         client = connect(settings.redis_url)
         if wechat is None:
             wechat = (WechatpyAPI(settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base, client)
                       if settings.uses_real_wechat_client else ConsoleWeChatAPI())
-        nlu = overrides.get("nlu") or make_nlu(settings.nlu_options, config.vocabulary())
+        nlu = nlu or make_nlu(settings.nlu_options, config.vocabulary())
+        parking_kb = parking_kb or load_parking(settings.config_dir / "parking.yml", set(config.street_offices),
+                                                frozenset(o.district for o in config.street_offices.values()))
         rt = cls(
             settings=settings,
             config=config,
@@ -111,9 +116,7 @@ class Runtime:
             accounts=Accounts(uow),
             inbox=Inbox(uow),
             messenger=Messenger(uow, wechat, settings.wechat_notice_template_id),
-            parking=ParkingAnswers(uow, load_parking(settings.config_dir / "parking.yml", set(config.street_offices),
-                                                    frozenset(o.district for o in config.street_offices.values())),
-                                   config),
+            parking=ParkingAnswers(uow, parking_kb, config),
         )
         rt.jobs = JobQueue(client, inline=settings.uses_fake_redis, runtime=rt)
         rt.polls = Polls(uow, config,

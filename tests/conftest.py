@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis as redis_lib
@@ -172,9 +173,27 @@ def settings(database_url: str, redis_url: str | None, fake_wechat: FakeWeChatSe
     return make_settings(database_url, redis_url, fake_wechat, tmp_path)
 
 
+@pytest.fixture(scope="session")
+def shared_reading(fake_wechat: FakeWeChatServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The config, the NLU and the parking knowledge, read once per session: every test reads the same files,
+    and parsing them again (YAML, the NLU's vocabulary and cache) was half of the fast tier's time."""
+    from bot.core.config import load_config
+    from bot.parking.knowledge import load_parking
+    from nlu.factory import make_nlu
+
+    settings = make_settings("sqlite://", None, fake_wechat, tmp_path_factory.mktemp("reading"))
+    config = load_config(settings.config_dir)
+    return {
+        "config": config,
+        "nlu": make_nlu(settings.nlu_options, config.vocabulary()),
+        "parking_kb": load_parking(settings.config_dir / "parking.yml", set(config.street_offices),
+                                   frozenset(o.district for o in config.street_offices.values())),
+    }
+
+
 @pytest.fixture()
-def rt(settings: Settings) -> Iterator[Runtime]:
-    runtime = Runtime.build(settings)
+def rt(settings: Settings, shared_reading: dict[str, Any]) -> Iterator[Runtime]:
+    runtime = Runtime.build(settings, **shared_reading)
     runtime.accounts.seed_alleys(runtime.config)
     runtime.rewards.seed()
     yield runtime
