@@ -45,6 +45,7 @@ from bot.wechat.replay import ReplayGuard
 from nlu.factory import make_nlu
 from nlu.gazetteer import Gazetteer
 from nlu.interface import NLU
+from nlu.lazy import LazyNLU
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,7 @@ class Runtime:
     uow: UowFactory
     redis: redis.Redis
     wechat: WeChatAPI
-    nlu: NLU
-    gazetteer: Gazetteer
+    nlu: NLU  # a LazyNLU unless given: loaded on first use (the webhook warms it at start-up)
     dialogue: DialogueStore
     deduper: Deduper
     replay_guard: ReplayGuard
@@ -86,6 +86,16 @@ class Runtime:
     ledger: Ledger = field(init=False)
     broadcasts: Broadcasts = field(init=False)
 
+    @property
+    def gazetteer(self) -> Gazetteer:
+        return self.nlu.gazetteer
+
+    def warm_up(self) -> None:
+        """Load what the first message would otherwise wait for (the NLU model, jieba's dictionary, the parking
+        index)."""
+        _ = self.nlu.name
+        self.parking.warm_up()
+
     @classmethod
     def build(cls, settings: Settings, *, wechat: WeChatAPI | None = None, config: AppConfig | None = None,
               nlu: NLU | None = None, parking_kb: ParkingKB | None = None) -> Runtime:
@@ -98,7 +108,8 @@ class Runtime:
         if wechat is None:
             wechat = (WechatpyAPI(settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base, client)
                       if settings.uses_real_wechat_client else ConsoleWeChatAPI())
-        nlu = nlu or make_nlu(settings.nlu_options, config.vocabulary())
+        vocabulary = config.vocabulary()
+        nlu = nlu or LazyNLU(lambda: make_nlu(settings.nlu_options, vocabulary))
         parking_kb = parking_kb or load_parking(settings.config_dir / "parking.yml", set(config.street_offices),
                                                 frozenset(o.district for o in config.street_offices.values()))
         rt = cls(
@@ -109,7 +120,6 @@ class Runtime:
             redis=client,
             wechat=wechat,
             nlu=nlu,
-            gazetteer=nlu.gazetteer,
             dialogue=DialogueStore(client, settings.dialogue_ttl_seconds),
             deduper=Deduper(client, settings.dedupe_ttl_seconds),
             replay_guard=ReplayGuard(client),

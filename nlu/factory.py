@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from nlu import builtin
 from nlu.interface import NLU
 from nlu.vocabulary import NLUOptions, Vocabulary
+
+if TYPE_CHECKING:
+    from nlu import builtin
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
 def make_builtin(options: NLUOptions, vocabulary: Vocabulary) -> builtin.BuiltinNLU:
+    from nlu import builtin  # numpy and the model: imported when an NLU is made, not by every CLI command
+
     return builtin.load(vocabulary, DATA_DIR, options.cache_dir)
 
 

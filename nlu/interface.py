@@ -26,7 +26,12 @@ class Parse:
 
 
 class NLU(Protocol):
-    name: str
-    gazetteer: Gazetteer  # the alley/category names the rest of the bot resolves free text against
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def gazetteer(self) -> Gazetteer:
+        """The alley/category names the rest of the bot resolves free text against."""
+        ...
 
     def parse(self, text: str) -> Parse: ...

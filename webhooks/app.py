@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     if bot is None:
         runtime = runtime or Runtime.build(settings or Settings.from_env())
         bot = Bot(runtime)
+    bot.rt.warm_up()  # before gunicorn forks: the workers share the loaded model
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = bot.rt.settings.max_body_bytes
     app.extensions["alleybot"] = bot

@@ -37,3 +37,13 @@ def main() -> None:
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
+
+
+def alley_named(rt: Runtime, words: str) -> str | None:
+    """The alley an administrator named: its name or an alias as written, else read the way a resident's words
+    are (儿化, typos), which loads the NLU."""
+    for alley in rt.config.alleys:
+        if words in (alley.name, *alley.aliases):
+            return alley.name
+    found = rt.gazetteer.alley_in(words)
+    return str(found) if found else None

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import click
 
-from bot.cli.base import cli, emit, runtime
+from bot.cli.base import alley_named, cli, emit, runtime
 
 
 @cli.group()
@@ -28,7 +28,7 @@ def broadcast_send(alleys: tuple[str, ...], street_office: str | None, everyone:
     from bot.core.clock import BEIJING
 
     rt = runtime()
-    names = tuple(rt.gazetteer.alley_in(a) or a for a in alleys)
+    names = tuple(alley_named(rt, a) or a for a in alleys)
     if not (names or street_office or everyone):
         raise click.ClickException("say who: --alley NAME, --street-office NAME or --everyone")
     when = None

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from bot.cli.base import cli, emit, runtime
+from bot.cli.base import alley_named, cli, emit, runtime
 
 
 @cli.group()
@@ -21,7 +21,7 @@ ISSUE_STATUSES = ["received", "accepted", "in_progress", "forwarded", "resolved"
 def _alley_option(rt: Any, alley: str | None) -> str | None:
     if not alley:
         return None
-    canonical = rt.gazetteer.alley_in(alley)
+    canonical = alley_named(rt, alley)
     if canonical is None:
         raise click.ClickException(f"unknown alley: {alley}")
     return str(canonical)

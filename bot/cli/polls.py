@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli.base import cli, emit, runtime
+from bot.cli.base import alley_named, cli, emit, runtime
 
 
 @cli.group()
@@ -41,7 +41,7 @@ def polls_create(questions: tuple[str, ...], alleys: tuple[str, ...], street_off
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone(timedelta(hours=8)))
 
     rt = runtime()
-    names = [rt.gazetteer.alley_in(a) or a for a in alleys]
+    names = [alley_named(rt, a) or a for a in alleys]
     try:
         poll = rt.polls.create(questions, scale, names, street_office, moment("--closes", closes), created_by="cli",
                                opens_at=moment("--opens", opens))

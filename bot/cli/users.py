@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli.base import cli, emit, runtime
+from bot.cli.base import alley_named, cli, emit, runtime
 
 
 @cli.group()
@@ -26,7 +26,7 @@ def users_grant(openid: str, role: str, alley: str | None, as_json: bool) -> Non
         raise click.UsageError("a steward serves an alley: add --alley NAME")
     rt = runtime()
     if alley:
-        alley = rt.gazetteer.alley_in(alley) or alley
+        alley = alley_named(rt, alley) or alley
     try:
         view = rt.grant_role(openid, role, alley)
     except (AccountError, StewardError) as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import select
 
@@ -46,7 +47,14 @@ class ParkingAnswers:
         self._uow = uow
         self.kb = kb
         self._config = config
-        self._search = ParkingSearch(kb)
+
+    @cached_property
+    def _search(self) -> ParkingSearch:
+        # Built on first use: indexing the topics loads jieba's dictionary, which a CLI command never needs.
+        return ParkingSearch(self.kb)
+
+    def warm_up(self) -> None:
+        _ = self._search
 
     def _where(self, alley: str | None) -> tuple[str | None, str]:
         spec = self._config.alley(alley) if alley else None

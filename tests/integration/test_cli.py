@@ -87,3 +87,21 @@ def test_nlu_parse_with_rasa_but_no_url_is_one_clear_line(rt: Runtime) -> None:
     out = alleybot(rt, "nlu", "parse", "你好", "--backend", "rasa", "--json", env={"RASA_URL": ""})
     assert out.returncode != 0 and out.stdout == "" and "RASA_URL" in out.stderr
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_commands_that_read_no_free_text_do_not_load_the_nlu(rt: Runtime) -> None:
+    """seed, users grant (an alley by its name) and issues list start without the model or jieba's dictionary."""
+    probe = ("import sys\nfrom bot.cli import cli\n"
+             "for args in (['seed', '--json'], ['users', 'grant', 'o_fast', 'chief', '--alley', '光明胡同'],"
+             " ['issues', 'list', '--json']):\n"
+             "    cli.main(args, standalone_mode=False)\n"
+             "jieba = sys.modules.get('jieba')\n"
+             "loaded = [m for m in ('nlu.builtin', 'sklearn') if m in sys.modules]\n"
+             "print('LOADED', loaded + (['jieba dictionary'] if jieba and jieba.dt.initialized else []))\n")
+    s = rt.settings
+    env = {**os.environ, "DATABASE_URL": s.database_url, "REDIS_URL": s.redis_url or "",
+           "ALLEYBOT_VAR_DIR": str(s.var_dir)}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "LOADED []"
+    assert rt.accounts.get("o_fast").duty_alley == "光明胡同"  # type: ignore[union-attr]
