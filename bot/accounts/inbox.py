@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.accounts.service import AccountView, account_view, get_or_create_user
@@ -92,3 +92,17 @@ class Inbox:
                 query = query.where(InboundMessage.openid == openid)
             return [LogEntry(r.openid, r.msg_key, r.msg_type, r.received_at, r.outcome, r.detail)
                     for r in uow.session.scalars(query)]
+
+    def prune(self, before: datetime, batch: int = 5000) -> int:
+        """Delete log rows received before ``before``, a batch per transaction (on the received_at index), so a
+        year of messages goes without one long lock; returns how many went."""
+        removed = 0
+        while True:
+            with self._uow() as uow:
+                oldest = select(InboundMessage.id).where(InboundMessage.received_at < before).limit(batch)
+                ids = list(uow.session.scalars(oldest))
+                if ids:
+                    uow.session.execute(delete(InboundMessage).where(InboundMessage.id.in_(ids)))
+            removed += len(ids)
+            if len(ids) < batch:
+                return removed

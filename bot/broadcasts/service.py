@@ -20,7 +20,7 @@ import redis
 from limits import RateLimitItemPerSecond
 from limits.storage import RedisStorage
 from limits.strategies import FixedWindowRateLimiter
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, union, update
 from sqlalchemy.orm import Session
 
 from bot.accounts import texts as account_texts
@@ -29,7 +29,7 @@ from bot.broadcasts import texts
 from bot.core.clock import BEIJING
 from bot.core.config import AppConfig
 from bot.core.db import UnitOfWork
-from bot.core.models import AlleyFollow, Broadcast, BroadcastDelivery, Issue, StewardClaim, User
+from bot.core.models import Alley, AlleyFollow, Broadcast, BroadcastDelivery, Issue, StewardClaim, User
 from bot.notices.service import Notices
 from bot.wechat.messenger import Messenger
 
@@ -104,18 +104,22 @@ class Broadcasts:
 
     def audience(self, s: Session, target: Target) -> list[int]:
         """Subscribed users bound to the alleys (home alley: bind_alley or the alley's QR code), the alleys'
-        stewards and their chiefs; everyone subscribed for ``everyone``."""
+        stewards and their chiefs; everyone subscribed for ``everyone``. Selected in SQL, on indexes: ids only,
+        never every user loaded to be filtered here."""
         names = self._alleys_of(target)
-        users = s.scalars(select(User).where(User.subscribed.is_(True)))
+        subscribed = User.subscribed.is_(True)
         if names is None:
-            return sorted(u.id for u in users)
-        ids = {u.id for u in users if (u.home_alley and u.home_alley.name in names)
-               or (u.duty_alley and u.duty_alley.name in names)}
-        stewards = s.scalars(select(StewardClaim.user_id).join(User, User.id == StewardClaim.user_id).where(
-            StewardClaim.status == "approved", StewardClaim.alley.in_(names), User.subscribed.is_(True)))
-        followers = s.scalars(select(AlleyFollow.user_id).join(User, User.id == AlleyFollow.user_id).where(
-            AlleyFollow.alley.in_(names), User.subscribed.is_(True)))
-        return sorted(ids | set(stewards) | set(followers))
+            return list(s.scalars(select(User.id).where(subscribed).order_by(User.id)))
+        if not names:
+            return []
+        alley_ids = select(Alley.id).where(Alley.name.in_(names)).scalar_subquery()
+        bound = select(User.id).where(subscribed, or_(User.home_alley_id.in_(alley_ids),
+                                                      User.duty_alley_id.in_(alley_ids)))
+        stewards = select(StewardClaim.user_id).join(User, User.id == StewardClaim.user_id).where(
+            StewardClaim.status == "approved", StewardClaim.alley.in_(names), subscribed)
+        followers = select(AlleyFollow.user_id).join(User, User.id == AlleyFollow.user_id).where(
+            AlleyFollow.alley.in_(names), subscribed)
+        return sorted(set(s.scalars(union(bound, stewards, followers))))
 
     def follow_reported_alley(self, user_id: int) -> str | None:
         """关注通知: the resident agrees to hear the notices of the alley they last reported a problem in."""

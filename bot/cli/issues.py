@@ -30,11 +30,13 @@ def _alley_option(rt: Any, alley: str | None) -> str | None:
 @issues.command("list")
 @click.option("--status", type=click.Choice(ISSUE_STATUSES), default=None)
 @click.option("--alley", default=None)
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="at most this many (a page)")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="skip this many first")
 @click.option("--json", "as_json", is_flag=True)
-def issues_list(status: str | None, alley: str | None, as_json: bool) -> None:
+def issues_list(status: str | None, alley: str | None, limit: int | None, offset: int, as_json: bool) -> None:
     """Issues with ticket, alley, category, status, reporter and photos (oldest first)."""
     rt = runtime()
-    found = rt.issues.find(status=status, alley=_alley_option(rt, alley))
+    found = rt.issues.find(status=status, alley=_alley_option(rt, alley), limit=limit, offset=offset)
     if as_json:
         emit([i.as_json() for i in found])
         return

@@ -40,12 +40,14 @@ def worker(burst: bool) -> None:
     configure_logging(settings.log_level)
     if settings.uses_fake_redis:
         raise click.ClickException("REDIS_URL 未设置：嵌入模式下任务在 webhook 进程里直接执行，不需要 worker。")
+    from bot.accounts.jobs import schedule_pruning
     from bot.broadcasts.jobs import resume_broadcasts
     from bot.issues.jobs import schedule_reminders
 
     rt = runtime()
     set_worker_runtime(rt)
     schedule_reminders(rt)  # the daily overdue reminder: one chain however many workers start
+    schedule_pruning(rt)  # the inbound log's retention, daily
     rt.jobs.enqueue("sweep_outbox")  # notices a dead worker owed: now, then every minute
     resumed = resume_broadcasts(rt)  # a worker killed mid-broadcast: the rest is sent, nothing twice
     if resumed:
@@ -67,6 +69,23 @@ def db_upgrade() -> None:
     settings = Settings.from_env()
     upgrade(settings.database_url)
     click.echo(f"database at head ({settings.database_url.split('@')[-1]})", err=True)
+
+
+@db.command("prune-inbox")
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="keep this many days (default ALLEYBOT_INBOX_RETENTION_DAYS, 180)")
+@click.option("--json", "as_json", is_flag=True)
+def db_prune_inbox(days: int | None, as_json: bool) -> None:
+    """Delete inbound-log rows older than the retention (workers do it daily; this is for cron without them)."""
+    from datetime import UTC, datetime, timedelta
+
+    rt = runtime()
+    before = datetime.now(UTC) - timedelta(days=days or rt.settings.inbox_retention_days)
+    removed = rt.inbox.prune(before)
+    if as_json:
+        emit({"deleted": removed, "before": before.isoformat()})
+    else:
+        click.echo(f"{removed} inbound-log rows before {before.date()} deleted")
 
 
 @cli.command()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ROLES = ("resident", "steward", "chief", "staff")
@@ -35,6 +35,9 @@ class Alley(Base):
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = (Index("ix_users_home_alley_id", "home_alley_id"),
+                      Index("ix_users_duty_alley_id", "duty_alley_id"),
+                      Index("ix_users_last_message_at", "last_message_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     openid: Mapped[str] = mapped_column(String(64), unique=True)
@@ -66,6 +69,7 @@ class InboundMessage(Base):
     """One row per distinct inbound message or event; the unique key backs up the Redis dedupe."""
 
     __tablename__ = "inbound_messages"
+    __table_args__ = (Index("ix_inbound_messages_received_at", "received_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     openid: Mapped[str] = mapped_column(String(64), index=True)
@@ -157,6 +161,9 @@ class Issue(Base):
     """One 随手拍 ticket: a problem in an alley, reported by a resident and handled by the alley's chief."""
 
     __tablename__ = "issues"
+    __table_args__ = (Index("ix_issues_alley_status", "alley", "status"),
+                      Index("ix_issues_office_status", "street_office", "status"),
+                      Index("ix_issues_status_due_at", "status", "due_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket: Mapped[str | None] = mapped_column(String(24), unique=True, nullable=True)
@@ -381,7 +388,8 @@ class BroadcastDelivery(Base):
     """
 
     __tablename__ = "broadcast_deliveries"
-    __table_args__ = (UniqueConstraint("broadcast_id", "user_id", name="uq_broadcast_deliveries_user"),)
+    __table_args__ = (UniqueConstraint("broadcast_id", "user_id", name="uq_broadcast_deliveries_user"),
+                      Index("ix_broadcast_deliveries_broadcast_state", "broadcast_id", "state"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id"), index=True)

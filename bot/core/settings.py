@@ -59,6 +59,8 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     dedupe_ttl_seconds: int = 600
     dialogue_ttl_seconds: int = 1800
+    # The inbound log is kept this long: past WeChat's retries it only answers "what became of my message".
+    inbox_retention_days: int = 180
     log_level: str = "INFO"
 
     @property
@@ -110,5 +112,6 @@ class Settings:
             rasa_models=Path(env["ALLEYBOT_RASA_MODELS"]) if env.get("ALLEYBOT_RASA_MODELS") else None,
             environment=tuple(sorted(env.items())),
             reply_budget_seconds=float(env.get("ALLEYBOT_REPLY_BUDGET", "4.0")),
+            inbox_retention_days=int(env.get("ALLEYBOT_INBOX_RETENTION_DAYS", "180")),
             log_level=env.get("ALLEYBOT_LOG_LEVEL", "INFO"),
         )

@@ -23,6 +23,7 @@ from bot.core.db import UnitOfWork
 from bot.core.models import OPEN_STATUSES, Alley, Issue, IssueEvent, IssueFollower, IssuePhoto, User
 from bot.issues import texts
 
+FIND_CHUNK = 1000  # issues read per query when listing many
 # Which status each chief action leads to, and from which statuses it may be taken.
 ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "accept": ("accepted", ("received",)),
@@ -142,24 +143,38 @@ class Issues:
 
     # --- views ----------------------------------------------------------------------------------------
     def _view(self, session: Session, issue: Issue) -> IssueView:
+        return self._views(session, [issue])[0]
+
+    def _views(self, session: Session, issues: Sequence[Issue]) -> list[IssueView]:
+        """Views of many issues in a constant number of queries, however many there are: the followers
+        counted in one GROUP BY, the merged-into tickets read in one IN (reporters and photos come with the
+        issues themselves)."""
+        ids = [i.id for i in issues]
+        if not ids:
+            return []
+        followers = {int(k): int(v) for k, v in session.execute(
+            select(IssueFollower.issue_id, func.count()).where(IssueFollower.issue_id.in_(ids))
+            .group_by(IssueFollower.issue_id))}
+        originals = {i.duplicate_of_id for i in issues if i.duplicate_of_id}
+        tickets = {int(k): v for k, v in session.execute(select(Issue.id, Issue.ticket).where(Issue.id.in_(originals)))
+                   } if originals else {}
+        return [self._make_view(i, followers.get(i.id, 0), tickets.get(i.duplicate_of_id or 0)) for i in issues]
+
+    def _make_view(self, issue: Issue, followers: int, original: str | None) -> IssueView:
         category = self._config.category(issue.category)
         alley = self._config.alley(issue.alley)
-        followers = session.scalar(select(func.count()).select_from(IssueFollower)
-                                   .where(IssueFollower.issue_id == issue.id)) or 0
-        original = session.get(Issue, issue.duplicate_of_id) if issue.duplicate_of_id else None
         return IssueView(
             id=issue.id, ticket=issue.ticket or "", alley=issue.alley, street_office=issue.street_office,
             category=issue.category, category_name=category.name if category else issue.category,
             triage=issue.triage, text=issue.text, status=issue.status, status_name=texts.STATUS_NAMES[issue.status],
             chief=alley.chief if alley else "", handler_openid=issue.handler_openid, department=issue.department,
-            note=issue.note, rating=issue.rating, escalated=issue.escalated, followers=int(followers),
+            note=issue.note, rating=issue.rating, escalated=issue.escalated, followers=followers,
             reporter=issue.reporter.openid, lat=issue.lat, lng=issue.lng,
             photos=tuple(PhotoView(p.id, p.kind, p.status, p.path, p.thumb_path, p.phash, p.error)
                          for p in issue.photos),
             due_at=aware(issue.due_at), created_at=aware(issue.created_at),
-            resolved_at=aware(issue.resolved_at), duplicate_of=original.ticket if original else None,
+            resolved_at=aware(issue.resolved_at), duplicate_of=original,
         )
-
 
     def _after_commit(self, events: Sequence[int], photos: Sequence[int] = ()) -> None:
         # Notifications first: the chief reads the ticket, then its thumbnail arrives.
@@ -347,7 +362,7 @@ class Issues:
             followed = select(IssueFollower.issue_id).where(IssueFollower.user_id == user_id)
             issues = s.scalars(select(Issue).where(or_(Issue.reporter_id == user_id, Issue.id.in_(followed)))
                                .order_by(Issue.id.desc()).limit(limit))
-            return [self._view(s, i) for i in issues]
+            return self._views(s, list(issues))
 
     def awaiting_rating(self, user_id: int, now: datetime | None = None) -> IssueView | None:
         """The latest resolved report of this user that they have not rated yet, within the rating window."""
@@ -474,7 +489,7 @@ class Issues:
             query = query.where(Issue.alley == (user.duty_alley.name if user.duty_alley else ""))
         elif user.duty_alley is not None:
             query = query.where(Issue.street_office == user.duty_alley.street_office)
-        return [self._view(s, i) for i in s.scalars(query.limit(limit))]
+        return self._views(s, list(s.scalars(query.limit(limit))))
 
     def alleys_without_chief(self) -> set[str]:
         """Alleys whose 街巷长 has no WeChat account bound here: their tickets go to the street office."""
@@ -484,16 +499,32 @@ class Issues:
         return {a.name for a in self._config.alleys} - bound
 
     # --- staff queries --------------------------------------------------------------------------------
-    def find(self, status: str | None = None, alley: str | None = None, limit: int | None = None) -> list[IssueView]:
+    def find(self, status: str | None = None, alley: str | None = None, limit: int | None = None,
+             offset: int = 0) -> list[IssueView]:
+        """Issues oldest first, a page of them when ``limit`` is given; read in chunks of a constant number of
+        queries each, so a list of 100,000 tickets costs ~3 queries per thousand, not 2 per ticket."""
+        views: list[IssueView] = []
         with self._uow() as uow:
             query = select(Issue).order_by(Issue.id)
             if status:
                 query = query.where(Issue.status == status)
             if alley:
                 query = query.where(Issue.alley == alley)
-            if limit:
-                query = query.limit(limit)
-            return [self._view(uow.session, i) for i in uow.session.scalars(query)]
+            after, wanted = None, limit
+            if offset:
+                after = uow.session.scalar(query.with_only_columns(Issue.id).offset(offset - 1).limit(1))
+                if after is None:
+                    return []
+            while wanted is None or len(views) < wanted:
+                chunk = query.where(Issue.id > after) if after is not None else query
+                size = FIND_CHUNK if wanted is None else min(FIND_CHUNK, wanted - len(views))
+                issues = list(uow.session.scalars(chunk.limit(size)))
+                views += self._views(uow.session, issues)
+                uow.session.expunge_all()  # a long list must not keep every row it read in the session
+                if len(issues) < size:
+                    break
+                after = issues[-1].id
+        return views
 
     def show(self, ticket: str) -> IssueView:
         with self._uow() as uow:
@@ -518,7 +549,7 @@ class Issues:
         with self._uow() as uow:
             issues = uow.session.scalars(select(Issue).where(Issue.status.in_(OPEN_STATUSES), Issue.due_at < now)
                                          .order_by(Issue.due_at))
-            return [self._view(uow.session, i) for i in issues]
+            return self._views(uow.session, list(issues))
 
     def remind_overdue(self, now: datetime | None = None) -> int:
         """Remind each overdue issue's chief once per day and escalate it to the street staff (once)."""

@@ -1,0 +1,79 @@
+"""Count what a piece of work costs in round trips: SQL statements and transactions on every engine, Redis
+commands (a pipeline or a script is one round trip). Used to keep the per-message budget of docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import redis
+from redis.client import Pipeline
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+
+@dataclass
+class Trips:
+    statements: list[str] = field(default_factory=list)
+    transactions: int = 0  # explicit BEGIN…COMMIT/ROLLBACK blocks and autocommit statements alike
+    redis: list[str] = field(default_factory=list)
+
+    @property
+    def sql(self) -> int:
+        return len(self.statements)
+
+
+@contextmanager
+def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Trips]:
+    trips = Trips()
+    lock = threading.Lock()
+    in_transaction: set[int] = set()
+
+    def autocommit(conn: Any) -> bool:
+        return bool(conn._is_autocommit_isolation())  # reads options only (get_isolation_level would query)
+
+    def on_begin(conn: Any) -> None:
+        if autocommit(conn):  # SQLAlchemy's begin is a no-op there: each statement commits on its own
+            return
+        with lock:
+            trips.transactions += 1
+            in_transaction.add(id(conn))
+
+    def on_end(conn: Any) -> None:
+        in_transaction.discard(id(conn))
+
+    def on_statement(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        with lock:
+            trips.statements.append(statement.split()[0].upper() + " " + " ".join(statement.split()[1:6]))
+            # A statement outside BEGIN (an autocommit connection) is a transaction of its own.
+            if id(conn) not in in_transaction:
+                trips.transactions += 1
+
+    listeners = [("begin", on_begin), ("commit", on_end), ("rollback", on_end),
+                 ("before_cursor_execute", on_statement)]
+    for name, fn in listeners:
+        event.listen(Engine, name, fn)
+    real_command, real_pipeline = redis.Redis.execute_command, Pipeline.execute
+
+    def command(self: redis.Redis, *args: Any, **options: Any) -> Any:
+        with lock:
+            trips.redis.append(str(args[0]))
+        return real_command(self, *args, **options)
+
+    def pipeline(self: Pipeline, raise_on_error: bool = True) -> Any:
+        with lock:
+            trips.redis.append(f"PIPELINE({len(self.command_stack)})")
+        return real_pipeline(self, raise_on_error)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", command)
+    monkeypatch.setattr(Pipeline, "execute", pipeline)
+    try:
+        yield trips
+    finally:
+        monkeypatch.undo()
+        for name, fn in listeners:
+            event.remove(Engine, name, fn)
