@@ -20,6 +20,7 @@ from bot.core.config import AppConfig, load_config
 from bot.core.db import UowFactory, make_engine, uow_factory
 from bot.core.dedupe import Deduper
 from bot.core.dialogue import DialogueStore
+from bot.core.gate import MessageGate
 from bot.core.jobs import JobQueue
 from bot.core.redis_conn import connect
 from bot.core.settings import Settings
@@ -75,6 +76,7 @@ class Runtime:
     parking: ParkingAnswers
     nlu_status: NLUStatus = field(default_factory=NLUStatus)
     jobs: JobQueue = field(init=False)
+    gate: MessageGate = field(init=False)  # a message's two Redis round trips (claim, lock, state; and back)
     polls: Polls = field(init=False)  # needs the job queue: a new poll is pushed to its audience
     notices: Notices = field(init=False)
     issues: Issues = field(init=False)  # queues photo downloads and notifications
@@ -122,13 +124,14 @@ class Runtime:
             nlu=nlu,
             dialogue=DialogueStore(client, settings.dialogue_ttl_seconds),
             deduper=Deduper(client, settings.dedupe_ttl_seconds),
-            replay_guard=ReplayGuard(client),
+            replay_guard=ReplayGuard(),
             accounts=Accounts(uow),
             inbox=Inbox(uow),
             messenger=Messenger(uow, wechat, settings.wechat_notice_template_id),
             parking=ParkingAnswers(uow, parking_kb, config),
         )
         rt.jobs = JobQueue(client, inline=settings.uses_fake_redis, runtime=rt)
+        rt.gate = MessageGate(client, rt.deduper, rt.dialogue)
         rt.polls = Polls(uow, config,
                          announce=lambda poll_id, opens: rt.jobs.enqueue("push_poll", at=opens, poll_id=poll_id))
         rt.wire_issues()
@@ -158,6 +161,7 @@ class Runtime:
         for name in ("jobs", "polls", "notices", "issues", "issue_photos", "issue_notifier", "stewards", "patrols",
                      "rewards", "ledger", "broadcasts"):
             setattr(copy, name, getattr(self, name))
+        copy.gate = MessageGate(copy.redis, copy.deduper, copy.dialogue)
         return copy
 
     def wire_issues(self) -> None:

@@ -7,7 +7,7 @@ import time
 
 from flask import Blueprint, Response, current_app, request
 
-from bot.dispatch import Bot, RetryLater
+from bot.dispatch import Bot, Replayed, RetryLater
 from bot.wechat.protocol import (
     ProtocolError,
     SafeModeCrypto,
@@ -17,7 +17,6 @@ from bot.wechat.protocol import (
     render_text_reply,
     to_inbound,
 )
-from bot.wechat.replay import ReplayGuardDown
 
 log = logging.getLogger(__name__)
 bp = Blueprint("wechat", __name__)
@@ -68,15 +67,13 @@ def receive() -> Response:
             decrypted = _crypto(bot).decrypt(body, a.get("msg_signature"), timestamp, nonce)
             body, key = decrypted.xml, decrypted.key
         msg = to_inbound(parse_xml(body))
-        bot.rt.replay_guard.check(nonce or "", timestamp or "", raw)
+        checked = bot.rt.replay_guard.nonce(nonce or "", timestamp or "", raw)  # checked in respond's round trip
     except ProtocolError as exc:
         return _refuse(exc)
-    except ReplayGuardDown as exc:
-        log.exception("cannot check the nonce (Redis down): refusing so that WeChat retries")
-        bot.record_refusal(msg, f"redis unavailable: {exc}")
-        return Response("retry later", status=503, mimetype="text/plain")
     try:
-        text = bot.respond(msg)
+        text = bot.respond(msg, checked)
+    except Replayed as exc:
+        return _refuse(ProtocolError(403, str(exc)))
     except RetryLater as exc:
         log.warning("not processed, WeChat will retry: %s", exc)
         return Response("retry later", status=503, mimetype="text/plain")

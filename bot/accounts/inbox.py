@@ -1,22 +1,43 @@
 """The inbox: every distinct WeChat delivery is recorded once, with what became of it.
 
-A message's arrival is one bookkeeping transaction (log row, the user created if new, the 48-hour window
-opened) and its outcome another; both use non-durable commits because they are bookkeeping (see
-UnitOfWork). The unique key on the log row backs up the Redis dedupe: a delivery Redis forgot is still
-recognised and not processed twice.
+A message's arrival is one bookkeeping transaction (log row, the 48-hour window opened, the sender read, the
+outcomes of earlier messages written); a new user needs a second. Commits are non-durable because this is
+bookkeeping (see UnitOfWork). The unique key on the log row backs up the Redis dedupe: a delivery Redis forgot
+is still recognised and not processed twice. An ordinary outcome is held in memory until the next arrival (or
+a second); if the process dies first, its rows stay "processing": what became of them is not known.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.accounts.service import AccountView, account_view, get_or_create_user
 from bot.core.db import UowFactory
 from bot.core.models import Alley, InboundMessage, User, utcnow
+
+log = logging.getLogger(__name__)
+
+
+class _Arrival(NamedTuple):
+    """The SQLite arrival's answer, shaped like the PostgreSQL statement's row."""
+
+    arrived: int
+    id: int | None
+    role: str = ""
+    home_alley_id: int | None = None
+    duty_alley_id: int | None = None
+    subscribed: bool = True
+    blocked: bool = False
+    held_notices: int = 0
 
 
 @dataclass(frozen=True)
@@ -29,36 +50,133 @@ class LogEntry:
     detail: str | None
 
 
+# PostgreSQL: the outcomes of earlier messages, this message's log row and its sender, in one statement.
+_ARRIVE_PG = text("""
+WITH settled AS (
+    UPDATE inbound_messages AS m SET outcome = v.outcome, detail = v.detail
+    FROM unnest(CAST(:keys AS text[]), CAST(:outcomes AS text[]), CAST(:details AS text[]))
+         AS v(msg_key, outcome, detail)
+    WHERE m.msg_key = v.msg_key AND m.outcome = 'processing'
+    RETURNING 1
+), arrived AS (
+    INSERT INTO inbound_messages (openid, msg_key, msg_type, outcome, received_at)
+    VALUES (:openid, :msg_key, :msg_type, 'processing', :now)
+    ON CONFLICT (msg_key) DO NOTHING
+    RETURNING id
+), touched AS (
+    UPDATE users SET last_message_at = :now, updated_at = :now
+    WHERE openid = :openid AND EXISTS (SELECT 1 FROM arrived)
+    RETURNING id, role, home_alley_id, duty_alley_id, subscribed, blocked, held_notices
+)
+SELECT (SELECT count(*) FROM arrived) AS arrived, (SELECT count(*) FROM settled) AS settled, touched.*
+FROM (SELECT 1) AS one LEFT JOIN touched ON true
+""")
+
+FLUSH_SECONDS = 1.0  # an idle process writes the outcomes it holds after this long
+IDLE_ROUNDS = 10  # the writer thread stops after this many rounds with nothing to write
+
+
 class Inbox:
+    """Arrival is the one database transaction of a message that changes nothing else: the log row, the
+    48-hour window, the sender read back, and the outcomes of the messages before it (kept in memory until
+    then, or for at most FLUSH_SECONDS). A failure or a late reply is written at once."""
+
     def __init__(self, uow: UowFactory) -> None:
         self._uow = uow
         self._alley_names: dict[int, str] = {}
+        self._held: list[tuple[str, str, str | None]] = []  # outcomes not yet written: (msg_key, outcome, detail)
+        self._held_lock = threading.Lock()
+        self._flusher: threading.Thread | None = None
 
     def arrive(self, openid: str, msg_key: str, msg_type: str) -> AccountView | None:
-        """Record the delivery and return its sender; None when this key was recorded before.
-
-        This runs for every message, so it is two single-statement round trips: the log row, then one
-        UPDATE … RETURNING that opens the 48-hour window and reads the user. Only a new user needs more.
-        """
+        """Record the delivery and return its sender; None when this key was recorded before."""
         now = utcnow()
-        with self._uow.autocommit() as conn:
-            try:
-                conn.execute(insert(InboundMessage).values(
-                    openid=openid, msg_key=msg_key, msg_type=msg_type, outcome="processing", received_at=now))
-            except IntegrityError:
-                return None
-            row = conn.execute(
-                update(User).where(User.openid == openid).values(last_message_at=now, updated_at=now)
-                .returning(User.id, User.role, User.home_alley_id, User.duty_alley_id, User.subscribed, User.blocked,
-                           User.held_notices)).first()
-            if row is not None:
-                return AccountView(row.id, openid, row.role, self._alley_name(conn, row.home_alley_id),
-                                   self._alley_name(conn, row.duty_alley_id), row.subscribed, now,
-                                   bool(row.blocked), row.held_notices or 0)
+        held = self._take_held()
+        account: AccountView | None = None
+        try:
+            if self._uow.dialect == "postgresql":
+                with self._uow.autocommit() as conn:
+                    row: Any = conn.execute(_ARRIVE_PG, {
+                        "keys": [k for k, _, _ in held], "outcomes": [o for _, o, _ in held],
+                        "details": [d for _, _, d in held], "openid": openid, "msg_key": msg_key,
+                        "msg_type": msg_type, "now": now}).one()
+                    account = self._account(conn, openid, row, now)
+            else:
+                with self._uow.transaction() as conn:
+                    row = self._arrive_one_transaction(conn, held, openid, msg_key, msg_type, now)
+                    account = self._account(conn, openid, row, now)
+            held = []
+        finally:
+            if held:  # not written: they go with the next arrival
+                with self._held_lock:
+                    self._held[:0] = held
+        if not row.arrived:
+            return None
+        if account is not None:
+            return account
         with self._uow() as uow:  # the first message of a new user
             user = get_or_create_user(uow.session, openid)
             user.last_message_at = now
             return account_view(user)
+
+    def _account(self, conn: Connection, openid: str, row: Any, now: datetime) -> AccountView | None:
+        if not row.arrived or row.id is None:
+            return None
+        return AccountView(row.id, openid, row.role, self._alley_name(conn, row.home_alley_id),
+                           self._alley_name(conn, row.duty_alley_id), row.subscribed, now, bool(row.blocked),
+                           row.held_notices or 0)
+
+    @staticmethod
+    def _arrive_one_transaction(conn: Connection, held: list[tuple[str, str, str | None]], openid: str,
+                                msg_key: str, msg_type: str, now: datetime) -> _Arrival:
+        """The same as the PostgreSQL statement, as statements of one transaction (SQLite)."""
+        for key, outcome, detail in held:
+            conn.execute(update(InboundMessage).where(InboundMessage.msg_key == key,
+                                                      InboundMessage.outcome == "processing")
+                         .values(outcome=outcome, detail=detail))
+        try:  # a constraint failure aborts the statement only: the transaction (and the outcomes) go on
+            conn.execute(insert(InboundMessage).values(openid=openid, msg_key=msg_key, msg_type=msg_type,
+                                                       outcome="processing", received_at=now))
+        except IntegrityError:
+            return _Arrival(0, None)
+        found = conn.execute(
+            update(User).where(User.openid == openid).values(last_message_at=now, updated_at=now)
+            .returning(User.id, User.role, User.home_alley_id, User.duty_alley_id, User.subscribed, User.blocked,
+                       User.held_notices)).first()
+        return _Arrival(1, *found) if found is not None else _Arrival(1, None)
+
+    def settle_later(self, msg_key: str, outcome: str, detail: str | None = None) -> None:
+        """Keep an ordinary outcome ("handled") for the next arrival to write; an outcome written at once
+        since (failed, late) is never overwritten by it."""
+        with self._held_lock:
+            self._held.append((msg_key, outcome, detail))
+            # One writer thread per process while outcomes come (a thread does not survive gunicorn's fork).
+            if self._flusher is None or not self._flusher.is_alive():
+                self._flusher = threading.Thread(target=_flush_while_busy, args=(weakref.ref(self),),
+                                                 name="alleybot-inbox", daemon=True)
+                self._flusher.start()
+
+    def _take_held(self) -> list[tuple[str, str, str | None]]:
+        with self._held_lock:
+            held, self._held = self._held, []
+        return held
+
+    def flush(self) -> int:
+        """Write the held outcomes now (one transaction); how many were held."""
+        held = self._take_held()
+        if not held:
+            return 0
+        try:
+            with self._uow.transaction() as conn:
+                conn.execute(update(InboundMessage).where(InboundMessage.msg_key == bindparam("key"),
+                                                          InboundMessage.outcome == "processing")
+                             .values(outcome=bindparam("new_outcome"), detail=bindparam("new_detail")),
+                             [{"key": k, "new_outcome": o, "new_detail": d} for k, o, d in held])
+        except Exception:
+            with self._held_lock:
+                self._held[:0] = held
+            raise
+        return len(held)
 
     def _alley_name(self, conn: Connection, alley_id: int | None) -> str | None:
         # Alleys change only through `alleybot seed`; an id not yet cached reloads the names once.
@@ -86,6 +204,7 @@ class Inbox:
             conn.execute(update(InboundMessage).where(InboundMessage.msg_key == msg_key).values(**values))
 
     def entries(self, openid: str | None = None) -> list[LogEntry]:
+        self.flush()  # what is read is what happened, held outcomes included
         with self._uow() as uow:
             query = select(InboundMessage).order_by(InboundMessage.id)
             if openid is not None:
@@ -106,3 +225,19 @@ class Inbox:
             removed += len(ids)
             if len(ids) < batch:
                 return removed
+
+
+def _flush_while_busy(ref: weakref.ref[Inbox]) -> None:
+    """Write held outcomes every FLUSH_SECONDS; stop after IDLE_ROUNDS with nothing held, or when the inbox is
+    gone (the thread must not keep a runtime, its engines and their connections, alive)."""
+    idle = 0
+    while idle < IDLE_ROUNDS:
+        time.sleep(FLUSH_SECONDS)
+        inbox = ref()
+        if inbox is None:
+            return
+        try:
+            idle = 0 if inbox.flush() else idle + 1
+        except Exception:
+            log.exception("could not write held message outcomes; the next arrival takes them")
+        del inbox

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import weakref
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -122,6 +123,14 @@ class UowFactory:
         for engine in (self._engine, self._bookkeeping_engine):
             if engine is not None:
                 engine.dispose(close=False)
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    def transaction(self) -> AbstractContextManager[Connection]:
+        """A core connection inside one transaction (committed on leaving, rolled back on an exception)."""
+        return self._engine.begin()
 
     def autocommit(self) -> Connection:
         """A connection where each statement commits alone: one round trip, no BEGIN/COMMIT."""

@@ -65,35 +65,42 @@ class DialogueStore:
         self._ttl = ttl_seconds
         self._prefix = prefix
 
-    def _key(self, openid: str) -> str:
+    @property
+    def ttl(self) -> int:
+        return self._ttl
+
+    def key(self, openid: str) -> str:
         return f"{self._prefix}:dlg:{openid}"
 
-    def _trace(self, openid: str) -> str:
+    def trace_key(self, openid: str) -> str:
         return f"{self._prefix}:dlg-trace:{openid}"
+
+    def lock_key(self, openid: str) -> str:
+        return f"{self._prefix}:lock:user:{openid}"
 
     def load(self, openid: str) -> tuple[FlowState | None, bool]:
         """Return the user's state and whether a flow expired since their last message."""
-        raw, trace = self._r.mget(self._key(openid), self._trace(openid))
+        raw, trace = self._r.mget(self.key(openid), self.trace_key(openid))
         if raw is not None:
             return FlowState.from_json(raw), False
         if trace is None:
             return None, False
         # The state is gone but its trace is not: the flow timed out. Say so once, then forget it.
-        return None, bool(self._r.delete(self._trace(openid)))
+        return None, bool(self._r.delete(self.trace_key(openid)))
 
     def save(self, openid: str, state: FlowState) -> None:
         pipe = self._r.pipeline()
-        pipe.set(self._key(openid), state.to_json(), ex=self._ttl)
-        pipe.set(self._trace(openid), state.flow, ex=TRACE_TTL_SECONDS)
+        pipe.set(self.key(openid), state.to_json(), ex=self._ttl)
+        pipe.set(self.trace_key(openid), state.flow, ex=TRACE_TTL_SECONDS)
         pipe.execute()
 
     def clear(self, openid: str) -> None:
-        self._r.delete(self._key(openid), self._trace(openid))
+        self._r.delete(self.key(openid), self.trace_key(openid))
 
     def lock(self, openid: str, timeout: float = 30.0, wait: float = 10.0) -> Lock:
         """Serialise one user's messages across workers; two of them must never edit one state at once."""
         # sleep: how often a waiting worker retries; redis-py's 0.1 s default would add 100 ms per collision.
-        lock: Lock = self._r.lock(f"{self._prefix}:lock:user:{openid}", timeout=timeout, blocking_timeout=wait,
+        lock: Lock = self._r.lock(self.lock_key(openid), timeout=timeout, blocking_timeout=wait,
                                   sleep=0.01)
         return lock
 

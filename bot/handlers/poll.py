@@ -88,13 +88,11 @@ class PollChat:
 
     def start(self, turn: Turn) -> Reply:
         """Ask the first unanswered question of an open poll; offer to change answers when all are given."""
-        pending = self._polls.pending(turn.account.user_id)
-        if pending:
-            return _ask(turn, *pending)
-        again = self._polls.restart(turn.account.user_id)
-        if again:
-            return _ask(turn, *again, intro=texts.POLL_RESTART)
-        return Reply(texts.POLL_NONE)
+        found = self._polls.next_question(turn.account.user_id, turn.account.home_alley)
+        if found is None:
+            return Reply(texts.POLL_NONE)
+        poll, question, again = found
+        return _ask(turn, poll, question, intro=texts.POLL_RESTART if again else "")
 
     def answer(self, turn: Turn) -> Reply:
         """Record the answer and ask the next question; ask again when the reply is not a rating."""

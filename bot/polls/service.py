@@ -160,32 +160,36 @@ class Polls:
         return set(uow.session.scalars(select(PollAnswer.question_id).where(
             PollAnswer.poll_id == poll_id, PollAnswer.user_id == user_id)))
 
+    def next_question(self, user_id: int, alley: str | None) -> tuple[PollView, QuestionView, bool] | None:
+        """满意度调查: the first unanswered question of an open poll, else the first question of the latest poll
+        they finished (True: answering again); one transaction, none when no open poll is meant for ``alley``."""
+        if not self.might_invite(alley):
+            return None
+        with self._uow() as uow:
+            return self._next(uow, user_id, again=True)
+
     def pending(self, user_id: int) -> tuple[PollView, QuestionView] | None:
         """The first open poll for this user with a question they have not answered, and that question."""
-        now = datetime.now(UTC)
         with self._uow() as uow:
-            user = self._user(uow, user_id)
-            if user is None:
-                return None
-            for poll in self._open_for(uow, user, now):
-                done = self._answered(uow, user.id, poll.id)
-                todo = [q for q in poll.questions if q.id not in done]
-                if todo:
-                    return _view(poll, now), QuestionView(todo[0].id, todo[0].position, todo[0].text)
-            return None
+            found = self._next(uow, user_id, again=False)
+        return (found[0], found[1]) if found else None
 
-    def restart(self, user_id: int) -> tuple[PollView, QuestionView] | None:
-        """The latest open poll the user already finished, from its first question (to change answers)."""
+    def _next(self, uow: UnitOfWork, user_id: int, again: bool) -> tuple[PollView, QuestionView, bool] | None:
         now = datetime.now(UTC)
-        with self._uow() as uow:
-            user = self._user(uow, user_id)
-            if user is None:
-                return None
-            for poll in reversed(self._open_for(uow, user, now)):
-                if poll.questions:
-                    first = poll.questions[0]
-                    return _view(poll, now), QuestionView(first.id, first.position, first.text)
+        user = self._user(uow, user_id)
+        if user is None:
             return None
+        polls = self._open_for(uow, user, now)
+        for poll in polls:
+            done = self._answered(uow, user.id, poll.id)
+            todo = [q for q in poll.questions if q.id not in done]
+            if todo:
+                return _view(poll, now), QuestionView(todo[0].id, todo[0].position, todo[0].text), False
+        finished = [p for p in polls if p.questions] if again else []
+        if finished:
+            first = finished[-1].questions[0]
+            return _view(finished[-1], now), QuestionView(first.id, first.position, first.text), True
+        return None
 
     def answer(self, user_id: int, poll_id: int, question_id: int, rating: int) -> Answered:
         if rating not in (1, 2, 3):

@@ -1,0 +1,70 @@
+"""What a message costs in round trips, through the real app (signature, nonce, dedupe, lock, state, arrival,
+routing, reply): a message that changes nothing takes two Redis round trips and one database transaction.
+Fails when a change adds a round trip (docs/benchmarks.md keeps the budget)."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from bot.accounts import inbox as inbox_module
+from bot.accounts import texts as account_texts
+from bot.runtime import Runtime
+from bot.simulator import Simulator
+from bot.wechat.signing import text_xml
+from tests.roundtrips import Trips, counting
+
+# Messages that change no data: small talk, help, a parking question, a poll when there is none, a menu click.
+READ_ONLY = [("text", "你好"), ("text", "帮助"), ("text", "路边停车怎么收费"), ("text", "满意度调查"),
+             ("menu", "HELP"), ("text", "谢谢")]
+
+
+def _send(chat: Simulator, kind: str, words: str) -> str | None:
+    return chat.menu(words) if kind == "menu" else chat.text(words)
+
+
+@pytest.fixture()
+def quiet_flusher(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The outcome writer thread waits longer than a test: what is counted is the message's own work."""
+    monkeypatch.setattr(inbox_module, "FLUSH_SECONDS", 60.0)
+
+
+@pytest.mark.parametrize(("kind", "words"), READ_ONLY)
+def test_a_message_that_changes_nothing_costs_two_redis_trips_and_one_transaction(
+        chat: Simulator, rt: Runtime, quiet_flusher: None, monkeypatch: pytest.MonkeyPatch, kind: str,
+        words: str) -> None:
+    chat.text("你好")  # the user exists: a first message also creates them
+    with counting(monkeypatch) as trips:
+        reply = _send(chat, kind, words)
+    assert reply and reply != account_texts.APOLOGY
+    _within_budget(trips, redis=2, transactions=1)
+    # The outcome was written with this message's arrival or is held for the next: nothing is lost.
+    assert [e.outcome for e in rt.inbox.entries(chat.openid)] == ["handled", "handled"]
+
+
+def test_the_outcomes_of_earlier_messages_ride_with_the_next_arrival(chat: Simulator, rt: Runtime,
+                                                                     quiet_flusher: None,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    chat.text("你好")
+    chat.text("帮助")
+    with counting(monkeypatch) as trips:
+        chat.text("谢谢")
+    _within_budget(trips, redis=2, transactions=1)
+    assert [e.outcome for e in rt.inbox.entries(chat.openid)] == ["handled"] * 3
+
+
+def test_a_retry_is_answered_from_redis_alone(app: Flask, rt: Runtime, quiet_flusher: None,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    chat = Simulator(app, "o_retry")
+    chat.text("你好")
+    delivery = text_xml(chat.openid, "谢谢")
+    first = chat.post(delivery)
+    with counting(monkeypatch) as trips:
+        again = chat.post(delivery)  # WeChat's retry: the same message, signed anew
+    assert again == first == account_texts.THANKS
+    _within_budget(trips, redis=1, transactions=0)
+
+
+def _within_budget(trips: Trips, redis: int, transactions: int) -> None:
+    assert len(trips.redis) <= redis, trips.redis
+    assert trips.transactions <= transactions, trips.statements
