@@ -12,7 +12,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,19 +26,78 @@ from sqlalchemy.orm import Session
 from bot.accounts import texts as account_texts
 from bot.accounts.authority import answers_for_all
 from bot.broadcasts import texts
-from bot.core.clock import BEIJING
+from bot.core.clock import BEIJING, aware
 from bot.core.config import AppConfig
 from bot.core.db import UnitOfWork
 from bot.core.models import Alley, AlleyFollow, Broadcast, BroadcastDelivery, Issue, StewardClaim, User
 from bot.notices.service import Notices
-from bot.wechat.messenger import Messenger
+from bot.wechat.messenger import Messenger, in_window
 
 log = logging.getLogger(__name__)
 
 RETRYABLE = (-1, 45009)  # system busy, quota: try again later (network errors arrive as -1 too)
 UNREACHABLE = (43004, 40003)  # not following us, invalid openid: recorded, skipped
-# One row per claim: a worker killed mid-run leaves at most one row whose fate is unknown (the one in flight).
-CLAIM = 1
+# Rows claimed per transaction. Each row's fate is also written to Redis around its send (_Progress), so a
+# worker killed mid-batch leaves one row of unknown fate (the one in flight), not the batch.
+BATCH = 50
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    delivery_id: int
+    openid: str
+    subscribed: bool
+    in_window: bool
+    stamp: int = 0  # when it was claimed (ms): names its progress record, so a new claim starts afresh
+
+
+@dataclass(frozen=True)
+class _Sent:
+    delivery_id: int
+    stamp: int
+    state: str
+    attempts: int
+    errcode: int | None
+    msgid: str | None
+
+
+class _Progress:
+    """Each claimed row's fate in Redis, one round trip per send: "attempt" before its send, the outcome with
+    the next row's "attempt". Recovery reads it: an outcome is kept, "attempt" is uncertain (it may have gone
+    out), and a row never attempted is marked "recovered" first, so a worker thought dead skips it."""
+
+    TTL = 2 * 86400
+
+    def __init__(self, client: redis.Redis, broadcast_id: int) -> None:
+        self._r = client
+        self._key = f"alleybot:broadcast:{broadcast_id}:progress"
+
+    @staticmethod
+    def _field(delivery_id: int, stamp: int) -> str:
+        return f"{delivery_id}:{stamp}"
+
+    def attempt(self, row: _Claimed, previous: _Sent | None) -> bool:
+        pipe = self._r.pipeline(transaction=False)
+        if previous is not None:
+            pipe.hset(self._key, self._field(previous.delivery_id, previous.stamp), previous.state)
+        pipe.hsetnx(self._key, self._field(row.delivery_id, row.stamp), "attempt")
+        pipe.expire(self._key, self.TTL)
+        return bool(pipe.execute()[-2])
+
+    def settle(self, last: _Sent) -> None:
+        self._r.hset(self._key, self._field(last.delivery_id, last.stamp), last.state)
+
+    def recover(self, delivery_id: int, stamp: int) -> str:
+        field = self._field(delivery_id, stamp)
+        if self._r.hsetnx(self._key, field, "recovered"):
+            return "pending"
+        fate = self._r.hget(self._key, field)
+        fate_text = fate.decode() if isinstance(fate, bytes) else str(fate)
+        return "uncertain" if fate_text in ("attempt", "recovered") else fate_text
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
 
 
 class BroadcastError(Exception):
@@ -91,6 +150,7 @@ class Broadcasts:
         self._notices = notices
         self._enqueue = enqueue
         self._sleep = sleep
+        self._redis = client
         self._limiter = RateLimiter(client, config.broadcasts.sends_per_second, sleep)
 
     # --- audience -------------------------------------------------------------------------------------
@@ -186,20 +246,25 @@ class Broadcasts:
         return created
 
     # --- delivery -------------------------------------------------------------------------------------
-    def _claim(self, broadcast_id: int) -> list[tuple[int, str]]:
-        """Move the next pending rows to ``sending`` and commit: from here on they are never sent again."""
+    def _claim(self, broadcast_id: int) -> list[_Claimed]:
+        """Move the next pending rows to ``sending`` and commit, with what sending needs of each recipient
+        (whether they follow us, whether they wrote within 48 hours): one transaction per batch."""
+        now = datetime.now(UTC)
+        claimed_at = now.replace(microsecond=now.microsecond // 1000 * 1000)  # what the database keeps exactly
+        stamp = _ms(claimed_at)
         with self._uow() as uow:
             s = uow.session
-            query = (select(BroadcastDelivery.id, User.openid).join(User, User.id == BroadcastDelivery.user_id)
+            query = (select(BroadcastDelivery.id, User.openid, User.subscribed, User.last_message_at)
+                     .join(User, User.id == BroadcastDelivery.user_id)
                      .where(BroadcastDelivery.broadcast_id == broadcast_id, BroadcastDelivery.state == "pending")
-                     .order_by(BroadcastDelivery.id).limit(CLAIM))
+                     .order_by(BroadcastDelivery.id).limit(BATCH))
             if s.bind is not None and s.bind.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True, of=BroadcastDelivery)  # several workers share
-            rows = [(int(i), str(o)) for i, o in s.execute(query)]
+            rows = [_Claimed(int(i), str(o), bool(sub), in_window(seen, now)) for i, o, sub, seen in s.execute(query)]
             if rows:
-                s.execute(update(BroadcastDelivery).where(BroadcastDelivery.id.in_([r[0] for r in rows]))
-                          .values(state="sending", updated_at=datetime.now(UTC)))
-            return rows
+                s.execute(update(BroadcastDelivery).where(BroadcastDelivery.id.in_([r.delivery_id for r in rows]))
+                          .values(state="sending", updated_at=claimed_at))
+        return [replace(r, stamp=stamp) for r in rows]
 
     def deliver(self, broadcast_id: int) -> Counter[str]:
         """Send every pending delivery of this broadcast; safe to run again, or in several workers at once."""
@@ -209,10 +274,29 @@ class Broadcasts:
                 return Counter()
             text = texts.broadcast_message(broadcast.alleys, broadcast.office, broadcast.text)
         outcomes: Counter[str] = Counter()
-        while rows := self._claim(broadcast_id):
-            for delivery_id, openid in rows:
-                outcomes[self._send_one(broadcast_id, delivery_id, openid, text)] += 1
+        progress = _Progress(self._redis, broadcast_id)
+        while batch := self._claim(broadcast_id):
+            self._limiter.wait(len(batch))  # one atomic call for the batch
+            sent: list[_Sent] = []
+            for row in batch:
+                if not progress.attempt(row, sent[-1] if sent else None):
+                    continue  # recovered meanwhile (this worker was thought dead): another one sends it
+                sent.append(self._send_one(broadcast_id, row, text))
+            if sent:
+                progress.settle(sent[-1])
+            self._record(sent)
+            outcomes.update(r.state for r in sent)
         return outcomes
+
+    def _record(self, sent: list[_Sent]) -> None:
+        """The batch's outcomes, in one transaction."""
+        if not sent:
+            return
+        now = datetime.now(UTC)
+        with self._uow() as uow:  # SQLAlchemy's bulk UPDATE by primary key: one executemany
+            uow.session.execute(update(BroadcastDelivery), [
+                {"id": r.delivery_id, "state": r.state, "attempts": r.attempts, "errcode": r.errcode,
+                 "msgid": r.msgid, "updated_at": now} for r in sent])
 
     def unfinished(self) -> list[int]:
         """Broadcasts due now with rows still pending or claimed."""
@@ -221,21 +305,31 @@ class Broadcasts:
                 select(BroadcastDelivery.broadcast_id).join(Broadcast, Broadcast.id == BroadcastDelivery.broadcast_id)
                 .where(BroadcastDelivery.state.in_(("pending", "sending")), Broadcast.send_at <= datetime.now(UTC)))})
 
-    def recover(self, broadcast_id: int) -> int:
-        """After a worker was killed: rows it left in ``sending`` become ``uncertain`` (not sent again)."""
+    def recover(self, broadcast_id: int) -> Counter[str]:
+        """After a worker was killed: the rows of its batch get the fate Redis recorded for them (sent, failed
+        …), the one in flight becomes ``uncertain`` (never sent again), the ones it never reached go back to
+        ``pending``. Safe beside a live worker: a row it has not reached yet is marked "recovered" first, so
+        it skips it; one it is sending ends with the state it records."""
+        progress = _Progress(self._redis, broadcast_id)
+        fates: Counter[str] = Counter()
         with self._uow() as uow:
-            result = uow.session.execute(update(BroadcastDelivery).where(
-                BroadcastDelivery.broadcast_id == broadcast_id, BroadcastDelivery.state == "sending")
-                .values(state="uncertain"))
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+            s = uow.session
+            claimed = list(s.execute(select(BroadcastDelivery.id, BroadcastDelivery.updated_at).where(
+                BroadcastDelivery.broadcast_id == broadcast_id, BroadcastDelivery.state == "sending")))
+            for row_id, claimed_at in claimed:
+                fate = progress.recover(int(row_id), _ms(aware(claimed_at) or datetime.now(UTC)))
+                s.execute(update(BroadcastDelivery).where(BroadcastDelivery.id == row_id).values(state=fate))
+                fates[fate] += 1
+        return fates
 
-    def _send_one(self, broadcast_id: int, delivery_id: int, openid: str, text: str) -> str:
+    def _send_one(self, broadcast_id: int, row: _Claimed, text: str) -> _Sent:
         delays = self._config.broadcasts.retry_delays
         attempts = 0
         while True:
-            self._limiter.wait()
+            if attempts:
+                self._limiter.wait()
             attempts += 1
-            result = self._messenger.deliver_text(openid, text)
+            result = self._messenger.deliver_text_known(row.openid, text, row.subscribed, row.in_window)
             if result.status == "failed" and result.errcode in RETRYABLE and attempts <= len(delays):
                 self._sleep(delays[attempts - 1])
                 continue
@@ -248,11 +342,9 @@ class Broadcasts:
         elif result.errcode in RETRYABLE:
             state = "failed"
         else:  # outside the 48-hour window with no template, 45015, 45047: shown at their next message
-            state = "held" if self._notices.hold(openid, f"broadcast:{broadcast_id}:{openid}", text) else "failed"
-        with self._uow() as uow:
-            uow.session.execute(update(BroadcastDelivery).where(BroadcastDelivery.id == delivery_id).values(
-                state=state, attempts=attempts, errcode=result.errcode, msgid=msgid, updated_at=datetime.now(UTC)))
-        return state
+            key = f"broadcast:{broadcast_id}:{row.openid}"
+            state = "held" if self._notices.hold(row.openid, key, text) else "failed"
+        return _Sent(row.delivery_id, row.stamp, state, attempts, result.errcode, msgid)
 
     def template_finished(self, msgid: str, status: str) -> bool:
         """TEMPLATESENDJOBFINISH: WeChat's final word on a template message."""

@@ -26,6 +26,7 @@ T = TypeVar("T")
 
 TOKEN_ERRORS = (40001, 40014, 42001)
 TOKEN_RETRIES = 2  # after the first attempt: bounded, a token that keeps failing is an outage, not a race
+TOKEN_MEMO_SECONDS = 60.0  # a process's copy of the shared token; far less than TOKEN_EARLY_REFRESH
 TOKEN_EARLY_REFRESH = 300  # seconds before WeChat's expiry, so a token never dies mid-request
 
 
@@ -67,15 +68,21 @@ class _SharedTokenClient(WeChatClient):  # type: ignore[misc]  # wechatpy ships 
                          auto_retry=False)  # wechatpy's own retry is unbounded; ours is not
         self.API_BASE_URL = api_base
         self._redis = client
+        self._memo: tuple[str, float] | None = None  # (token, until): this process's copy of the shared token
 
     @property
     def access_token(self) -> str:
-        # The Redis key's TTL is the expiry; every worker reads the same key, none keeps a private copy.
+        # Redis holds the one token every worker uses (its TTL is the expiry); each process keeps it in memory
+        # for TOKEN_MEMO_SECONDS, well inside the TOKEN_EARLY_REFRESH margin, so a send costs no Redis read.
+        memo = self._memo
+        if memo is not None and memo[1] > time.monotonic():
+            return memo[0]
         token = self.session.get(self.access_token_key)
-        if token:
-            return str(token)
-        self.fetch_access_token()
-        return str(self.session.get(self.access_token_key))
+        if not token:
+            self.fetch_access_token()
+            token = self.session.get(self.access_token_key)
+        self._memo = (str(token), time.monotonic() + TOKEN_MEMO_SECONDS)
+        return str(token)
 
     def fetch_access_token(self) -> dict[str, Any]:
         with self._redis.lock("alleybot:wx:token-lock", timeout=15, blocking_timeout=15):
@@ -94,6 +101,7 @@ class _SharedTokenClient(WeChatClient):  # type: ignore[misc]  # wechatpy ships 
 
     def invalidate(self, token: str) -> None:
         """Drop the shared token if it is still the one that failed (another worker may have renewed it)."""
+        self._memo = None
         with self._redis.lock("alleybot:wx:token-lock", timeout=15, blocking_timeout=15):
             if self.session.get(self.access_token_key) == token:
                 self.session.delete(self.access_token_key)

@@ -33,6 +33,12 @@ class Delivery:
     msgid: int | None = None  # a template message's MsgID (TEMPLATESENDJOBFINISH reports on it later)
 
 
+def in_window(last_message_at: datetime | None, now: datetime | None = None) -> bool:
+    """Whether a user who last wrote at ``last_message_at`` may get a customer-service message now."""
+    last_seen = aware(last_message_at)
+    return last_seen is not None and (now or datetime.now(UTC)) - last_seen < SERVICE_WINDOW
+
+
 class Messenger:
     def __init__(self, uow: Callable[[], UnitOfWork], api: WeChatAPI, template_id: str | None = None) -> None:
         self._uow = uow
@@ -45,12 +51,14 @@ class Messenger:
             user = uow.session.scalar(select(User).where(User.openid == openid))
             if user is None:
                 return False, False
-            last_seen = aware(user.last_message_at)
-            in_window = last_seen is not None and (now or datetime.now(UTC)) - last_seen < SERVICE_WINDOW
-            return user.subscribed, in_window
+            return user.subscribed, in_window(user.last_message_at, now)
 
     def deliver_text(self, openid: str, text: str, now: datetime | None = None) -> Delivery:
-        subscribed, in_window = self._recipient(openid, now)
+        subscribed, window = self._recipient(openid, now)
+        return self.deliver_text_known(openid, text, subscribed, window)
+
+    def deliver_text_known(self, openid: str, text: str, subscribed: bool, in_window: bool) -> Delivery:
+        """The same, for a caller that read the recipient already (a broadcast claims them with its rows)."""
         if not subscribed:
             return Delivery("skipped", reason="unsubscribed or unknown user")
         errcode: int | None = None
