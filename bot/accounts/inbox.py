@@ -72,6 +72,12 @@ SELECT (SELECT count(*) FROM arrived) AS arrived, (SELECT count(*) FROM settled)
 FROM (SELECT 1) AS one LEFT JOIN touched ON true
 """)
 
+# Outcomes not yet written, (msg_key, outcome, detail): one list per process (a process has one inbox in
+# production; in tests, any runtime's inbox writes what the others hold).
+_held: list[tuple[str, str, str | None]] = []
+_held_lock = threading.Lock()
+_flusher: threading.Thread | None = None
+
 FLUSH_SECONDS = 1.0  # an idle process writes the outcomes it holds after this long
 IDLE_ROUNDS = 10  # the writer thread stops after this many rounds with nothing to write
 
@@ -84,9 +90,6 @@ class Inbox:
     def __init__(self, uow: UowFactory) -> None:
         self._uow = uow
         self._alley_names: dict[int, str] = {}
-        self._held: list[tuple[str, str, str | None]] = []  # outcomes not yet written: (msg_key, outcome, detail)
-        self._held_lock = threading.Lock()
-        self._flusher: threading.Thread | None = None
 
     def arrive(self, openid: str, msg_key: str, msg_type: str) -> AccountView | None:
         """Record the delivery and return its sender; None when this key was recorded before."""
@@ -108,8 +111,7 @@ class Inbox:
             held = []
         finally:
             if held:  # not written: they go with the next arrival
-                with self._held_lock:
-                    self._held[:0] = held
+                _give_back(held)
         if not row.arrived:
             return None
         if account is not None:
@@ -148,17 +150,20 @@ class Inbox:
     def settle_later(self, msg_key: str, outcome: str, detail: str | None = None) -> None:
         """Keep an ordinary outcome ("handled") for the next arrival to write; an outcome written at once
         since (failed, late) is never overwritten by it."""
-        with self._held_lock:
-            self._held.append((msg_key, outcome, detail))
+        global _flusher
+        with _held_lock:
+            _held.append((msg_key, outcome, detail))
             # One writer thread per process while outcomes come (a thread does not survive gunicorn's fork).
-            if self._flusher is None or not self._flusher.is_alive():
-                self._flusher = threading.Thread(target=_flush_while_busy, args=(weakref.ref(self),),
-                                                 name="alleybot-inbox", daemon=True)
-                self._flusher.start()
+            if _flusher is None or not _flusher.is_alive():
+                _flusher = threading.Thread(target=_flush_while_busy, args=(weakref.ref(self),),
+                                            name="alleybot-inbox", daemon=True)
+                _flusher.start()
 
-    def _take_held(self) -> list[tuple[str, str, str | None]]:
-        with self._held_lock:
-            held, self._held = self._held, []
+    @staticmethod
+    def _take_held() -> list[tuple[str, str, str | None]]:
+        global _held
+        with _held_lock:
+            held, _held = _held, []
         return held
 
     def flush(self) -> int:
@@ -173,8 +178,7 @@ class Inbox:
                              .values(outcome=bindparam("new_outcome"), detail=bindparam("new_detail")),
                              [{"key": k, "new_outcome": o, "new_detail": d} for k, o, d in held])
         except Exception:
-            with self._held_lock:
-                self._held[:0] = held
+            _give_back(held)
             raise
         return len(held)
 
@@ -241,3 +245,9 @@ def _flush_while_busy(ref: weakref.ref[Inbox]) -> None:
         except Exception:
             log.exception("could not write held message outcomes; the next arrival takes them")
         del inbox
+
+
+def _give_back(held: list[tuple[str, str, str | None]]) -> None:
+    """Outcomes that could not be written go back in front, for the next arrival or flush."""
+    with _held_lock:
+        _held[:0] = held
