@@ -318,7 +318,11 @@ class Broadcasts:
                 BroadcastDelivery.broadcast_id == broadcast_id, BroadcastDelivery.state == "sending")))
             for row_id, claimed_at in claimed:
                 fate = progress.recover(int(row_id), _ms(aware(claimed_at) or datetime.now(UTC)))
-                s.execute(update(BroadcastDelivery).where(BroadcastDelivery.id == row_id).values(state=fate))
+                # Only if still the same claim: a live worker that recorded the row meanwhile has the last word,
+                # and a claim made since (after another recovery) is not this one's to judge.
+                s.execute(update(BroadcastDelivery).where(
+                    BroadcastDelivery.id == row_id, BroadcastDelivery.state == "sending",
+                    BroadcastDelivery.updated_at == claimed_at).values(state=fate))
                 fates[fate] += 1
         return fates
 

@@ -216,3 +216,26 @@ def test_a_reporter_who_agrees_hears_that_alleys_notices(app: Flask, rt: Runtime
     again = rt.broadcasts.create(None, Target(("光明胡同",)), "周日修路")
     run_jobs()
     assert again.recipients == 1 and custom_sends(fake_wechat) == Counter({"o_passer": 1})
+
+
+def test_recovery_beside_a_live_worker_sends_nothing_twice(rt: Runtime, fake_wechat: FakeWeChatServer) -> None:
+    """A worker starting up recovers a batch another worker still holds: what that worker sent keeps its state,
+    the row in flight is uncertain, the rows it had not reached go to others, and it skips them."""
+    from bot.broadcasts.service import _Progress, _Sent
+
+    people = [f"o_live{n}" for n in range(5)]
+    for openid in people:
+        resident(rt, openid, "力学胡同")
+    held_back = Broadcasts(rt.uow, rt.config, rt.messenger, rt.notices, rt.redis, enqueue=lambda *a, **k: None)
+    created = held_back.create(None, Target(("力学胡同",)), "停电通知")
+    batch = held_back._claim(created.id)  # the live worker's batch
+    progress = _Progress(rt.redis, created.id)
+    assert progress.attempt(batch[0], None)
+    first = _Sent(batch[0].delivery_id, batch[0].stamp, "sent", 1, None, None)
+    assert progress.attempt(batch[1], first)  # row 0 went out; row 1 is in flight
+    assert held_back.recover(created.id) == Counter({"pending": 3, "sent": 1, "uncertain": 1})
+    assert not progress.attempt(batch[2], None)  # the live worker goes on: the rest is no longer its to send
+    assert held_back.deliver(created.id) == Counter({"sent": 3})
+    assert sorted(custom_sends(fake_wechat)) == sorted(p.openid for p in batch[2:])
+    report = held_back.report(created.id)
+    assert (report["sent"], report["uncertain"], report["pending"]) == (4, 1, 0)
