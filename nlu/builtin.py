@@ -7,6 +7,7 @@ scikit-learn (a second of start-up) and parses a message in well under a millise
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import math
@@ -42,7 +43,9 @@ def normalise(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip().lower()
 
 
+@functools.cache
 def _jieba() -> Any:
+    # Imported on first use; its log level set once (setLevel clears every logger's cache: not per message).
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
