@@ -25,7 +25,8 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from benchmarks.databases import fresh_database  # noqa: E402
+
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 FILL = """
@@ -73,13 +74,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    name = "alleybot_bench_history"
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = sa.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    url = fresh_database("alleybot_bench_history")
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS_URL, "ALLEYBOT_LOG_LEVEL": "WARNING"}
     redis_lib.Redis.from_url(REDIS_URL).flushdb()
     for command in (["db", "upgrade"], ["seed"]):

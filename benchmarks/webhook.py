@@ -30,15 +30,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-import sqlalchemy as sa
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.databases import fresh_database  # noqa: E402
 from bot.wechat.signing import Signer, event_xml, message_xml, text_xml  # noqa: E402
 
 TOKEN = "bench-token"
-PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 TEXTS = ["你好", "谢谢", "菜单", "我住光明胡同儿", "今天天气怎么样", "绑定胡同", "东斜街", "取消", "路灯坏了",
          "怎么用啊", "我要签到"]
@@ -191,13 +189,7 @@ def closed_loop(send: Callable[[str], int], messages: list[str], concurrency: in
 
 
 def prepare_database() -> str:
-    name = "alleybot_bench"
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = sa.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    url = fresh_database("alleybot_bench")
     env = {**os.environ, "DATABASE_URL": url}
     # `nlu parse` trains the built-in model into the shared cache now, not in every gunicorn worker later.
     for args in (["db", "upgrade"], ["seed"], ["nlu", "parse", "你好"]):
