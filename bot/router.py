@@ -7,9 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.accounts import texts as account_texts
-from bot.handlers import account, broadcast, fallback, handling, parking, poll, report, steward
+from bot.handlers import account, broadcast, console, fallback, handling, parking, poll, report, steward
 from bot.handlers.account import AccountChat
 from bot.handlers.broadcast import BroadcastChat
+from bot.handlers.console import ConsoleChat
 from bot.handlers.handling import HandlingChat
 from bot.handlers.parking import ParkingChat
 from bot.handlers.poll import PollChat
@@ -114,6 +115,7 @@ class Chats:
 
     account: AccountChat
     broadcast: BroadcastChat
+    console: ConsoleChat
     handling: HandlingChat
     parking: ParkingChat
     poll: PollChat
@@ -131,6 +133,7 @@ class Chats:
         return cls(
             account=AccountChat(accounts=rt.accounts, notices=rt.notices),
             broadcast=BroadcastChat(broadcasts=rt.broadcasts),
+            console=ConsoleChat(logins=rt.console_logins),
             handling=HandlingChat(issues=rt.issues),
             parking=ParkingChat(parking=rt.parking),
             poll=PollChat(polls=rt.polls),
@@ -223,6 +226,7 @@ class Router:
                   c.broadcast.start),
             Route("acknowledge", c.broadcast.is_ack, c.broadcast.acknowledge),
             Route("handle", handling.is_command, c.handling.command, command=True),
+            Route("console-link", any_of(menu("CONSOLE"), said(console.WORDS)), c.console.link, command=True),
             Route("steward-decide", steward.is_decision, c.steward.decide, command=True),
             Route("patrol-confirm", steward.is_patrol_confirmation, c.steward.confirm_patrol, command=True),
             Route("quit-steward", said(QUIT_STEWARD_WORDS), c.steward.withdraw, command=True),

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 
 # Each feature's jobs register themselves by name when imported: the runtime is where all are known.
 from bot.accounts import jobs as _account_jobs  # noqa: F401
+from bot.accounts.console_login import ConsoleLogins
 from bot.accounts.inbox import Inbox
 from bot.accounts.service import AccountError, Accounts, AccountView
 from bot.broadcasts import jobs as _broadcast_jobs  # noqa: F401
@@ -77,6 +78,7 @@ class Runtime:
     nlu_status: NLUStatus = field(default_factory=NLUStatus)
     jobs: JobQueue = field(init=False)
     gate: MessageGate = field(init=False)  # a message's two Redis round trips (claim, lock, state; and back)
+    console_logins: ConsoleLogins = field(init=False)
     polls: Polls = field(init=False)  # needs the job queue: a new poll is pushed to its audience
     notices: Notices = field(init=False)
     issues: Issues = field(init=False)  # queues photo downloads and notifications
@@ -132,6 +134,7 @@ class Runtime:
         )
         rt.jobs = JobQueue(client, inline=settings.uses_fake_redis, runtime=rt)
         rt.gate = MessageGate(client, rt.deduper, rt.dialogue)
+        rt.console_logins = ConsoleLogins(client, settings.public_url)
         rt.polls = Polls(uow, config,
                          announce=lambda poll_id, opens: rt.jobs.enqueue("push_poll", at=opens, poll_id=poll_id))
         rt.wire_issues()
@@ -162,6 +165,7 @@ class Runtime:
                      "rewards", "ledger", "broadcasts"):
             setattr(copy, name, getattr(self, name))
         copy.gate = MessageGate(copy.redis, copy.deduper, copy.dialogue)
+        copy.console_logins = ConsoleLogins(copy.redis, copy.settings.public_url)
         return copy
 
     def wire_issues(self) -> None:

@@ -40,7 +40,9 @@ os.environ.setdefault("ALLEYBOT_NLU_CACHE", NLU_CACHE)
 
 
 # Modules whose tests start processes (the worker, `alleybot serve`, the CLI as installed, Rasa).
-SLOW_MODULES = ("test_worker", "test_cli", "test_nlu_eval", "test_serve", "test_rasa")
+pytest_plugins = ["tests.console_people"]  # the console tests' people, for the Flask-client and browser tests
+
+SLOW_MODULES = ("test_worker", "test_cli", "test_nlu_eval", "test_serve", "test_rasa", "test_console_browser")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 from bot.core.settings import Settings
 from bot.dispatch import Bot
 from bot.runtime import Runtime
-from webhooks import health, wechat
+from webhooks import console, health, wechat
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     app.extensions["alleybot"] = bot
     app.register_blueprint(wechat.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(console.bp)
+    settings = bot.rt.settings
+    app.secret_key = settings.secret_key or console.stored_secret(settings.var_dir)
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+                      SESSION_COOKIE_NAME="alleybot_console")
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:

@@ -13,15 +13,27 @@ from bot.core.config import AppConfig
 from bot.core.models import User
 
 
+def _rule(role: str, duty_alley: str | None, duty_office: str | None, alley: str, street_office: str | None) -> bool:
+    if role == "chief":
+        return duty_alley is not None and duty_alley == alley
+    if role == "staff":
+        return duty_alley is None or (street_office is not None and duty_office == street_office)
+    return False
+
+
 def answers_for(user: User | None, alley: str, street_office: str | None) -> bool:
     """Whether ``user`` has authority over ``alley`` (which belongs to ``street_office``)."""
     if user is None:
         return False
-    if user.role == "chief":
-        return user.duty_alley is not None and user.duty_alley.name == alley
-    if user.role == "staff":
-        return user.duty_alley is None or (street_office is not None and user.duty_alley.street_office == street_office)
-    return False
+    duty = user.duty_alley
+    return _rule(user.role, duty.name if duty else None, duty.street_office if duty else None, alley, street_office)
+
+
+def scope(role: str, duty_alley: str | None, config: AppConfig) -> list[str]:
+    """Every alley someone with this role and duty alley answers for, by the same rule (the console's scope)."""
+    duty = config.alley(duty_alley) if duty_alley else None
+    office = duty.street_office if duty else None
+    return [a.name for a in config.alleys if _rule(role, duty_alley, office, a.name, a.street_office)]
 
 
 def answers_for_alley(user: User | None, alley: str, config: AppConfig) -> bool:

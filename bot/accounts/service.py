@@ -92,6 +92,11 @@ class Accounts:
         with self._uow() as uow:
             return account_view(get_or_create_user(uow.session, openid))
 
+    def by_id(self, user_id: int) -> AccountView | None:
+        with self._uow() as uow:
+            user = uow.session.get(User, user_id)
+            return account_view(user) if user else None
+
     def get(self, openid: str) -> AccountView | None:
         with self._uow() as uow:
             user = uow.session.scalar(select(User).where(User.openid == openid))

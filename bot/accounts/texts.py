@@ -88,3 +88,10 @@ def held_notices(notes: Sequence[str]) -> str:
     if len(notes) == 1:
         return f"您有1条未读消息：\n{notes[0]}"
     return f"您有{len(notes)}条未读消息：\n" + "\n".join(f"{i}. {n}" for i, n in enumerate(notes, 1))
+
+
+def console_link(url: str, minutes: int) -> str:
+    return f"街道工作台登录链接（{minutes}分钟内有效，只能用一次，请勿转发）：\n{url}"
+
+
+CONSOLE_STAFF_ONLY = "工作台是街巷长和街道工作人员用的。"

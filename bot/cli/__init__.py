@@ -1,6 +1,6 @@
 """``alleybot``: the command line of DESIGN §5, one module per feature (each adds its commands to the group)."""
 
-from bot.cli import broadcasts, issues, nlu, parking, polls, server, stewards, users  # noqa: F401  (registration)
+from bot.cli import broadcasts, console, issues, nlu, parking, polls, server, stewards, users  # noqa: F401  (registration)
 from bot.cli.base import cli, main
 
 __all__ = ["cli", "main"]

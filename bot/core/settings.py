@@ -61,6 +61,10 @@ class Settings:
     dialogue_ttl_seconds: int = 1800
     # The inbound log is kept this long: past WeChat's retries it only answers "what became of my message".
     inbox_retention_days: int = 180
+    # The base of links the bot sends (console login links); the console's session cookies are signed with
+    # secret_key (None: a random key kept in the var directory, shared by the processes that share it).
+    public_url: str = "http://127.0.0.1:8000"
+    secret_key: str | None = field(default=None, repr=False)
     log_level: str = "INFO"
 
     @property
@@ -113,5 +117,7 @@ class Settings:
             environment=tuple(sorted(env.items())),
             reply_budget_seconds=float(env.get("ALLEYBOT_REPLY_BUDGET", "4.0")),
             inbox_retention_days=int(env.get("ALLEYBOT_INBOX_RETENTION_DAYS", "180")),
+            public_url=(env.get("ALLEYBOT_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            secret_key=env.get("ALLEYBOT_SECRET_KEY") or None,
             log_level=env.get("ALLEYBOT_LOG_LEVEL", "INFO"),
         )

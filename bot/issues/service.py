@@ -499,17 +499,35 @@ class Issues:
         return {a.name for a in self._config.alleys} - bound
 
     # --- staff queries --------------------------------------------------------------------------------
+    @staticmethod
+    def _filtered(query: Any, status: str | None, alley: str | None, within: Sequence[str] | None) -> Any:
+        if status:
+            query = query.where(Issue.status == status)
+        if alley:
+            query = query.where(Issue.alley == alley)
+        if within is not None:  # a console user's scope: the alleys they answer for
+            query = query.where(Issue.alley.in_(list(within)))
+        return query
+
+    def count(self, status: str | None = None, alley: str | None = None,
+              within: Sequence[str] | None = None) -> int:
+        with self._uow() as uow:
+            query = self._filtered(select(func.count()).select_from(Issue), status, alley, within)
+            return int(uow.session.scalar(query) or 0)
+
+    def status_counts(self, within: Sequence[str] | None = None) -> dict[str, int]:
+        """Tickets per status (one GROUP BY), within the given alleys."""
+        with self._uow() as uow:
+            query = self._filtered(select(Issue.status, func.count()).group_by(Issue.status), None, None, within)
+            return {str(k): int(v) for k, v in uow.session.execute(query)}
+
     def find(self, status: str | None = None, alley: str | None = None, limit: int | None = None,
-             offset: int = 0) -> list[IssueView]:
+             offset: int = 0, within: Sequence[str] | None = None) -> list[IssueView]:
         """Issues oldest first, a page of them when ``limit`` is given; read in chunks of a constant number of
         queries each, so a list of 100,000 tickets costs ~3 queries per thousand, not 2 per ticket."""
         views: list[IssueView] = []
         with self._uow() as uow:
-            query = select(Issue).order_by(Issue.id)
-            if status:
-                query = query.where(Issue.status == status)
-            if alley:
-                query = query.where(Issue.alley == alley)
+            query = self._filtered(select(Issue).order_by(Issue.id), status, alley, within)
             after, wanted = None, limit
             if offset:
                 after = uow.session.scalar(query.with_only_columns(Issue.id).offset(offset - 1).limit(1))

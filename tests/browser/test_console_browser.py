@@ -1,0 +1,92 @@
+"""The console in a real browser: Debian's Chromium driven by Playwright, the app served on loopback.
+
+A chief opens the link 工作台 sent them, sees the overview, filters the tickets, opens one; the pages load only
+what the app serves (a CSP violation or a failed request fails the test). Screenshots go to the test's
+directory, or to ALLEYBOT_SCREENSHOTS (docs/console.md uses them).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Page, sync_playwright
+from werkzeug.serving import make_server
+
+from bot.runtime import Runtime
+from tests.console_people import CHIEF
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture()
+def served(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture()
+def expected_failures() -> list[str]:
+    return []
+
+
+@pytest.fixture()
+def page(tmp_path: Path, expected_failures: list[str]) -> Iterator[Page]:
+    assert Path(CHROMIUM).exists(), "Debian's chromium package is needed (.ci/run installs it)"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        tab = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+        problems: list[str] = []
+        tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        tab.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+        yield tab
+        browser.close()
+        assert [p for p in problems if not any(e in p for e in expected_failures)] == [], problems
+
+
+def shot(page: Page, tmp_path: Path, name: str) -> None:
+    folder = Path(os.environ.get("ALLEYBOT_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def test_a_chief_logs_in_by_link_filters_and_opens_a_ticket(served: str, page: Page, rt: Runtime,
+                                                            people: dict[str, str], tmp_path: Path) -> None:
+    link = rt.console_logins.link(rt.accounts.get(CHIEF))  # type: ignore[arg-type]
+    page.goto(served + urlparse(link).path)
+    assert page.url == served + "/console/"
+    assert page.locator("h1").inner_text() == "概览" and "光明胡同" in page.inner_text("main")
+    shot(page, tmp_path, "overview")
+    page.click("text=工单")
+    page.select_option("select[name=status]", "received")
+    page.click("button:has-text('筛选')")
+    assert "status=received" in page.url
+    rows = page.locator("table.list tbody tr")
+    assert rows.count() == 1 and people["光明胡同"] in rows.first.inner_text()
+    shot(page, tmp_path, "tickets")
+    page.click(f"text={people['光明胡同']}")
+    assert page.locator("h1").inner_text().startswith(f"工单 {people['光明胡同']}")
+    assert "光明胡同的问题" in page.inner_text("main")
+    shot(page, tmp_path, "ticket")
+    page.click("button:has-text('退出')")
+    assert page.url.endswith("/console/login")
+
+
+def test_a_used_link_says_so_in_the_browser(served: str, page: Page, rt: Runtime, people: dict[str, str],
+                                            expected_failures: list[str]) -> None:
+    link = urlparse(rt.console_logins.link(rt.accounts.get(CHIEF))).path  # type: ignore[arg-type]
+    assert rt.console_logins.redeem(link.rsplit("/", 1)[1]) is not None  # someone used it already
+    response = page.goto(served + link)
+    assert response is not None and response.status == 410
+    expected_failures.append("status of 410")  # the page itself answers Gone: that is the point
+    assert "这个登录链接已经失效" in page.inner_text("main")

@@ -1,0 +1,34 @@
+"""The people and tickets of the console tests: a chief, staff of two street offices, a resident, three tickets."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import pytest
+from flask.testing import FlaskClient
+
+from bot.runtime import Runtime
+from tests.people import uid
+
+CHIEF, STAFF, OTHER_STAFF, RESIDENT = "o_chief_gm", "o_staff_xca", "o_staff_tyg", "o_resident_1"
+
+
+@pytest.fixture()
+def people(rt: Runtime) -> dict[str, str]:
+    """Tickets in 光明胡同 and 东斜街 (西长安街街道) and 福光路 (体育馆路街道); a chief, two staff, a resident."""
+    rt.accounts.grant_role(CHIEF, "chief", "光明胡同")
+    rt.accounts.grant_role(STAFF, "staff", "东斜街")  # staff of 西长安街街道
+    rt.accounts.grant_role(OTHER_STAFF, "staff", "福光路")  # staff of 体育馆路街道
+    tickets = {}
+    for alley, category in (("光明胡同", "piled_materials"), ("东斜街", "road_damage"), ("福光路", "sanitation")):
+        logged = rt.issues.report(uid(rt, RESIDENT), f"src-{alley}", alley, category, f"{alley}的问题")
+        assert logged.issue is not None
+        tickets[alley] = logged.issue.ticket
+    return tickets
+
+
+def log_in(client: FlaskClient, rt: Runtime, openid: str) -> None:
+    account = rt.accounts.get(openid)
+    assert account is not None
+    res = client.get(urlparse(rt.console_logins.link(account)).path)
+    assert res.status_code == 302 and res.headers["Location"].endswith("/console/")
