@@ -70,16 +70,19 @@ def test_a_chief_logs_in_by_link_filters_and_opens_a_ticket(served: str, page: P
     page.click("text=工单")
     page.select_option("select[name=status]", "received")
     page.click("button:has-text('筛选')")
-    assert "status=received" in page.url
+    page.wait_for_url("**/console/tickets?*status=received*")
     rows = page.locator("table.list tbody tr")
     assert rows.count() == 1 and people["光明胡同"] in rows.first.inner_text()
     shot(page, tmp_path, "tickets")
     page.click(f"text={people['光明胡同']}")
+    page.wait_for_url(f"**/console/tickets/{people['光明胡同']}")
     assert page.locator("h1").inner_text().startswith(f"工单 {people['光明胡同']}")
     assert "光明胡同的问题" in page.inner_text("main")
     shot(page, tmp_path, "ticket")
     page.click("button:has-text('退出')")
-    assert page.url.endswith("/console/login")
+    page.wait_for_url("**/console/login")
+    page.wait_for_load_state("load")  # the login page itself, before the browser closes
+    assert page.locator("h1").inner_text() == "登录街道工作台"
 
 
 def test_a_used_link_says_so_in_the_browser(served: str, page: Page, rt: Runtime, people: dict[str, str],
