@@ -227,6 +227,7 @@ class Router:
             Route("acknowledge", c.broadcast.is_ack, c.broadcast.acknowledge),
             Route("handle", handling.is_command, c.handling.command, command=True),
             Route("console-link", any_of(menu("CONSOLE"), said(console.WORDS)), c.console.link, command=True),
+            Route("console-code", console.is_code, c.console.confirm_code, command=True),
             Route("steward-decide", steward.is_decision, c.steward.decide, command=True),
             Route("patrol-confirm", steward.is_patrol_confirmation, c.steward.confirm_patrol, command=True),
             Route("quit-steward", said(QUIT_STEWARD_WORDS), c.steward.withdraw, command=True),

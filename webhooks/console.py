@@ -18,7 +18,7 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 from werkzeug.exceptions import HTTPException
 
 from bot.accounts.authority import scope
-from bot.accounts.console_login import CONSOLE_ROLES
+from bot.accounts.console_login import CODE_SECONDS, CONSOLE_ROLES
 from bot.accounts.service import AccountView
 from bot.dispatch import Bot
 from bot.issues.service import IssueError
@@ -66,6 +66,12 @@ def _who() -> AccountView | None:
     """The logged-in account; None without a session or after 8 hours idle; 403 when the person behind the
     session is no longer a chief or staff member (the session ends at once)."""
     user_id, seen = session.get("user_id"), session.get("seen", 0)
+    if not isinstance(user_id, int) and isinstance(session.get("browser"), str):
+        # A code this browser showed was confirmed from WeChat: logged in now, whatever page it asks for.
+        confirmed = _bot().rt.console_logins.confirmed(session["browser"])
+        if confirmed is not None:
+            _start(confirmed)
+            user_id, seen = confirmed, time.time()
     if not isinstance(user_id, int):
         return None
     if time.time() - float(seen) > IDLE_SECONDS:
@@ -113,10 +119,28 @@ def _error(exc: HTTPException) -> tuple[str, int]:
     return render_template("console/error.html", title=title, message=message), exc.code or 404
 
 
+def _start(user_id: int) -> None:
+    session.clear()
+    session.update(user_id=user_id, seen=time.time(), csrf=secrets.token_urlsafe(16))
+
+
 @bp.get("/login")
-def login() -> str:
-    """How to log in: send 工作台 to the account from WeChat (the desktop code arrives with the next change)."""
-    return render_template("console/login.html")
+def login() -> Any:
+    """Show a 6-digit code to send from WeChat (登录 CODE); the page notices the login by itself."""
+    if _who() is not None:
+        return redirect(url_for("console.overview"))
+    now = time.time()
+    if not isinstance(session.get("browser"), str):
+        session["browser"] = secrets.token_urlsafe(16)
+    if not session.get("code") or now - float(session.get("code_at", 0)) > CODE_SECONDS - 30:
+        session.update(code=_bot().rt.console_logins.code_for(session["browser"]), code_at=now)
+    return render_template("console/login.html", code=session["code"], minutes=CODE_SECONDS // 60)
+
+
+@bp.get("/login/status")
+def login_status() -> Response:
+    """Polled by the login page: whether this browser is logged in yet."""
+    return Response('{"in": true}' if _who() is not None else '{"in": false}', mimetype="application/json")
 
 
 @bp.get("/login/<token>")
@@ -125,8 +149,7 @@ def login_link(token: str) -> Any:
     user_id = _bot().rt.console_logins.redeem(token)
     if user_id is None:
         return render_template("console/link_used.html"), 410
-    session.clear()
-    session.update(user_id=user_id, seen=time.time(), csrf=secrets.token_urlsafe(16))
+    _start(user_id)
     return redirect(url_for("console.overview"))
 
 

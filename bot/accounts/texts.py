@@ -95,3 +95,6 @@ def console_link(url: str, minutes: int) -> str:
 
 
 CONSOLE_STAFF_ONLY = "工作台是街巷长和街道工作人员用的。"
+CONSOLE_CODE_DONE = "好了，电脑上的工作台已经登录。"
+CONSOLE_CODE_WRONG = "验证码不对，或已过期（5分钟有效）。请看电脑屏幕上的6位数字，回复“登录 数字”。"
+CONSOLE_CODE_LIMITED = "验证码错误次数太多，请5分钟后再试。"

@@ -18,7 +18,9 @@ from flask import Flask
 from playwright.sync_api import Page, sync_playwright
 from werkzeug.serving import make_server
 
+from bot.accounts import texts as account_texts
 from bot.runtime import Runtime
+from bot.simulator import Simulator
 from tests.console_people import CHIEF
 
 CHROMIUM = "/usr/bin/chromium"
@@ -93,3 +95,15 @@ def test_a_used_link_says_so_in_the_browser(served: str, page: Page, rt: Runtime
     assert response is not None and response.status == 410
     expected_failures.append("status of 410")  # the page itself answers Gone: that is the point
     assert "这个登录链接已经失效" in page.inner_text("main")
+
+
+def test_a_desktop_logs_in_by_a_code_sent_from_wechat(served: str, page: Page, app: Flask, rt: Runtime,
+                                                      people: dict[str, str], tmp_path: Path) -> None:
+    page.goto(served + "/console/tickets")  # not logged in: the login page, with its code
+    page.wait_for_url("**/console/login")
+    code = page.locator(".code strong").inner_text()
+    assert len(code) == 6 and code.isdigit()
+    shot(page, tmp_path, "login")
+    assert Simulator(app, CHIEF).text(f"登录 {code}") == account_texts.CONSOLE_CODE_DONE
+    page.wait_for_url("**/console/", timeout=5000)  # the page notices by itself (it asks every 1.5 s)
+    assert page.locator("h1").inner_text() == "概览"

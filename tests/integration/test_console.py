@@ -126,3 +126,43 @@ def test_cli_login_link(app: Flask, rt: Runtime, people: dict[str, str]) -> None
     refused = run_cli(["console", "login-link", RESIDENT, "--json"], env)
     assert refused.returncode != 0 and "no chief or staff role" in refused.stderr and refused.stdout == ""
     assert len(rt.redis.keys("alleybot:console:link:*")) == before  # nothing issued
+
+
+def _code(body: str) -> str:
+    return body.split("登录 <strong>")[1].split("</strong>")[0]
+
+
+def test_a_desktop_shows_a_code_and_the_chief_sends_it_from_wechat(app: Flask, rt: Runtime,
+                                                                   people: dict[str, str]) -> None:
+    desk = app.test_client()
+    status, body = page(desk, "/console/login")
+    code = _code(body)
+    assert status == 200 and len(code) == 6 and code.isdigit()
+    assert page(desk, "/console/login")[1].count(code) == 1  # the same code while it is fresh
+    assert desk.get("/console/login/status").get_json() == {"in": False}
+    assert Simulator(app, CHIEF).text(f"登录 {code}") .endswith(account_texts.CONSOLE_CODE_DONE)  # type: ignore[union-attr]
+    status, body = page(desk, "/console/tickets")  # logged in on its next request, whatever it asks for
+    assert status == 200 and people["光明胡同"] in body
+    assert Simulator(app, STAFF).text(f"登录 {code}") == account_texts.CONSOLE_CODE_WRONG  # used: once only
+
+
+def test_a_code_logs_in_only_the_browser_that_showed_it_and_only_for_staff(app: Flask, rt: Runtime,
+                                                                          people: dict[str, str]) -> None:
+    desk, other = app.test_client(), app.test_client()
+    code = _code(page(desk, "/console/login")[1])
+    page(other, "/console/login")
+    assert Simulator(app, RESIDENT).text(f"登录 {code}") == account_texts.CONSOLE_STAFF_ONLY
+    assert desk.get("/console/").status_code == 302  # a resident's message logs nobody in
+    assert Simulator(app, CHIEF).text(f"登录 {code}").endswith(account_texts.CONSOLE_CODE_DONE)  # type: ignore[union-attr]
+    assert other.get("/console/").status_code == 302 and desk.get("/console/").status_code == 200
+
+
+def test_wrong_codes_are_limited_per_sender(app: Flask, rt: Runtime, people: dict[str, str]) -> None:
+    chief = Simulator(app, STAFF)
+    replies = [chief.text(f"登录 {n:06d}") for n in range(6)]
+    assert replies[:5] == [account_texts.CONSOLE_CODE_WRONG] * 5
+    assert replies[5] == account_texts.CONSOLE_CODE_LIMITED
+    desk = app.test_client()
+    code = _code(page(desk, "/console/login")[1])
+    assert chief.text(f"登录 {code}") == account_texts.CONSOLE_CODE_LIMITED  # even the right one, for a while
+    assert desk.get("/console/").status_code == 302
