@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,12 +24,17 @@ def row(issue: IssueView) -> list[object]:
             "是" if issue.overdue else "", local(issue.created_at), local(issue.due_at), local(issue.resolved_at)]
 
 
+def csv_bytes(issues: Sequence[IssueView]) -> bytes:
+    """The CSV in UTF-8 with a BOM: Excel on a street office's Windows PC opens it with the Chinese intact."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(HEADER)
+    writer.writerows(row(i) for i in issues)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
 def write_csv(issues: Sequence[IssueView], path: Path) -> None:
-    # utf-8-sig: Excel on a street office's Windows PC opens it with the Chinese intact.
-    with path.open("w", newline="", encoding="utf-8-sig") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(HEADER)
-        writer.writerows(row(i) for i in issues)
+    path.write_bytes(csv_bytes(issues))
 
 
 def write_xlsx(issues: Sequence[IssueView], path: Path) -> None:

@@ -166,3 +166,17 @@ def test_wrong_codes_are_limited_per_sender(app: Flask, rt: Runtime, people: dic
     code = _code(page(desk, "/console/login")[1])
     assert chief.text(f"登录 {code}") == account_texts.CONSOLE_CODE_LIMITED  # even the right one, for a while
     assert desk.get("/console/").status_code == 302
+
+
+def test_the_list_exports_as_csv_for_excel_within_the_scope(app: Flask, rt: Runtime, people: dict[str, str]) -> None:
+    client = app.test_client()
+    assert client.get("/console/tickets.csv").status_code == 302  # logged out: the login page
+    log_in(client, rt, STAFF)
+    res = client.get("/console/tickets.csv?status=received")
+    data = res.get_data()
+    assert res.status_code == 200 and res.mimetype == "text/csv" and data.startswith(b"\xef\xbb\xbf")
+    lines = data.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("工单号,胡同,街道")
+    assert sorted(line.split(",")[0] for line in lines[1:]) == sorted([people["光明胡同"], people["东斜街"]])
+    other = client.get("/console/tickets.csv?alley=福光路").get_data().decode("utf-8-sig").splitlines()
+    assert len(other) == 1  # the header only: 福光路 is another street office's
