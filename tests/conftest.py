@@ -42,7 +42,8 @@ os.environ.setdefault("ALLEYBOT_NLU_CACHE", NLU_CACHE)
 # Modules whose tests start processes (the worker, `alleybot serve`, the CLI as installed, Rasa).
 pytest_plugins = ["tests.console_people"]  # the console tests' people, for the Flask-client and browser tests
 
-SLOW_MODULES = ("test_worker", "test_cli", "test_nlu_eval", "test_serve", "test_rasa", "test_console_browser")
+SLOW_MODULES = ("test_worker", "test_cli", "test_nlu_eval", "test_serve", "test_rasa", "test_console_browser",
+                "test_send_rate")  # test_send_rate waits out real seconds of the rate limiter
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -315,7 +315,20 @@ def _load_issue_rules(path: Path) -> IssueRules:
     return IssueRules(**values)
 
 
+_READ: dict[tuple[Path, tuple[tuple[str, int, int], ...]], AppConfig] = {}
+
+
 def load_config(directory: Path) -> AppConfig:
+    """The config in ``directory``; read again only when one of its files changed (a process that builds
+    several runtimes, such as the tests' command-line runs, parses the YAML once)."""
+    files = tuple(sorted((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in directory.iterdir() if f.is_file()))
+    key = (directory.resolve(), files)
+    if key not in _READ:
+        _READ[key] = read_config(directory)
+    return _READ[key]
+
+
+def read_config(directory: Path) -> AppConfig:
     """Read every file in ``directory`` once; raise ConfigError on the first problem found."""
     offices, alleys = _load_alleys(directory / "alleys.yml")
     categories, handling = _load_categories(directory / "categories.yml")

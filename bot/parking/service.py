@@ -42,6 +42,9 @@ class Gap:
     asked_at: datetime
 
 
+_SEARCHES: dict[int, tuple[ParkingKB, ParkingSearch]] = {}
+
+
 class ParkingAnswers:
     def __init__(self, uow: Callable[[], UnitOfWork], kb: ParkingKB, config: AppConfig) -> None:
         self._uow = uow
@@ -51,7 +54,11 @@ class ParkingAnswers:
     @cached_property
     def _search(self) -> ParkingSearch:
         # Built on first use: indexing the topics loads jieba's dictionary, which a CLI command never needs.
-        return ParkingSearch(self.kb)
+        # One index per knowledge base in the process (runtimes built on the same reading share it).
+        held = _SEARCHES.get(id(self.kb))
+        if held is None or held[0] is not self.kb:
+            held = _SEARCHES[id(self.kb)] = (self.kb, ParkingSearch(self.kb))
+        return held[1]
 
     def warm_up(self) -> None:
         _ = self._search
