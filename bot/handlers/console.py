@@ -10,7 +10,7 @@ from bot.accounts.console_login import LINK_SECONDS, CodeRefused, ConsoleLogins,
 from bot.turn import Reply, Turn
 
 WORDS = frozenset({"工作台", "街道工作台", "登录工作台", "后台"})
-CODE = re.compile(r"^登录\s*([0-9０-９]{6})$")
+CODE = re.compile(r"^登录\s*([0-9０-９]{1,12})$")  # any number: a mistyped one is told so
 
 
 def is_code(turn: Turn) -> bool:
@@ -36,6 +36,8 @@ class ConsoleChat:
         match = CODE.match(turn.text.strip())
         assert match is not None
         code = match.group(1).translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+        if len(code) != 6:
+            return Reply(texts.CONSOLE_CODE_WRONG)
         try:
             self._logins.confirm(code, turn.account)
         except NotStaff:
