@@ -12,9 +12,11 @@ from sqlalchemy import Engine, text
 
 # Each feature's jobs register themselves by name when imported: the runtime is where all are known.
 from bot.accounts import jobs as _account_jobs  # noqa: F401
+from bot.accounts.audit_log import AuditLog
 from bot.accounts.console_login import ConsoleLogins
 from bot.accounts.inbox import Inbox
 from bot.accounts.service import AccountError, Accounts, AccountView
+from bot.accounts.texts import ROLE_LABELS
 from bot.broadcasts import jobs as _broadcast_jobs  # noqa: F401
 from bot.broadcasts.service import Broadcasts
 from bot.core.config import AppConfig, load_config
@@ -79,6 +81,7 @@ class Runtime:
     jobs: JobQueue = field(init=False)
     gate: MessageGate = field(init=False)  # a message's two Redis round trips (claim, lock, state; and back)
     console_logins: ConsoleLogins = field(init=False)
+    audit_log: AuditLog = field(init=False)  # the console's actions, read by staff
     polls: Polls = field(init=False)  # needs the job queue: a new poll is pushed to its audience
     notices: Notices = field(init=False)
     issues: Issues = field(init=False)  # queues photo downloads and notifications
@@ -135,6 +138,7 @@ class Runtime:
         rt.jobs = JobQueue(client, inline=settings.uses_fake_redis, runtime=rt)
         rt.gate = MessageGate(client, rt.deduper, rt.dialogue)
         rt.console_logins = ConsoleLogins(client, settings.public_url)
+        rt.audit_log = AuditLog(uow, ROLE_LABELS)
         rt.polls = Polls(uow, config,
                          announce=lambda poll_id, opens: rt.jobs.enqueue("push_poll", at=opens, poll_id=poll_id))
         rt.wire_issues()
@@ -161,8 +165,8 @@ class Runtime:
     def with_changes(self, **changes: Any) -> Runtime:
         """A copy with some fields replaced that shares this runtime's queue and services (tests use it)."""
         copy = dataclasses.replace(self, **changes)
-        for name in ("jobs", "polls", "notices", "issues", "issue_photos", "issue_notifier", "stewards", "patrols",
-                     "rewards", "ledger", "broadcasts"):
+        for name in ("jobs", "audit_log", "polls", "notices", "issues", "issue_photos", "issue_notifier", "stewards",
+                     "patrols", "rewards", "ledger", "broadcasts"):
             setattr(copy, name, getattr(self, name))
         copy.gate = MessageGate(copy.redis, copy.deduper, copy.dialogue)
         copy.console_logins = ConsoleLogins(copy.redis, copy.settings.public_url)
@@ -171,7 +175,8 @@ class Runtime:
     def wire_issues(self) -> None:
         """Build the 随手拍 services on this runtime's queue, API and stores (again after a test swaps one)."""
         self.notices = Notices(self.uow, self.messenger, self.jobs.enqueue)
-        self.issues = Issues(self.uow, self.config, enqueue=self.jobs.enqueue)
+        self.issues = Issues(self.uow, self.config, enqueue=self.jobs.enqueue,
+                             store=LocalPhotoStore(self.settings.photo_dir))
         self.issue_photos = IssuePhotos(self.uow, self.config, self.wechat, LocalPhotoStore(self.settings.photo_dir),
                                         enqueue=self.jobs.enqueue)
         self.issue_notifier = IssueNotifier(self.uow, self.issues, self.notices, self.issue_photos, self.polls)

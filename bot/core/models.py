@@ -412,3 +412,24 @@ class AlleyFollow(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     alley: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEntry(Base):
+    """One action taken at the staff console: who, what, on which object, when and from which address.
+
+    Written in the same transaction as the change it records, so the log never claims what did not happen.
+    ``street_office`` is the object's, so staff see the entries of their own office.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_office_at", "street_office", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    action: Mapped[str] = mapped_column(String(32))
+    object_kind: Mapped[str] = mapped_column(String(16))  # ticket | poll | broadcast | steward …
+    object_ref: Mapped[str] = mapped_column(String(64))
+    street_office: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)

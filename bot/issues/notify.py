@@ -23,7 +23,7 @@ from bot.polls.service import Polls
 
 log = logging.getLogger(__name__)
 
-TO_REPORTERS = ("accepted", "in_progress", "forwarded", "resolved", "rejected", "reopened")
+TO_REPORTERS = ("accepted", "in_progress", "forwarded", "resolved", "rejected", "reopened", "reopened_staff")
 
 
 class IssueNotifier:
@@ -100,6 +100,13 @@ class IssueNotifier:
         if kind == "duplicate":
             (_, reporter), _ = self._reporters(issue.id)
             return [(reporter, texts.issue_merged(issue, note or ""))]
+        if kind == "merged":
+            (_, reporter), _ = self._reporters(issue.id)
+            return [(reporter, texts.issue_merged_by_handler(issue, note or ""))]
+        if kind == "message":
+            (_, reporter), followers = self._reporters(issue.id)
+            text = texts.issue_message(issue, note or "")
+            return [(o, text) for o in dict.fromkeys([reporter, *followers])]
         if kind not in TO_REPORTERS:
             return []
         (reporter_id, reporter), followers = self._reporters(issue.id)

@@ -126,3 +126,7 @@ class IssuePhotos:
             ref, ticket = photo.thumb_path, issue.ticket if issue else ""
         return ticket or "", self._store.get(ref)
 
+
+    def file(self, ref: str) -> bytes:
+        """The bytes of a stored photo or thumbnail (the console shows them to people in the ticket's scope)."""
+        return self._store.get(ref)

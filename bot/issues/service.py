@@ -7,6 +7,7 @@ for a change that was rolled back, and a retried job is harmless (notices are ke
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,11 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.accounts.authority import answers_for
+from bot.core.audit import Audit, write_audit
 from bot.core.clock import BEIJING, aware, beijing_day
 from bot.core.config import AppConfig
 from bot.core.db import UnitOfWork
 from bot.core.models import OPEN_STATUSES, Alley, Issue, IssueEvent, IssueFollower, IssuePhoto, User
 from bot.issues import texts
+from bot.issues.photo_files import CleanPhoto, PhotoError, PhotoStore, clean
 
 FIND_CHUNK = 1000  # issues read per query when listing many
 # Which status each chief action leads to, and from which statuses it may be taken.
@@ -31,7 +34,11 @@ ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "forward": ("forwarded", ("received", "accepted", "in_progress", "forwarded")),
     "resolve": ("resolved", OPEN_STATUSES),
     "reject": ("rejected", OPEN_STATUSES),
+    "reopen": ("in_progress", ("resolved", "rejected")),  # the console's 重新打开 (a 不满意 rating does it too)
 }
+NEEDS_NOTE = ("resolve", "reject", "reopen")
+EVENT_KINDS = {"reopen": "reopened_staff"}  # the event an action writes, when it is not the new status
+MAX_MESSAGE_CHARS = 500  # a handler's message to the reporter: one customer-service text, read on a phone
 Enqueue = Callable[..., None]
 
 
@@ -136,10 +143,12 @@ def logged_events(logged: Logged) -> list[int]:
 
 
 class Issues:
-    def __init__(self, uow: Callable[[], UnitOfWork], config: AppConfig, enqueue: Enqueue) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork], config: AppConfig, enqueue: Enqueue,
+                 store: PhotoStore | None = None) -> None:
         self._uow = uow
         self._config = config
         self._enqueue = enqueue  # (job name, **kwargs): the runtime's job queue
+        self._store = store  # where photos uploaded at the console are kept (chat photos come by download)
 
     # --- views ----------------------------------------------------------------------------------------
     def _view(self, session: Session, issue: Issue) -> IssueView:
@@ -418,15 +427,23 @@ class Issues:
             return ActionCheck(None, view, mine)
 
     def act(self, user_id: int, ticket: str, action: str, note: str | None = None, department: str | None = None,
-            after_photo: str | None = None) -> IssueView:
-        """受理 / 处理中 / 转派 / 办结 / 驳回 by a chief or staff member allowed to handle the issue."""
+            after_photo: str | None = None, uploads: Sequence[bytes] = (), audit: Audit | None = None) -> IssueView:
+        """受理 / 处理中 / 转派 / 办结 / 驳回 / 重新打开 by a chief or staff member allowed to handle the issue.
+
+        ``uploads`` are after-photos sent from the console (image bytes): each is checked and stored before the
+        transaction, so a file that is not an image refuses the whole action and nothing is applied."""
         if action not in ACTIONS:
             raise IssueError("action", f"unknown action {action}")
         target, allowed = ACTIONS[action]
         if action == "forward" and department not in self._config.issues.departments:
             raise IssueError("department", f"unknown department {department!r}")
-        if action in ("resolve", "reject") and not (note or "").strip():
+        if action in NEEDS_NOTE and not (note or "").strip():
             raise IssueError("note", f"{action} needs a note")
+        if uploads and action != "resolve":
+            raise IssueError("upload", "only 办结 takes photos")
+        if len(uploads) > self._config.issues.max_photos:
+            raise IssueError("upload", f"at most {self._config.issues.max_photos} photos")
+        cleaned = self._clean_uploads(uploads)
         with self._uow() as uow:
             s = uow.session
             user = s.get(User, user_id)
@@ -438,7 +455,12 @@ class Issues:
             if issue.status not in allowed:
                 raise IssueError("status", f"{ticket} is {issue.status}; {action} needs {', '.join(allowed)}")
             photo_ids = self._apply(s, issue, target, note, department, after_photo)
-            event = record_event(s, issue, target, user.openid, note or department)
+            if action == "reopen":
+                issue.resolved_at = None
+            self._add_uploads(s, issue, cleaned)
+            event = record_event(s, issue, EVENT_KINDS.get(action, target), user.openid, note or department)
+            write_audit(s, audit, action, "ticket", ticket, issue.street_office,
+                        "；".join(x for x in (department, note, f"{len(cleaned)} 张照片" if cleaned else None) if x))
             view = self._view(s, issue)
             steward = issue.reporter.role == "steward" and action == "accept"
             reported_on = beijing_day(aware(issue.created_at))
@@ -457,6 +479,93 @@ class Issues:
         if status == "resolved":
             issue.resolved_at = datetime.now(UTC)
         return self._add_photos(s, issue, [after_photo], "after") if after_photo else []
+
+    def _clean_uploads(self, uploads: Sequence[bytes]) -> list[tuple[CleanPhoto, str, str]]:
+        """Check, clean and store console uploads (no metadata kept, at most the configured size); returns each
+        photo with its file and thumbnail references. Files of an action that then fails are left unreferenced."""
+        if not uploads:
+            return []
+        if self._store is None:
+            raise IssueError("upload", "no photo store configured")
+        rules, out = self._config.issues, []
+        for data in uploads:
+            try:
+                photo = clean(data, rules.photo_max_px, rules.thumbnail_px)
+            except PhotoError as exc:
+                raise IssueError("upload", str(exc)) from exc
+            stem = f"{datetime.now(UTC):%Y/%m}/upload-{hashlib.sha256(photo.jpeg).hexdigest()[:24]}"
+            out.append((photo, self._store.put(f"{stem}.jpg", photo.jpeg),
+                        self._store.put(f"{stem}-thumb.jpg", photo.thumbnail)))
+        return out
+
+    @staticmethod
+    def _add_uploads(s: Session, issue: Issue, cleaned: Sequence[tuple[CleanPhoto, str, str]]) -> None:
+        have = {p.media_id for p in issue.photos}
+        for photo, path, thumb in cleaned:
+            key = f"upload:{path.rsplit('upload-', 1)[-1][:24]}"  # the same file twice is one photo
+            if key in have:
+                continue
+            have.add(key)
+            s.add(IssuePhoto(issue_id=issue.id, media_id=key, kind="after", status="stored", path=path,
+                             thumb_path=thumb, phash=photo.phash, width=photo.width, height=photo.height,
+                             attempts=0, created_at=datetime.now(UTC)))
+        if cleaned:
+            s.flush()
+            s.expire(issue, ["photos"])
+
+    def merge(self, user_id: int, ticket: str, into: str, audit: Audit | None = None) -> IssueView:
+        """合并: an open ticket is the same problem as another open ticket of the same street office; its reporter
+        becomes a follower of that one and hears so. A ticket the person may not handle reads as not found."""
+        if ticket == into:
+            raise IssueError("same", "a ticket cannot be merged into itself")
+        with self._uow() as uow:
+            s = uow.session
+            user = s.get(User, user_id)
+            # Both rows locked, in id order, so two merges the other way round cannot deadlock.
+            found = {i.ticket: i for i in s.scalars(select(Issue).where(Issue.ticket.in_((ticket, into)))
+                                                     .order_by(Issue.id).with_for_update(of=Issue))}
+            issue, original = found.get(ticket), found.get(into)
+            if issue is None or user is None:
+                raise IssueError("not_found", f"no ticket {ticket}")
+            if not self.may_handle(user, issue):
+                raise IssueError("forbidden", f"user {user_id} may not handle {ticket}")
+            if original is None or not self.may_handle(user, original):
+                raise IssueError("into_not_found", f"no ticket {into} in this scope")
+            if issue.status not in OPEN_STATUSES or original.status not in OPEN_STATUSES:
+                raise IssueError("status", f"{ticket} is {issue.status}, {into} is {original.status}: not both open")
+            if original.duplicate_of_id is not None:
+                raise IssueError("status", f"{into} was itself merged")
+            if original.reporter_id != issue.reporter_id and not s.scalar(select(IssueFollower.id).where(
+                    IssueFollower.issue_id == original.id, IssueFollower.user_id == issue.reporter_id)):
+                s.add(IssueFollower(issue_id=original.id, user_id=issue.reporter_id, text=issue.text,
+                                    created_at=datetime.now(UTC)))
+            issue.status, issue.duplicate_of_id = "duplicate", original.id
+            event = record_event(s, issue, "merged", user.openid, into)
+            write_audit(s, audit, "merge", "ticket", ticket, issue.street_office, into)
+            view = self._view(s, issue)
+        self._after_commit([event])
+        return view
+
+    def message(self, user_id: int, ticket: str, text: str, audit: Audit | None = None) -> IssueView:
+        """回复居民: a message from the handler to the ticket's reporter and followers, kept in its history."""
+        text = (text or "").strip()
+        if not text:
+            raise IssueError("note", "the message is empty")
+        if len(text) > MAX_MESSAGE_CHARS:
+            raise IssueError("note", f"the message is over {MAX_MESSAGE_CHARS} characters")
+        with self._uow() as uow:
+            s = uow.session
+            user = s.get(User, user_id)
+            issue = s.scalar(select(Issue).where(Issue.ticket == ticket))
+            if issue is None or user is None:
+                raise IssueError("not_found", f"no ticket {ticket}")
+            if not self.may_handle(user, issue):
+                raise IssueError("forbidden", f"user {user_id} may not handle {ticket}")
+            event = record_event(s, issue, "message", user.openid, text)
+            write_audit(s, audit, "message", "ticket", ticket, issue.street_office, text)
+            view = self._view(s, issue)
+        self._after_commit([event])
+        return view
 
     def set_status(self, ticket: str, status: str, note: str | None = None, actor: str = "cli") -> IssueView:
         """Staff override from the command line: any status, recorded and notified like any other change."""

@@ -24,6 +24,12 @@ STATUS_NAMES = {
     "received": "待受理", "accepted": "已受理", "in_progress": "处理中", "forwarded": "已转派",
     "resolved": "已办结", "rejected": "已驳回", "duplicate": "已合并", "withdrawn": "已撤回",
 }
+# What each history event is called on the console's ticket page.
+EVENT_NAMES = {
+    **STATUS_NAMES, "received": "收到反映", "rated": "居民评价", "reopened": "居民不满意，重新打开",
+    "reopened_staff": "重新打开", "escalated": "报街道督办", "reminded": "超期提醒", "followed": "又有居民反映",
+    "merged": "合并到其他工单", "message": "回复居民",
+}
 # Notes written into a ticket's history, which residents and staff read.
 REOPENED_NOTE = "居民不满意"
 OVERDUE_NOTE = "超期未办结"
@@ -136,18 +142,28 @@ PROGRESS = {
     "resolved": "已办结",
     "rejected": "未予受理",
     "reopened": "已重新交办并报街道督办",
+    "reopened_staff": "已重新打开，继续处理",
 }
 
 
 def issue_progress(issue: IssueView, kind: str, note: str | None) -> str:
     what = PROGRESS[kind].format(note=note or "")
-    detail = f"\n说明：{note}" if note and kind in ("resolved", "rejected") else ""
+    detail = f"\n说明：{note}" if note and kind in ("resolved", "rejected", "reopened_staff") else ""
     return f"您反映的问题（工单 {issue.ticket}，{issue.alley}·{issue.category_name}）{what}。{detail}"
 
 
 def issue_merged(issue: IssueView, original: str) -> str:
     return (f"您的反映（工单 {issue.ticket}）和工单 {original} 拍的是同一处，已合并，"
             f"您会收到工单 {original} 的处理进展。")
+
+
+def issue_merged_by_handler(issue: IssueView, original: str) -> str:
+    return (f"您的反映（工单 {issue.ticket}）和工单 {original} 是同一个问题，已合并办理，"
+            f"您会收到工单 {original} 的处理进展。")
+
+
+def issue_message(issue: IssueView, text: str) -> str:
+    return f"关于您反映的问题（工单 {issue.ticket}，{issue.alley}·{issue.category_name}），处理人员回复：\n{text}"
 
 
 # Messages to chiefs and street staff.
@@ -225,3 +241,26 @@ def handle_todo(issues: Sequence[IssueView], unassigned: frozenset[str] = frozen
         lines.append(f"· {late}{issue.ticket} {issue.alley}·{issue.category_name}：{issue.status_name}"
                      f"（{_day(issue.due_at)}前）")
     return "\n".join(lines)
+
+
+# The console's ticket page: its actions, what each did, and why one was refused (field, problem).
+DESK_ACTIONS = {
+    "accept": "受理", "start": "开始处理", "forward": "转派", "resolve": "办结", "reject": "驳回",
+    "reopen": "重新打开", "merge": "合并", "message": "回复居民",
+}
+DESK_DONE = {
+    "accept": "已受理，居民会收到通知。", "start": "已标为处理中，居民会收到通知。",
+    "forward": "已转派，居民会收到通知。", "resolve": "已办结，居民会收到通知并被请求评价。",
+    "reject": "已驳回，居民会收到说明。", "reopen": "已重新打开，居民会收到通知。",
+    "merge": "已合并，居民会收到通知。", "message": "回复已发给居民。",
+}
+DESK_ERRORS = {
+    "note": ("说明", "请填写说明（办结、驳回、重新打开都需要写明情况；回复不能为空，也不能超过 {max_message} 字）。"),
+    "department": ("转派部门", "请从列表里选择一个部门。"),
+    "upload": ("照片", "上传的文件不是能识别的图片，或超过 {max_photos} 张：{detail}"),
+    "status": ("状态", "这个工单现在是“{status}”，不能做这个操作；刷新页面看看最新情况。"),
+    "forbidden": ("权限", "您不负责这个工单。"),
+    "into_not_found": ("合并到", "没有找到要合并到的工单 {into}，或者它不在您的管辖范围内。"),
+    "same": ("合并到", "不能把工单合并到它自己。"),
+    "action": ("操作", "没有这个操作。"),
+}

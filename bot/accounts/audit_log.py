@@ -1,0 +1,50 @@
+"""Reading the console's audit log (rows are written by each service with the change they record)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from bot.core.clock import aware
+from bot.core.db import UnitOfWork
+from bot.core.models import Alley, AuditEntry, User
+
+
+@dataclass(frozen=True)
+class AuditView:
+    at: datetime
+    actor: str  # the person's name if they gave one, else their role and alley: never an openid
+    action: str
+    object_kind: str
+    object_ref: str
+    detail: str | None
+    ip: str | None
+
+
+class AuditLog:
+    def __init__(self, uow: Callable[[], UnitOfWork], role_labels: dict[str, str]) -> None:
+        self._uow = uow
+        self._labels = role_labels
+
+    def recent(self, offices: Sequence[str] | None, limit: int = 100, offset: int = 0) -> list[AuditView]:
+        """The newest entries about objects of these street offices (None: all), newest first."""
+        with self._uow() as uow:
+            query = (select(AuditEntry, User.display_name, User.role, Alley.name)
+                     .outerjoin(User, User.id == AuditEntry.actor_id)
+                     .outerjoin(Alley, Alley.id == User.duty_alley_id)
+                     .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset))
+            if offices is not None:
+                query = query.where(AuditEntry.street_office.in_(list(offices)))
+            return [AuditView(aware(e.at), name or " · ".join(x for x in (self._labels.get(role or ""), alley) if x),
+                              e.action, e.object_kind, e.object_ref, e.detail, e.ip)
+                    for e, name, role, alley in uow.session.execute(query)]
+
+    def count(self, offices: Sequence[str] | None) -> int:
+        with self._uow() as uow:
+            query = select(func.count()).select_from(AuditEntry)
+            if offices is not None:
+                query = query.where(AuditEntry.street_office.in_(list(offices)))
+            return int(uow.session.scalar(query) or 0)
