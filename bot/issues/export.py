@@ -14,13 +14,19 @@ HEADER = ["工单号", "胡同", "街道", "类别", "分类", "状态", "反映
           "评价", "督办", "超期", "登记时间", "承诺时限", "办结时间"]
 
 
+def _cell(text: str) -> str:
+    """A resident's words as a spreadsheet shows them: text starting with = + - @ would otherwise be run as a
+    formula by Excel (and by openpyxl's writer), so it gets a leading apostrophe."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def row(issue: IssueView) -> list[object]:
     def local(moment: object) -> str:
         return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if hasattr(moment, "astimezone") else ""
 
     return [issue.ticket, issue.alley, issue.street_office, issue.category_name, issue.triage, issue.status_name,
-            issue.followers + 1, issue.text, sum(1 for p in issue.photos if p.status == "stored"),
-            issue.department or "", issue.note or "", issue.rating or "", "是" if issue.escalated else "",
+            issue.followers + 1, _cell(issue.text), sum(1 for p in issue.photos if p.status == "stored"),
+            issue.department or "", _cell(issue.note or ""), issue.rating or "", "是" if issue.escalated else "",
             "是" if issue.overdue else "", local(issue.created_at), local(issue.due_at), local(issue.resolved_at)]
 
 
@@ -38,6 +44,11 @@ def write_csv(issues: Sequence[IssueView], path: Path) -> None:
 
 
 def write_xlsx(issues: Sequence[IssueView], path: Path) -> None:
+    path.write_bytes(xlsx_bytes(issues))
+
+
+def xlsx_bytes(issues: Sequence[IssueView]) -> bytes:
+    """One sheet, the CSV's columns, the header row frozen."""
     from openpyxl import Workbook
 
     book = Workbook()
@@ -48,4 +59,6 @@ def write_xlsx(issues: Sequence[IssueView], path: Path) -> None:
     for issue in issues:
         sheet.append(row(issue))
     sheet.freeze_panes = "A2"
-    book.save(path)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -27,6 +27,7 @@ from bot.issues import texts
 from bot.issues.photo_files import CleanPhoto, PhotoError, PhotoStore, clean
 
 FIND_CHUNK = 1000  # issues read per query when listing many
+ORDERS = {"old": (Issue.id,), "new": (Issue.id.desc(),), "due": (Issue.due_at, Issue.id)}
 # Which status each chief action leads to, and from which statuses it may be taken.
 ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "accept": ("accepted", ("received",)),
@@ -112,6 +113,22 @@ class IssueView:
             "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None,
             "duplicate_of": self.duplicate_of,
         }
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    """What a ticket list is narrowed to: the console's filters and the CLI's options (None: any)."""
+
+    status: str | None = None
+    alley: str | None = None
+    within: Sequence[str] | None = None  # the alleys a console user answers for
+    category: str | None = None
+    triage: str | None = None
+    overdue: bool = False
+    since: date | None = None  # reported on or after this Beijing day
+    until: date | None = None  # reported on or before this Beijing day
+    text: str | None = None  # a ticket number (or its start), else words of the report
+    now: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -609,49 +626,76 @@ class Issues:
 
     # --- staff queries --------------------------------------------------------------------------------
     @staticmethod
-    def _filtered(query: Any, status: str | None, alley: str | None, within: Sequence[str] | None) -> Any:
-        if status:
-            query = query.where(Issue.status == status)
-        if alley:
-            query = query.where(Issue.alley == alley)
-        if within is not None:  # a console user's scope: the alleys they answer for
-            query = query.where(Issue.alley.in_(list(within)))
+    def _filtered(query: Any, f: TicketFilter) -> Any:
+        if f.status:
+            query = query.where(Issue.status == f.status)
+        if f.alley:
+            query = query.where(Issue.alley == f.alley)
+        if f.within is not None:  # a console user's scope: the alleys they answer for
+            query = query.where(Issue.alley.in_(list(f.within)))
+        if f.category:
+            query = query.where(Issue.category == f.category)
+        if f.triage:
+            query = query.where(Issue.triage == f.triage)
+        if f.overdue:
+            query = query.where(Issue.status.in_(OPEN_STATUSES), Issue.due_at < (f.now or datetime.now(UTC)))
+        # Beijing calendar days, as a clerk means them, compared in UTC (SQLite keeps the UTC wall time only)
+        if f.since:
+            query = query.where(Issue.created_at >= datetime.combine(f.since, time(), BEIJING).astimezone(UTC))
+        if f.until:
+            until = datetime.combine(f.until + timedelta(days=1), time(), BEIJING).astimezone(UTC)
+            query = query.where(Issue.created_at < until)
+        words = (f.text or "").strip()
+        if words.isdigit():  # a ticket number, or the start of one
+            query = query.where(Issue.ticket.startswith(words))
+        elif words:
+            escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(Issue.text.ilike(f"%{escaped}%", escape="\\"))
         return query
 
     def count(self, status: str | None = None, alley: str | None = None,
-              within: Sequence[str] | None = None) -> int:
+              within: Sequence[str] | None = None, where: TicketFilter | None = None) -> int:
+        where = where or TicketFilter(status=status, alley=alley, within=within)
         with self._uow() as uow:
-            query = self._filtered(select(func.count()).select_from(Issue), status, alley, within)
-            return int(uow.session.scalar(query) or 0)
+            return int(uow.session.scalar(self._filtered(select(func.count()).select_from(Issue), where)) or 0)
 
     def status_counts(self, within: Sequence[str] | None = None) -> dict[str, int]:
         """Tickets per status (one GROUP BY), within the given alleys."""
         with self._uow() as uow:
-            query = self._filtered(select(Issue.status, func.count()).group_by(Issue.status), None, None, within)
+            query = self._filtered(select(Issue.status, func.count()).group_by(Issue.status),
+                                   TicketFilter(within=within))
             return {str(k): int(v) for k, v in uow.session.execute(query)}
 
     def find(self, status: str | None = None, alley: str | None = None, limit: int | None = None,
-             offset: int = 0, within: Sequence[str] | None = None) -> list[IssueView]:
-        """Issues oldest first, a page of them when ``limit`` is given; read in chunks of a constant number of
-        queries each, so a list of 100,000 tickets costs ~3 queries per thousand, not 2 per ticket."""
-        views: list[IssueView] = []
+             offset: int = 0, within: Sequence[str] | None = None, where: TicketFilter | None = None,
+             order: str = "old") -> list[IssueView]:
+        """Issues in the given order (old: oldest first; new: newest first; due: the most urgent first), a page
+        when ``limit`` is given. A whole list is read in chunks of a constant number of queries each, so 100,000
+        tickets cost ~3 queries per thousand, not 2 per ticket."""
+        where = where or TicketFilter(status=status, alley=alley, within=within)
+        if order not in ORDERS:
+            raise IssueError("order", f"unknown order {order}; use one of {', '.join(ORDERS)}")
         with self._uow() as uow:
-            query = self._filtered(select(Issue).order_by(Issue.id), status, alley, within)
-            after, wanted = None, limit
-            if offset:
-                after = uow.session.scalar(query.with_only_columns(Issue.id).offset(offset - 1).limit(1))
-                if after is None:
-                    return []
-            while wanted is None or len(views) < wanted:
-                chunk = query.where(Issue.id > after) if after is not None else query
-                size = FIND_CHUNK if wanted is None else min(FIND_CHUNK, wanted - len(views))
-                issues = list(uow.session.scalars(chunk.limit(size)))
-                views += self._views(uow.session, issues)
-                uow.session.expunge_all()  # a long list must not keep every row it read in the session
-                if len(issues) < size:
-                    break
-                after = issues[-1].id
-        return views
+            query = self._filtered(select(Issue), where)
+            if limit is not None:  # one page: LIMIT/OFFSET on the order's index
+                issues = list(uow.session.scalars(query.order_by(*ORDERS[order]).offset(offset).limit(limit)))
+                return self._views(uow.session, issues)
+            return self._find_all(uow.session, query.order_by(Issue.id), offset)
+
+    def _find_all(self, s: Session, query: Any, offset: int) -> list[IssueView]:
+        views: list[IssueView] = []
+        after = None
+        if offset:
+            after = s.scalar(query.with_only_columns(Issue.id).offset(offset - 1).limit(1))
+            if after is None:
+                return []
+        while True:
+            issues = list(s.scalars((query.where(Issue.id > after) if after is not None else query).limit(FIND_CHUNK)))
+            views += self._views(s, issues)
+            s.expunge_all()  # a long list must not keep every row it read in the session
+            if len(issues) < FIND_CHUNK:
+                return views
+            after = issues[-1].id
 
     def show(self, ticket: str) -> IssueView:
         with self._uow() as uow:

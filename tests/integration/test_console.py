@@ -181,3 +181,60 @@ def test_the_list_exports_as_csv_for_excel_within_the_scope(app: Flask, rt: Runt
     assert sorted(line.split(",")[0] for line in lines[1:]) == sorted([people["光明胡同"], people["东斜街"]])
     other = client.get("/console/tickets.csv?alley=福光路").get_data().decode("utf-8-sig").splitlines()
     assert len(other) == 1  # the header only: 福光路 is another street office's
+
+
+def _listed(client: FlaskClient, query: str) -> list[str]:
+    res = client.get(f"/console/tickets.csv?{query}")
+    assert res.status_code == 200, res.get_data(as_text=True)
+    return sorted(line.split(",")[0] for line in res.get_data().decode("utf-8-sig").splitlines()[1:])
+
+
+def test_every_filter_narrows_the_list_and_its_exports(app: Flask, rt: Runtime, people: dict[str, str]) -> None:
+    from datetime import UTC, date, datetime, timedelta
+
+    from bot.core.clock import BEIJING
+    from tests.people import uid
+
+    gm, dxj = people["光明胡同"], people["东斜街"]
+    late = rt.issues.report(uid(rt, RESIDENT), "src-late", "光明胡同", "ground_lock", "门口装了个地锁",
+                            now=datetime.now(UTC) - timedelta(days=40)).issue
+    assert late is not None
+    client = app.test_client()
+    log_in(client, rt, STAFF)
+    assert _listed(client, "category=road_damage") == [dxj]
+    assert _listed(client, "triage=难点") == []
+    assert _listed(client, "triage=基础") == sorted([late.ticket, gm, dxj])  # 地锁, 堆物堆料, 道路破损: 基础类
+    assert _listed(client, "overdue=1") == [late.ticket]
+    today = datetime.now(BEIJING).date()
+    assert _listed(client, f"since={today}") == sorted([gm, dxj])
+    assert _listed(client, f"until={today - timedelta(days=1)}") == [late.ticket]
+    assert _listed(client, "q=地锁") == [late.ticket]
+    assert _listed(client, f"q={dxj}") == [dxj]
+    assert _listed(client, "q=福光路") == []  # another street office's words: not found, even by text
+    assert _listed(client, "q=100%") == []  # a wildcard typed by a clerk is a character, not a pattern
+    status, body = page(client, "/console/tickets?since=2026-13-45")
+    assert status == 400 and "起始日期" in body and "2026-11-01" in body
+    status, body = page(client, f"/console/tickets?since={today}&until={date(2020, 1, 1)}")
+    assert status == 400 and "起始日期晚于截止日期" in body
+    status, body = page(client, "/console/tickets?category=road_damage&order=due")
+    assert status == 200 and dxj in body and gm not in body and 'value="road_damage" selected' in body
+    assert "category=road_damage" in body.split("导出")[1]  # the exports carry the same filters
+
+
+def test_the_list_exports_as_xlsx_without_running_formulas(app: Flask, rt: Runtime, people: dict[str, str]) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.people import uid
+
+    rt.issues.report(uid(rt, RESIDENT), "src-formula", "光明胡同", "illegal_ads", '=HYPERLINK("http://x","点我")')
+    client = app.test_client()
+    log_in(client, rt, CHIEF)
+    res = client.get("/console/tickets.xlsx?category=illegal_ads")
+    assert res.status_code == 200 and res.mimetype.endswith("spreadsheetml.sheet")
+    assert "attachment; filename=tickets-" in res.headers["Content-Disposition"]
+    rows = list(load_workbook(io.BytesIO(res.data)).active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    assert rows[0][:3] == ("工单号", "胡同", "街道") and len(rows) == 2
+    assert rows[1][1] == "光明胡同" and rows[1][7] == "'=HYPERLINK(\"http://x\",\"点我\")"
+    assert client.get("/console/tickets.xlsx?since=yesterday").status_code == 400

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import Response, abort, redirect, render_template, request, session, url_for
 
 from bot.accounts.service import AccountView
+from bot.core.clock import BEIJING
 from bot.issues import export as issue_export
 from bot.issues import texts as issue_texts
-from bot.issues.service import MAX_MESSAGE_CHARS, IssueError, IssueView
+from bot.issues.service import MAX_MESSAGE_CHARS, IssueError, IssueView, TicketFilter
 from webhooks.console.base import audit_of, bot, bp, check_csrf, staff_page, status_names
 
 PAGE_SIZE = 50
 UPLOAD_BYTES = 60 * 1024 * 1024  # after-photos of one action, straight from a phone or camera
+TRIAGES = ("简易", "基础", "难点")
+FILTER_KEYS = ("status", "alley", "category", "triage", "overdue", "since", "until", "q")
+ORDER_NAMES = {"new": "最新反映", "old": "最早反映", "due": "期限最近"}
 STATUSES = ["received", "accepted", "in_progress", "forwarded", "resolved", "rejected", "duplicate", "withdrawn"]
 
 
@@ -29,28 +33,54 @@ def overview(account: AccountView, alleys: list[str]) -> str:
 
 @bp.get("/tickets")
 @staff_page
-def tickets(account: AccountView, alleys: list[str]) -> str:
-    """工单: filtered by status and alley (within scope), a page at a time."""
-    rt = bot().rt
-    status, alley = _filters(alleys)
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    total = rt.issues.count(status=status, alley=alley, within=alleys)
-    found = rt.issues.find(status=status, alley=alley, within=alleys, limit=PAGE_SIZE,
-                           offset=(page - 1) * PAGE_SIZE)
-    return render_template("console/tickets.html", account=account, alleys=alleys, tickets=found,
-                           status=status, alley=alley if alley != "\u0000" else request.args.get("alley"),
-                           page=page, pages=max(1, -(-total // PAGE_SIZE)), total=total, statuses=STATUSES,
-                           names=status_names())
+def tickets(account: AccountView, alleys: list[str]) -> tuple[str, int]:
+    """工单: filtered by the query string (within scope), sorted, a page at a time."""
+    rt, args = bot().rt, request.args
+    page = max(1, args.get("page", 1, type=int) or 1)
+    order = args.get("order") or "new"
+    order = order if order in ORDER_NAMES else "new"
+    error, found, total = None, [], 0
+    try:
+        where = _where(alleys)
+    except FilterError as exc:
+        error = (exc.field, exc.problem)
+    else:
+        total = rt.issues.count(where=where)
+        found = rt.issues.find(where=where, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, order=order)
+    query = {k: v for k, v in args.items() if k in FILTER_KEYS and v}
+    return render_template(
+        "console/tickets.html", account=account, alleys=alleys, tickets=found, query=query, order=order,
+        orders=ORDER_NAMES, page=page, pages=max(1, -(-total // PAGE_SIZE)), total=total, statuses=STATUSES,
+        names=status_names(), categories=[(c.code, c.name) for c in rt.config.categories], error=error,
+        triages=TRIAGES), 400 if error else 200
 
 
 @bp.get("/tickets.csv")
 @staff_page
 def tickets_csv(account: AccountView, alleys: list[str]) -> Response:
     """The list under the same filters, every page, as CSV (UTF-8 with BOM, for Excel)."""
-    status, alley = _filters(alleys)
-    found = bot().rt.issues.find(status=status, alley=alley, within=alleys)
-    return Response(issue_export.csv_bytes(found), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=tickets.csv"})
+    return _download(issue_export.csv_bytes(_export(alleys)), "text/csv", "csv")
+
+
+@bp.get("/tickets.xlsx")
+@staff_page
+def tickets_xlsx(account: AccountView, alleys: list[str]) -> Response:
+    """The list under the same filters, every page, as an Excel workbook."""
+    return _download(issue_export.xlsx_bytes(_export(alleys)),
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
+
+
+def _export(alleys: list[str]) -> list[IssueView]:
+    try:
+        where = _where(alleys)
+    except FilterError as exc:
+        abort(400, f"{exc.field}: {exc.problem}")
+    return bot().rt.issues.find(where=where)
+
+
+def _download(data: bytes, mimetype: str, suffix: str) -> Response:
+    name = f"tickets-{datetime.now(BEIJING):%Y%m%d-%H%M}.{suffix}"
+    return Response(data, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
 @bp.get("/tickets/<ticket>")
@@ -60,16 +90,40 @@ def ticket(account: AccountView, alleys: list[str], ticket: str) -> tuple[str, i
     return _ticket_page(account, _scoped(alleys, ticket))
 
 
-def _filters(alleys: list[str]) -> tuple[str | None, str | None]:
-    """Status and alley from the query string; an alley outside the scope lists nothing (not even that it
-    exists)."""
-    status = request.args.get("status") or None
-    alley = request.args.get("alley") or None
+class FilterError(Exception):
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field, self.problem = field, problem
+
+
+def _where(alleys: list[str]) -> TicketFilter:
+    """The filters of the query string, checked. An alley outside the scope lists nothing, not even whether it
+    exists; a value that cannot be right says which field and why."""
+    args, categories = request.args, {c.code for c in bot().rt.config.categories}
+    status, alley = args.get("status") or None, args.get("alley") or None
+    category, triage = args.get("category") or None, args.get("triage") or None
     if status is not None and status not in STATUSES:
-        abort(400, f"unknown status {status}")
-    if alley is not None and alley not in alleys:
-        alley = "\u0000"
-    return status, alley
+        raise FilterError("状态", f"没有“{status}”这个状态")
+    if category is not None and category not in categories:
+        raise FilterError("问题类别", f"没有“{category}”这个类别")
+    if triage is not None and triage not in TRIAGES:
+        raise FilterError("分类", f"只有{'、'.join(TRIAGES)}三类")
+    since, until = _day(args.get("since"), "起始日期"), _day(args.get("until"), "截止日期")
+    if since and until and since > until:
+        raise FilterError("日期", "起始日期晚于截止日期")
+    text = (args.get("q") or "").strip()[:100] or None
+    return TicketFilter(status=status, alley=alley if alley is None or alley in alleys else "\u0000",
+                        within=alleys, category=category, triage=triage, overdue=args.get("overdue") == "1",
+                        since=since, until=until, text=text)
+
+
+def _day(value: str | None, field: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise FilterError(field, f"“{value[:20]}”不是日期，请写成 2026-11-01 这样") from None
 
 
 def _scoped(alleys: list[str], ticket: str) -> IssueView:
