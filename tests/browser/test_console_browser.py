@@ -107,3 +107,30 @@ def test_a_desktop_logs_in_by_a_code_sent_from_wechat(served: str, page: Page, a
     assert Simulator(app, CHIEF).text(f"登录 {code}") == account_texts.CONSOLE_CODE_DONE
     page.wait_for_url("**/console/", timeout=5000)  # the page notices by itself (it asks every 1.5 s)
     assert page.locator("h1").inner_text() == "概览"
+
+
+def test_a_chief_resolves_a_ticket_with_a_photo_from_the_desktop(served: str, page: Page, rt: Runtime,
+                                                                 people: dict[str, str], tmp_path: Path) -> None:
+    from PIL import Image
+
+    ticket = people["光明胡同"]
+    photo = tmp_path / "after.jpg"
+    Image.new("RGB", (800, 600), (90, 140, 60)).save(photo, "JPEG")
+    link = rt.console_logins.link(rt.accounts.get(CHIEF))  # type: ignore[arg-type]
+    page.goto(served + urlparse(link).path)
+    page.goto(f"{served}/console/tickets/{ticket}")
+    page.click("form[action$='/accept'] button")
+    page.wait_for_selector("text=已受理，居民会收到通知")
+    resolve = page.locator("form.resolve")
+    resolve.locator("textarea[name=note]").fill("堆物已清运，路面已冲洗")
+    resolve.locator("input[type=file]").set_input_files(str(photo))
+    resolve.locator("button").click()
+    page.wait_for_selector("text=已办结，居民会收到通知并被请求评价")
+    assert "已办结" in page.locator("h1").inner_text()
+    thumbnail = page.locator("img[alt^='处理后的照片']")
+    assert thumbnail.count() == 1
+    thumbnail.evaluate("img => img.decode()")  # loaded from the app, under its CSP
+    assert thumbnail.evaluate("img => img.naturalWidth") > 0
+    assert "办结：堆物已清运，路面已冲洗" in page.inner_text("ol.history")
+    shot(page, tmp_path, "ticket-resolved")
+    assert rt.issues.show(ticket).status == "resolved"
