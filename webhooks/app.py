@@ -11,6 +11,7 @@ from bot.core.settings import Settings
 from bot.dispatch import Bot
 from bot.runtime import Runtime
 from webhooks import console, health, wechat
+from webhooks.console.rate_limits import init_limits
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     app.register_blueprint(wechat.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(console.bp)
+    init_limits(app, bot.rt.settings)
     settings = bot.rt.settings
     app.secret_key = settings.secret_key or console.stored_secret(settings.var_dir)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",

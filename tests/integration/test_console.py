@@ -238,3 +238,33 @@ def test_the_list_exports_as_xlsx_without_running_formulas(app: Flask, rt: Runti
     assert rows[0][:3] == ("工单号", "胡同", "街道") and len(rows) == 2
     assert rows[1][1] == "光明胡同" and rows[1][7] == "'=HYPERLINK(\"http://x\",\"点我\")"
     assert client.get("/console/tickets.xlsx?since=yesterday").status_code == 400
+
+
+def test_login_pages_are_rate_limited(app: Flask, rt: Runtime, people: dict[str, str]) -> None:
+    desk = app.test_client()
+    statuses = [desk.get("/console/login").status_code for _ in range(31)]  # reloads from one address
+    assert statuses[:30] == [200] * 30 and statuses[30] == 429
+    status, body = page(desk, "/console/login")
+    assert status == 429 and "操作太频繁" in body and "工作台" in body
+    script = [app.test_client().get("/console/login", environ_base={"REMOTE_ADDR": "10.8.8.8"}).status_code
+              for _ in range(31)]  # a script that keeps no cookie: a new page each time, bounded per address
+    assert script[:30] == [200] * 30 and script[30] == 429
+    other = app.test_client()  # another address is not affected
+    assert other.get("/console/login", environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 200
+    statuses = [other.get(f"/console/login/{n}x", environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code
+                for n in range(21)]
+    assert statuses[:20] == [410] * 20 and statuses[20] == 429
+    assert other.post("/wechat").status_code != 429  # the webhook has no such limit
+
+
+def test_one_page_is_shown_a_bounded_number_of_codes(app: Flask, rt: Runtime, people: dict[str, str]) -> None:
+    desk = app.test_client()
+    assert len({_code(page(desk, "/console/login")[1]) for _ in range(12)}) == 1  # reloads: the same code
+    codes = set()
+    for _ in range(10):  # the reloads' code, then nine new ones
+        codes.add(_code(page(desk, "/console/login")[1]))
+        with desk.session_transaction() as session:
+            session["code_at"] = 0  # as if the code had run out: the next load shows a new one
+    assert len(codes) == 10
+    assert desk.get("/console/login").status_code == 429  # an eleventh code for this page
+    assert app.test_client().get("/console/login").status_code == 200  # another page is not affected

@@ -108,8 +108,12 @@ def _common() -> dict[str, Any]:
 @bp.errorhandler(403)
 @bp.errorhandler(404)
 @bp.errorhandler(413)
+@bp.errorhandler(429)
 def _error(exc: HTTPException) -> tuple[str, int]:
+    from bot.accounts.texts import CONSOLE_TOO_MANY
+
     title, message = {
+        429: ("请稍后再试", CONSOLE_TOO_MANY),
         413: ("文件太大", "上传的照片太大了，请少选几张或缩小后再试。"),
         400: ("请求有误", "请检查筛选条件后再试。"),
         403: ("没有权限", "工作台只对街巷长和街道工作人员开放；如果刚调整过身份，请在微信里重新发送“工作台”。"),

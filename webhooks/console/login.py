@@ -7,7 +7,7 @@ import secrets
 import time
 from typing import Any
 
-from flask import Response, redirect, render_template, session, url_for
+from flask import Response, g, redirect, render_template, session, url_for
 
 from bot.accounts.console_login import CODE_SECONDS
 from webhooks.console.base import bot, bp, check_csrf, start_session, who
@@ -23,6 +23,7 @@ def login() -> Any:
         session["browser"] = secrets.token_urlsafe(16)
     if not session.get("code") or now - float(session.get("code_at", 0)) > CODE_SECONDS - 30:
         session.update(code=bot().rt.console_logins.code_for(session["browser"]), code_at=now)
+        g.new_code = True  # counted against this page's codes (webhooks/console/rate_limits.py)
     return render_template("console/login.html", code=session["code"], minutes=CODE_SECONDS // 60)
 
 
