@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.core.settings import Settings
 from bot.dispatch import Bot
@@ -27,8 +28,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     app.register_blueprint(wechat.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(console.bp)
-    init_limits(app, bot.rt.settings)
     settings = bot.rt.settings
+    init_limits(app, settings)
+    if settings.trusted_proxies:  # behind nginx or a load balancer: the client's address is in X-Forwarded-For
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
+                                x_proto=settings.trusted_proxies)
     app.secret_key = settings.secret_key or console.stored_secret(settings.var_dir)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),

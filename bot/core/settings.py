@@ -65,6 +65,9 @@ class Settings:
     # secret_key (None: a random key kept in the var directory, shared by the processes that share it).
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str | None = field(default=None, repr=False)
+    # Reverse proxies in front of the app whose X-Forwarded-For / -Proto are believed (0: none, the peer's
+    # address is the client's). The console's rate limits and audit log use that address.
+    trusted_proxies: int = 0
     log_level: str = "INFO"
 
     @property
@@ -119,5 +122,6 @@ class Settings:
             inbox_retention_days=int(env.get("ALLEYBOT_INBOX_RETENTION_DAYS", "180")),
             public_url=(env.get("ALLEYBOT_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
             secret_key=env.get("ALLEYBOT_SECRET_KEY") or None,
+            trusted_proxies=int(env.get("ALLEYBOT_TRUSTED_PROXIES") or "0"),
             log_level=env.get("ALLEYBOT_LOG_LEVEL", "INFO"),
         )

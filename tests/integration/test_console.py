@@ -268,3 +268,20 @@ def test_one_page_is_shown_a_bounded_number_of_codes(app: Flask, rt: Runtime, pe
     assert len(codes) == 10
     assert desk.get("/console/login").status_code == 429  # an eleventh code for this page
     assert app.test_client().get("/console/login").status_code == 200  # another page is not affected
+
+
+def test_a_trusted_proxy_gives_the_clients_address(rt: Runtime, people: dict[str, str]) -> None:
+    import dataclasses
+
+    from bot.dispatch import Bot
+    from webhooks.app import create_app
+
+    for hops, expected in ((0, "127.0.0.1"), (1, "203.0.113.7")):
+        app = create_app(bot=Bot(rt.with_changes(settings=dataclasses.replace(rt.settings, trusted_proxies=hops))))
+        client = app.test_client()
+        log_in(client, rt, CHIEF)
+        with client.session_transaction() as session:
+            token = session["csrf"]
+        client.post(f"/console/tickets/{people['光明胡同']}/message", data={"csrf": token, "text": f"第{hops}次"},
+                    headers={"X-Forwarded-For": "203.0.113.7"})
+        assert rt.audit_log.recent(None)[0].ip == expected
