@@ -27,3 +27,5 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   "${pip[@]}" check
   echo "$want" > "$stamp"
 fi
+# The console's browser libraries (charts, map), from the npm lock: served by the app, no CDN.
+bash "$root/scripts/assets.sh"

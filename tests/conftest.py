@@ -146,6 +146,7 @@ def make_settings(database_url: str, redis_url: str | None, fake: FakeWeChatServ
         "WECHAT_API_BASE": fake.base_url,
         "ALLEYBOT_VAR_DIR": str(var_dir),
         "ALLEYBOT_REPLY_BUDGET": "3.0",
+        "ALLEYBOT_MAP_TILES": "none",  # no tile server is reachable from a test
         "ALLEYBOT_NLU_CACHE": os.environ["ALLEYBOT_NLU_CACHE"],
         **extra,
     }

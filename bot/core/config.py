@@ -111,6 +111,27 @@ def _load_broadcast_rules(path: Path) -> BroadcastRules:
 
 
 @dataclass(frozen=True)
+class ConsoleRules:
+    """config/console.yml: the staff console's map."""
+
+    map_tiles: str = ""  # a tile URL template; empty: no tiles
+    map_subdomains: str = ""
+    map_attribution: str = ""
+
+    @property
+    def tile_origin(self) -> str | None:
+        """The origin the tiles come from, as the CSP names it (a host whose first label holds {s} becomes
+        *.rest-of-host: CSP wildcards stand for whole leftmost labels), or None without tiles."""
+        if not self.map_tiles:
+            return None
+        scheme, _, rest = self.map_tiles.partition("://")
+        host = rest.split("/", 1)[0]
+        if "{s}" in host:
+            host = "*." + host.split(".", 1)[1]
+        return f"{scheme}://{host}"
+
+
+@dataclass(frozen=True)
 class AppConfig:
     directory: Path
     street_offices: dict[str, StreetOffice]
@@ -121,6 +142,7 @@ class AppConfig:
     issues: IssueRules = IssueRules()
     rewards: Rules | None = None  # config/rewards.yml; None only in hand-built configs of tests
     broadcasts: BroadcastRules = BroadcastRules()
+    console: ConsoleRules = ConsoleRules()
 
     @property
     def points(self) -> Rules:
@@ -340,4 +362,24 @@ def read_config(directory: Path) -> AppConfig:
     except RulesError as exc:
         raise ConfigError(rewards_path, exc.entry, exc.problem) from exc
     broadcasts = _load_broadcast_rules(directory / "broadcasts.yml")
-    return AppConfig(directory, offices, alleys, categories, handling, menu, issues, rewards, broadcasts)
+    console = _load_console(directory / "console.yml")
+    return AppConfig(directory, offices, alleys, categories, handling, menu, issues, rewards, broadcasts, console)
+
+
+def _load_console(path: Path) -> ConsoleRules:
+    """Optional: without the file, the console's maps show no tiles."""
+    if not path.exists():
+        return ConsoleRules()
+    data = read_yaml(path)
+    values = {}
+    for name in ("map_tiles", "map_subdomains", "map_attribution"):
+        value = data.get(name, "")
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            raise ConfigError(path, name, "应为文字")
+        values[name] = value.strip()
+    tiles = values["map_tiles"]
+    if tiles and (not tiles.startswith(("https://", "http://")) or not all(k in tiles for k in ("{x}", "{y}", "{z}"))):
+        raise ConfigError(path, "map_tiles", "应为 https:// 开头、含 {x} {y} {z} 的瓦片地址模板，或留空")
+    return ConsoleRules(**values)

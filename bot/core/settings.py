@@ -68,6 +68,8 @@ class Settings:
     # Reverse proxies in front of the app whose X-Forwarded-For / -Proto are believed (0: none, the peer's
     # address is the client's). The console's rate limits and audit log use that address.
     trusted_proxies: int = 0
+    # The console maps' tile URL template instead of config/console.yml's ("" = no tiles; None = the config's).
+    map_tiles: str | None = None
     log_level: str = "INFO"
 
     @property
@@ -123,5 +125,13 @@ class Settings:
             public_url=(env.get("ALLEYBOT_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
             secret_key=env.get("ALLEYBOT_SECRET_KEY") or None,
             trusted_proxies=int(env.get("ALLEYBOT_TRUSTED_PROXIES") or "0"),
+            map_tiles=_map_tiles(env.get("ALLEYBOT_MAP_TILES")),
             log_level=env.get("ALLEYBOT_LOG_LEVEL", "INFO"),
         )
+
+
+def _map_tiles(value: str | None) -> str | None:
+    """ALLEYBOT_MAP_TILES: unset keeps config/console.yml's template; `none` (or empty) means no tiles."""
+    if value is None:
+        return None
+    return "" if value.strip().lower() in ("", "none") else value.strip()

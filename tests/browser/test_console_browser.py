@@ -51,6 +51,7 @@ def page(tmp_path: Path, expected_failures: list[str]) -> Iterator[Page]:
         problems: list[str] = []
         tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         tab.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+        tab.on("pageerror", lambda e: problems.append(f"script error: {e}"))  # uncaught: not a console message
         yield tab
         browser.close()
         assert [p for p in problems if not any(e in p for e in expected_failures)] == [], problems
@@ -68,6 +69,9 @@ def test_a_chief_logs_in_by_link_filters_and_opens_a_ticket(served: str, page: P
     page.goto(served + urlparse(link).path)
     assert page.url == served + "/console/"
     assert page.locator("h1").inner_text() == "概览" and "光明胡同" in page.inner_text("main")
+    for drawn in ("#trend-chart", "#category-chart", "#heat-map"):  # ECharts and Leaflet, from the app itself
+        page.wait_for_selector(f"{drawn}[data-drawn=true]", timeout=5000)
+    assert page.locator("#heat-map path.leaflet-interactive").count() == 1  # 光明胡同's line
     shot(page, tmp_path, "overview")
     page.click("text=工单")
     page.select_option("select[name=status]", "received")

@@ -7,6 +7,7 @@ revoked in chat or on the command line ends the session at once.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from bot.accounts.authority import scope
 from bot.accounts.console_login import CONSOLE_ROLES
 from bot.accounts.service import AccountView
 from bot.core.audit import Audit
+from bot.core.config import ConsoleRules
 from bot.dispatch import Bot
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -56,7 +58,29 @@ def bot() -> Bot:
 def _headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    tiles = map_rules().tile_origin
+    if tiles:  # the maps' tiles: images from that origin, and nothing else from anywhere
+        response.headers["Content-Security-Policy"] = HEADERS["Content-Security-Policy"].replace(
+            "img-src 'self' data:", f"img-src 'self' data: {tiles}")
     return response
+
+
+def map_rules() -> ConsoleRules:
+    """config/console.yml's map, with ALLEYBOT_MAP_TILES in its place when set."""
+    rt = bot().rt
+    rules = rt.config.console
+    if rt.settings.map_tiles is not None:
+        rules = dataclasses.replace(rules, map_tiles=rt.settings.map_tiles)
+    return rules
+
+
+def map_data(alleys: list[str], points: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the console's map script draws: the tiles, the alleys in scope as lines, and the points."""
+    rules, config = map_rules(), bot().rt.config
+    lines = [{"name": a.name, "line": [list(p) for p in a.polyline], "center": list(a.center)}
+             for a in config.alleys if a.name in alleys]
+    return {"tiles": rules.map_tiles, "subdomains": rules.map_subdomains, "attribution": rules.map_attribution,
+            "alleys": lines, "points": points}
 
 
 def who() -> AccountView | None:

@@ -12,7 +12,8 @@ from bot.core.clock import BEIJING
 from bot.issues import export as issue_export
 from bot.issues import texts as issue_texts
 from bot.issues.service import MAX_MESSAGE_CHARS, IssueError, IssueView, TicketFilter
-from webhooks.console.base import audit_of, bot, bp, check_csrf, staff_page, status_names
+from bot.issues.statistics import OPEN
+from webhooks.console.base import audit_of, bot, bp, check_csrf, map_data, staff_page, status_names
 
 PAGE_SIZE = 50
 UPLOAD_BYTES = 60 * 1024 * 1024  # after-photos of one action, straight from a phone or camera
@@ -25,10 +26,21 @@ STATUSES = ["received", "accepted", "in_progress", "forwarded", "resolved", "rej
 @bp.get("/")
 @staff_page
 def overview(account: AccountView, alleys: list[str]) -> str:
-    """概览: the tickets of the alleys in scope, by status."""
-    counts = bot().rt.issues.status_counts(within=alleys)
-    return render_template("console/overview.html", account=account, alleys=alleys, counts=counts,
-                           statuses=STATUSES, names=status_names())
+    """概览: counts by status, category, alley and month, handling times against the promise, ratings, the
+    overdue count, trend charts and a map of recent reports, all within the scope."""
+    rt = bot().rt
+    board = rt.issue_stats.dashboard(alleys)
+    categories = {c.code: c.name for c in rt.config.categories}
+    chart = {
+        "months": [m for m, _, _ in board.by_month], "reported": [r for _, r, _ in board.by_month],
+        "resolved": [d for _, _, d in board.by_month],
+        "categories": [categories.get(c, c) for c in board.by_category],
+        "categoryOpen": [sum(n for st, n in v.items() if st in OPEN) for v in board.by_category.values()],
+        "categoryClosed": [sum(n for st, n in v.items() if st not in OPEN) for v in board.by_category.values()],
+    }
+    return render_template("console/overview.html", account=account, alleys=alleys, board=board,
+                           statuses=STATUSES, names=status_names(), categories=categories, chart=chart,
+                           map=map_data(alleys, [{"lat": lat, "lng": lng} for lat, lng in board.heat]))
 
 
 @bp.get("/tickets")

@@ -1,0 +1,61 @@
+"""概览: the counts, handling times and ratings of the alleys in scope, counted in SQL on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import Flask
+
+from bot.runtime import Runtime
+from tests.console_people import CHIEF, RESIDENT, STAFF, log_in
+from tests.people import uid
+
+NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)  # 12:00 in Beijing
+
+
+def _report(rt: Runtime, key: str, alley: str, category: str, when: datetime, **extra: float) -> str:
+    logged = rt.issues.report(uid(rt, RESIDENT), key, alley, category, f"{alley} {category}", now=when, **extra)
+    assert logged.issue is not None
+    return logged.issue.ticket
+
+
+def test_the_dashboard_counts_within_the_scope(rt: Runtime, people: dict[str, str]) -> None:
+    chief = uid(rt, CHIEF)
+    october = _report(rt, "d-oct", "光明胡同", "illegal_parking", NOW - timedelta(days=30), lat=39.9097, lng=116.378)
+    rt.issues.act(chief, october, "resolve", note="已挪走")
+    late = _report(rt, "d-late", "光明胡同", "sanitation", NOW - timedelta(days=400))  # outside the trend
+    rt.issues.act(chief, late, "accept")
+    rt.issues.rate(uid(rt, RESIDENT), october, 3)
+    board = rt.issue_stats.dashboard(["光明胡同"], now=NOW)
+    assert board.total == 3  # the fixture's ticket, october, late; 东斜街 and 福光路 are out of scope
+    assert board.by_status == {"received": 1, "resolved": 1, "accepted": 1}
+    assert board.by_category["illegal_parking"] == {"resolved": 1}
+    assert board.by_alley == {"光明胡同": {"open": 2, "closed": 1}}
+    months = dict((m, (r, d)) for m, r, d in board.by_month)
+    assert len(board.by_month) == 12 and board.by_month[-1][0] == "2026-11" and board.by_month[0][0] == "2025-12"
+    assert months["2026-10"] == (1, 0)  # reported in October (Beijing), resolved now: November's
+    assert months["2026-11"][1] == 1
+    assert board.ratings == {3: 1}
+    assert board.overdue == 1  # the one reported 400 days ago, still open
+    assert board.heat == [(39.9097, 116.378)]
+    simple = next(h for h in board.handling if h.triage == "简易")  # 乱停车 is 简易类
+    assert simple.resolved == 1 and simple.median_days is not None and simple.median_days > 1
+    assert simple.on_time == 0  # one day promised, a month taken
+
+
+def test_the_overview_page_shows_the_numbers_and_nothing_outside(app: Flask, rt: Runtime,
+                                                                people: dict[str, str]) -> None:
+    client = app.test_client()
+    log_in(client, rt, STAFF)
+    body = client.get("/console/").get_data(as_text=True)
+    assert "共 2 件工单" in body and "堆物堆料" in body and "道路破损" in body and "环境卫生" not in body
+    assert 'id="chart-data"' in body and 'id="map-data"' in body and "vendor/echarts.min.js" in body
+    log_in(client, rt, CHIEF)
+    assert "共 1 件工单" in client.get("/console/").get_data(as_text=True)
+
+
+def test_the_libraries_are_served_by_the_app(client: Flask) -> None:
+    for path in ("vendor/echarts.min.js", "vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.markercluster.js",
+                 "vendor/leaflet/leaflet.css", "vendor/htmx.min.js"):
+        res = client.get(f"/static/{path}")  # type: ignore[attr-defined]
+        assert res.status_code == 200 and len(res.data) > 1000, path
