@@ -132,6 +132,15 @@ class TicketFilter:
 
 
 @dataclass(frozen=True)
+class Located:
+    ticket: str
+    lat: float
+    lng: float
+    category_name: str
+    status_name: str
+
+
+@dataclass(frozen=True)
 class Logged:
     outcome: str  # created | followed (someone else's open ticket) | again (their own open ticket) | limited | blocked
     issue: IssueView | None
@@ -681,6 +690,16 @@ class Issues:
                 issues = list(uow.session.scalars(query.order_by(*ORDERS[order]).offset(offset).limit(limit)))
                 return self._views(uow.session, issues)
             return self._find_all(uow.session, query.order_by(Issue.id), offset)
+
+    def located(self, where: TicketFilter, limit: int = 2000) -> list[Located]:
+        """The newest tickets of a filter that have a location, for a map: a few columns, no views."""
+        with self._uow() as uow:
+            query = self._filtered(select(Issue.ticket, Issue.lat, Issue.lng, Issue.category, Issue.status), where)
+            rows = uow.session.execute(query.where(Issue.lat.is_not(None), Issue.lng.is_not(None))
+                                       .order_by(Issue.id.desc()).limit(limit))
+            return [Located(t or "", float(lat), float(lng),
+                            (c.name if (c := self._config.category(cat)) else cat), texts.STATUS_NAMES[st])
+                    for t, lat, lng, cat, st in rows]
 
     def _find_all(self, s: Session, query: Any, offset: int) -> list[IssueView]:
         views: list[IssueView] = []

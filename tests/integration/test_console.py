@@ -285,3 +285,11 @@ def test_a_trusted_proxy_gives_the_clients_address(rt: Runtime, people: dict[str
         client.post(f"/console/tickets/{people['光明胡同']}/message", data={"csrf": token, "text": f"第{hops}次"},
                     headers={"X-Forwarded-For": "203.0.113.7"})
         assert rt.audit_log.recent(None)[0].ip == expected
+
+
+def test_odd_input_gets_an_answer_not_a_fault(app: Flask, rt: Runtime, people: dict[str, str]) -> None:
+    client = app.test_client()
+    log_in(client, rt, STAFF)
+    for query in ("q=%00", "q=" + "长" * 500, "page=-3", "page=abc", "order=drop", "alley=%00"):
+        assert client.get(f"/console/tickets?{query}").status_code == 200, query
+    assert client.get("/console/tickets/%00").status_code == 404

@@ -13,8 +13,9 @@ from tests.people import uid
 NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)  # 12:00 in Beijing
 
 
-def _report(rt: Runtime, key: str, alley: str, category: str, when: datetime, **extra: float) -> str:
-    logged = rt.issues.report(uid(rt, RESIDENT), key, alley, category, f"{alley} {category}", now=when, **extra)
+def _report(rt: Runtime, key: str, alley: str, category: str, when: datetime, openid: str = RESIDENT,
+            **extra: float) -> str:
+    logged = rt.issues.report(uid(rt, openid), key, alley, category, f"{alley} {category}", now=when, **extra)
     assert logged.issue is not None
     return logged.issue.ticket
 
@@ -59,3 +60,23 @@ def test_the_libraries_are_served_by_the_app(client: Flask) -> None:
                  "vendor/leaflet/leaflet.css", "vendor/htmx.min.js"):
         res = client.get(f"/static/{path}")  # type: ignore[attr-defined]
         assert res.status_code == 200 and len(res.data) > 1000, path
+
+
+def test_the_list_on_a_map_keeps_the_filters_and_the_scope(app: Flask, rt: Runtime, people: dict[str, str]) -> None:
+    import json
+
+    here = _report(rt, "m-1", "光明胡同", "ground_lock", NOW, "o_map_1", lat=39.9097, lng=116.3790)
+    _report(rt, "m-2", "东斜街", "sanitation", NOW, "o_map_2", lat=39.9150, lng=116.3700)
+    _report(rt, "m-3", "福光路", "sanitation", NOW, "o_map_3", lat=39.8800, lng=116.4300)  # another street office
+    client = app.test_client()
+    log_in(client, rt, STAFF)
+
+    def points(query: str) -> list[str]:
+        body = client.get(f"/console/tickets/map?{query}").get_data(as_text=True)
+        data = json.loads(body.split('id="map-data">')[1].split("</script>")[0])
+        return sorted(p["ticket"] for p in data["points"])
+
+    assert len(points("")) == 2 and here in points("")
+    assert points("category=ground_lock") == [here]
+    assert points("alley=福光路") == []
+    assert client.get("/console/tickets/map?since=not-a-day").status_code == 400

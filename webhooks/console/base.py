@@ -8,6 +8,7 @@ revoked in chat or on the command line ends the session at once.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from bot.core.config import ConsoleRules
 from bot.dispatch import Bot
 
 bp = Blueprint("console", __name__, url_prefix="/console")
+log = logging.getLogger(__name__)
 
 IDLE_SECONDS = 8 * 3600
 # Scripts and styles only from this app: street-office intranets block CDNs, and nothing else may inject any.
@@ -144,6 +146,16 @@ def _error(exc: HTTPException) -> tuple[str, int]:
         404: ("没有找到", "这个工单不存在，或者不在您的管辖范围内。"),
     }[exc.code or 404]
     return render_template("console/error.html", title=title, message=message), exc.code or 404
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception) -> Any:
+    """A fault at the desk gets a page that says so (and a logged traceback), not the webhook's 'success'."""
+    if isinstance(exc, HTTPException):
+        return exc
+    log.exception("console error on %s", request.path)
+    return render_template("console/error.html", title="出错了",
+                           message="系统出了点问题，操作没有完成。请稍后再试；如果一直这样，请联系管理员。"), 500
 
 
 def start_session(user_id: int) -> None:

@@ -16,6 +16,7 @@ from bot.issues.statistics import OPEN
 from webhooks.console.base import audit_of, bot, bp, check_csrf, map_data, staff_page, status_names
 
 PAGE_SIZE = 50
+MAP_POINTS = 2000  # markers on the list's map: the newest, enough for a street office's month
 UPLOAD_BYTES = 60 * 1024 * 1024  # after-photos of one action, straight from a phone or camera
 TRIAGES = ("简易", "基础", "难点")
 FILTER_KEYS = ("status", "alley", "category", "triage", "overdue", "since", "until", "q")
@@ -65,6 +66,23 @@ def tickets(account: AccountView, alleys: list[str]) -> tuple[str, int]:
         orders=ORDER_NAMES, page=page, pages=max(1, -(-total // PAGE_SIZE)), total=total, statuses=STATUSES,
         names=status_names(), categories=[(c.code, c.name) for c in rt.config.categories], error=error,
         triages=TRIAGES), 400 if error else 200
+
+
+@bp.get("/tickets/map")
+@staff_page
+def tickets_map(account: AccountView, alleys: list[str]) -> tuple[str, int]:
+    """The list's filters on a map: the newest located tickets as clustered markers, the alleys as lines."""
+    rt, error, points = bot().rt, None, []
+    try:
+        where = _where(alleys)
+    except FilterError as exc:
+        error = (exc.field, exc.problem)
+    else:
+        points = [{"lat": p.lat, "lng": p.lng, "ticket": p.ticket, "label": f"{p.category_name} · {p.status_name}",
+                   "url": url_for("console.ticket", ticket=p.ticket)} for p in rt.issues.located(where, MAP_POINTS)]
+    query = {k: v for k, v in request.args.items() if k in FILTER_KEYS and v}
+    return render_template("console/tickets_map.html", account=account, query=query, error=error,
+                           map=map_data(alleys, points), shown=len(points), limit=MAP_POINTS), 400 if error else 200
 
 
 @bp.get("/tickets.csv")
@@ -123,10 +141,10 @@ def _where(alleys: list[str]) -> TicketFilter:
     since, until = _day(args.get("since"), "起始日期"), _day(args.get("until"), "截止日期")
     if since and until and since > until:
         raise FilterError("日期", "起始日期晚于截止日期")
-    text = (args.get("q") or "").strip()[:100] or None
-    return TicketFilter(status=status, alley=alley if alley is None or alley in alleys else "\u0000",
-                        within=alleys, category=category, triage=triage, overdue=args.get("overdue") == "1",
-                        since=since, until=until, text=text)
+    text = (args.get("q") or "").replace("\x00", "").strip()[:100] or None  # PostgreSQL text holds no NUL
+    out_of_scope = alley is not None and alley not in alleys  # lists nothing, as an empty scope does
+    return TicketFilter(status=status, alley=None if out_of_scope else alley, within=[] if out_of_scope else alleys,
+                        category=category, triage=triage, overdue=args.get("overdue") == "1", since=since, until=until, text=text)
 
 
 def _day(value: str | None, field: str) -> date | None:
@@ -140,6 +158,8 @@ def _day(value: str | None, field: str) -> date | None:
 
 def _scoped(alleys: list[str], ticket: str) -> IssueView:
     """The ticket if it is in the person's scope; otherwise 404, exactly as for a ticket that does not exist."""
+    if not ticket.isdigit():  # ticket numbers are digits; anything else names no ticket
+        abort(404)
     try:
         issue = bot().rt.issues.show(ticket)
     except IssueError:
