@@ -189,8 +189,15 @@ class Issue(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The chief or staff member a ticket is assigned to at the console (their 我的 list); None: nobody yet.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
+    # How it came in: wechat (随手拍), phone or counter (entered at the console on a resident's behalf). A
+    # resident without WeChat is reached by the name and phone kept here, shown only to the ticket's handlers.
+    channel: Mapped[str] = mapped_column(String(8), default="wechat", server_default="wechat")
+    contact_name: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    contact_phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
-    reporter: Mapped[User] = relationship(lazy="joined")
+    reporter: Mapped[User] = relationship(lazy="joined", foreign_keys=[reporter_id])
     photos: Mapped[list[IssuePhoto]] = relationship(order_by="IssuePhoto.id", lazy="selectin")
 
 
@@ -232,6 +239,7 @@ class IssueEvent(Base):
     """The audit trail of an issue: every status change with who made it and why."""
 
     __tablename__ = "issue_events"
+    __table_args__ = (Index("ix_issue_events_unnotified", "notified"),)  # the name migration 0008 gave it
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"), index=True)
@@ -240,7 +248,7 @@ class IssueEvent(Base):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Written False with the change itself (the outbox): the event owes its notices until they are written out.
-    notified: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    notified: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Notice(Base):
@@ -433,3 +441,18 @@ class AuditEntry(Base):
     street_office: Mapped[str | None] = mapped_column(String(64), nullable=True)
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
     ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class ReplyTemplate(Base):
+    """常用回复: a reply a street office's staff wrote once and use again, for a category and an action (or any)."""
+
+    __tablename__ = "reply_templates"
+    __table_args__ = (Index("ix_reply_templates_office", "street_office"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    street_office: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(32), nullable=True)  # None: any category
+    action: Mapped[str | None] = mapped_column(String(16), nullable=True)  # resolve | reject | message …; None: any
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

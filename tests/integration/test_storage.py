@@ -76,3 +76,16 @@ def test_healthz_is_503_when_redis_is_down(rt: Runtime) -> None:
     assert res.status_code == 503
     doc = res.get_json()
     assert doc["status"] == "degraded" and doc["redis"]["ok"] is False and doc["database"]["ok"] is True
+
+
+def test_the_migrations_build_the_schema_the_models_describe(rt: Runtime) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bot.core.models import Base
+
+    with rt.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    # Only differences that matter: a table, a column or an index the other side lacks.
+    assert [d for d in diff if isinstance(d, tuple) and d[0] in (
+        "add_table", "remove_table", "add_column", "remove_column", "add_index", "remove_index")] == []
