@@ -33,6 +33,7 @@ from bot.issues.photo_files import LocalPhotoStore
 from bot.issues.photos import IssuePhotos
 from bot.issues.service import Issues
 from bot.issues.statistics import IssueStatistics
+from bot.issues.templates import ReplyTemplates
 from bot.notices import jobs as _notice_jobs  # noqa: F401
 from bot.notices.service import Notices
 from bot.parking.knowledge import ParkingKB, load_parking
@@ -88,6 +89,7 @@ class Runtime:
     issues: Issues = field(init=False)  # queues photo downloads and notifications
     issue_photos: IssuePhotos = field(init=False)
     issue_stats: IssueStatistics = field(init=False)  # the console's 概览
+    reply_templates: ReplyTemplates = field(init=False)  # 常用回复
     issue_notifier: IssueNotifier = field(init=False)
     stewards: Stewards = field(init=False)
     patrols: Patrols = field(init=False)
@@ -168,7 +170,7 @@ class Runtime:
         """A copy with some fields replaced that shares this runtime's queue and services (tests use it)."""
         copy = dataclasses.replace(self, **changes)
         for name in ("jobs", "audit_log", "polls", "notices", "issues", "issue_photos", "issue_stats",
-                     "issue_notifier", "stewards", "patrols", "rewards", "ledger", "broadcasts"):
+                     "reply_templates", "issue_notifier", "stewards", "patrols", "rewards", "ledger", "broadcasts"):
             setattr(copy, name, getattr(self, name))
         copy.gate = MessageGate(copy.redis, copy.deduper, copy.dialogue)
         copy.console_logins = ConsoleLogins(copy.redis, copy.settings.public_url)
@@ -182,6 +184,7 @@ class Runtime:
         self.issue_photos = IssuePhotos(self.uow, self.config, self.wechat, LocalPhotoStore(self.settings.photo_dir),
                                         enqueue=self.jobs.enqueue)
         self.issue_stats = IssueStatistics(self.uow, self.config, self.uow.dialect)
+        self.reply_templates = ReplyTemplates(self.uow, self.config)
         self.issue_notifier = IssueNotifier(self.uow, self.issues, self.notices, self.issue_photos, self.polls)
         self.stewards = Stewards(self.uow, self.config, enqueue=self.jobs.enqueue)
         self.patrols = Patrols(self.uow, self.config, enqueue=self.jobs.enqueue)

@@ -198,6 +198,7 @@ class Issue(Base):
     contact_phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     reporter: Mapped[User] = relationship(lazy="joined", foreign_keys=[reporter_id])
+    assignee: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[assignee_id])
     photos: Mapped[list[IssuePhoto]] = relationship(order_by="IssuePhoto.id", lazy="selectin")
 
 

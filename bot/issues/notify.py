@@ -45,6 +45,11 @@ class IssueNotifier:
                                             .where(IssueFollower.issue_id == issue_id).order_by(IssueFollower.id))
             return (issue.reporter_id, issue.reporter.openid), list(followers)
 
+    def _openid(self, user_id: int) -> str | None:
+        with self._uow() as uow:
+            user = uow.session.get(User, user_id)
+            return user.openid if user is not None else None
+
     def _handler_users(self, alley: str) -> list[tuple[str, str]]:
         with self._uow() as uow:
             return [(u.openid, u.role) for u in self._issues.handlers(uow.session, alley)]
@@ -100,6 +105,9 @@ class IssueNotifier:
         if kind == "duplicate":
             (_, reporter), _ = self._reporters(issue.id)
             return [(reporter, texts.issue_merged(issue, note or ""))]
+        if kind == "assigned":
+            assignee = self._openid(issue.assignee_id) if issue.assignee_id else None
+            return [(assignee, texts.issue_assigned(issue))] if assignee else []
         if kind == "merged":
             (_, reporter), _ = self._reporters(issue.id)
             return [(reporter, texts.issue_merged_by_handler(issue, note or ""))]

@@ -8,6 +8,8 @@ for a change that was rolled back, and a retried job is harmless (notices are ke
 from __future__ import annotations
 
 import hashlib
+import re
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -39,6 +41,7 @@ ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 NEEDS_NOTE = ("resolve", "reject", "reopen")
 EVENT_KINDS = {"reopen": "reopened_staff"}  # the event an action writes, when it is not the new status
+PHONE = re.compile(r"[0-9+\- ]{5,20}")  # a mobile, a landline with its area code, an extension
 MAX_MESSAGE_CHARS = 500  # a handler's message to the reporter: one customer-service text, read on a phone
 Enqueue = Callable[..., None]
 
@@ -89,6 +92,10 @@ class IssueView:
     created_at: datetime
     resolved_at: datetime | None
     duplicate_of: str | None
+    assignee_id: int | None = None
+    assignee: str | None = None  # who it is assigned to, as the console names them
+    channel: str = "wechat"  # wechat | phone | counter
+    contact: str | None = None  # a walk-in resident's name and phone: for the ticket's handlers only
 
     @property
     def is_open(self) -> bool:
@@ -128,6 +135,7 @@ class TicketFilter:
     since: date | None = None  # reported on or after this Beijing day
     until: date | None = None  # reported on or before this Beijing day
     text: str | None = None  # a ticket number (or its start), else words of the report
+    assignee_id: int | None = None  # 我的: assigned to this person
     now: datetime | None = None
 
 
@@ -209,7 +217,21 @@ class Issues:
                          for p in issue.photos),
             due_at=aware(issue.due_at), created_at=aware(issue.created_at),
             resolved_at=aware(issue.resolved_at), duplicate_of=original,
+            assignee_id=issue.assignee_id, assignee=self.person(issue.assignee) if issue.assignee else None,
+            channel=issue.channel or "wechat",
+            contact=" ".join(x for x in (issue.contact_name, issue.contact_phone) if x) or None,
         )
+
+    def person(self, user: User) -> str:
+        """A chief or staff member as the console names them: their name if they gave one, a chief by the name
+        on their alley's sign, else role and alley. Never an openid."""
+        if user.display_name:
+            return user.display_name
+        alley = self._config.alley(user.duty_alley.name) if user.duty_alley else None
+        if user.role == "chief" and alley is not None and alley.chief:
+            return f"{alley.chief}（{alley.name}街巷长）"
+        role = texts.PERSON_ROLES.get(user.role, user.role)
+        return f"{role}（{alley.street_office if alley else '未绑定'} #{user.id}）"
 
     def _after_commit(self, events: Sequence[int], photos: Sequence[int] = ()) -> None:
         # Notifications first: the chief reads the ticket, then its thumbnail arrives.
@@ -280,7 +302,8 @@ class Issues:
         return logged
 
     def _create(self, s: Session, user: User, source_key: str, office: str, alley: str, category: str, text: str,
-                photos: list[str], lat: float | None, lng: float | None, now: datetime) -> tuple[Logged, list[int]]:
+                photos: list[str], lat: float | None, lng: float | None, now: datetime,
+                actor: str | None = None) -> tuple[Logged, list[int]]:
         triage = self._config.category(category).triage  # type: ignore[union-attr]
         issue = Issue(
             reporter_id=user.id, source_key=source_key, alley=alley, street_office=office, category=category,
@@ -292,7 +315,7 @@ class Issues:
         handlers = self.handlers(s, alley)
         issue.handler_openid = handlers[0].openid if handlers else None
         photo_ids = self._add_photos(s, issue, photos, "report")
-        event = record_event(s, issue, "received", user.openid, text[:500] or None)
+        event = record_event(s, issue, "received", actor or user.openid, text[:500] or None)
         routed = "none" if not handlers else "chief" if handlers[0].role == "chief" else "office"
         return Logged("created", self._view(s, issue), event_id=event, routed=routed), photo_ids
 
@@ -572,6 +595,94 @@ class Issues:
         self._after_commit([event])
         return view
 
+    def assignees(self, *alleys: str) -> list[tuple[int, str]]:
+        """Who tickets of these alleys can be assigned to: their chiefs and their street offices' staff (each
+        assignment is checked against its own ticket's alley)."""
+        specs = [(a, spec.street_office if (spec := self._config.alley(a)) else None) for a in alleys]
+        with self._uow() as uow:
+            users = uow.session.scalars(select(User).where(User.role.in_(("chief", "staff"))).order_by(User.id))
+            return [(u.id, self.person(u)) for u in users if any(answers_for(u, a, o) for a, o in specs)]
+
+    def assign(self, user_id: int, ticket: str, assignee_id: int | None, audit: Audit | None = None) -> IssueView:
+        """指派: give a ticket to one of the people who answer for its alley (None: to nobody); they are told."""
+        with self._uow() as uow:
+            s = uow.session
+            user = s.get(User, user_id)
+            issue = s.scalar(select(Issue).where(Issue.ticket == ticket).with_for_update(of=Issue))
+            if issue is None or user is None:
+                raise IssueError("not_found", f"no ticket {ticket}")
+            if not self.may_handle(user, issue):
+                raise IssueError("forbidden", f"user {user_id} may not handle {ticket}")
+            assignee = s.get(User, assignee_id) if assignee_id is not None else None
+            if assignee_id is not None and (assignee is None or not self.may_handle(assignee, issue)):
+                raise IssueError("assignee", f"user {assignee_id} does not answer for {issue.alley}")
+            if issue.assignee_id == assignee_id:
+                return self._view(s, issue)
+            issue.assignee_id = assignee_id
+            label = self.person(assignee) if assignee else texts.UNASSIGNED
+            event = record_event(s, issue, "assigned", user.openid, label)
+            write_audit(s, audit, "assign", "ticket", ticket, issue.street_office, label)
+            s.flush()
+            s.expire(issue, ["assignee"])
+            view = self._view(s, issue)
+        self._after_commit([event])
+        return view
+
+    def enter(self, user_id: int, once: str, alley: str, category: str, text: str, channel: str,
+              resident: str | None = None, name: str | None = None, phone: str | None = None,
+              audit: Audit | None = None, now: datetime | None = None) -> IssueView:
+        """A problem taken by phone or at the counter, entered on a resident's behalf: the resident's WeChat
+        account when they have one (they then hear about it as if they had reported it), else their name and
+        phone, kept for the ticket's handlers. ``once`` is the form's own token: sent twice, one ticket."""
+        now = now or datetime.now(UTC)
+        spec, cat = self._config.alley(alley), self._config.category(category)
+        if spec is None:
+            raise IssueError("alley", f"unknown alley {alley!r}")
+        if cat is None:
+            raise IssueError("category", f"unknown category {category!r}")
+        if channel not in ("phone", "counter"):
+            raise IssueError("channel", f"unknown channel {channel!r}")
+        text, name, phone = (text or "").strip(), (name or "").strip() or None, (phone or "").strip() or None
+        if not text:
+            raise IssueError("text", "what the problem is")
+        if len(text) > 2000:
+            raise IssueError("text", "at most 2000 characters")
+        if not resident and not phone:
+            raise IssueError("contact", "a phone number when the resident has no WeChat account here")
+        if phone and not PHONE.fullmatch(phone):
+            raise IssueError("phone", f"not a phone number: {phone!r}")
+        if name and len(name) > 32:
+            raise IssueError("name", "at most 32 characters")
+        source_key = f"desk-{once}"[:80]
+        with self._uow() as uow:
+            s = uow.session
+            earlier = s.scalar(select(Issue).where(Issue.source_key == source_key))
+            if earlier is not None:  # the same form sent again: the same ticket
+                return self._view(s, earlier)
+            user = s.get(User, user_id)
+            if user is None or not answers_for(user, alley, spec.street_office):
+                raise IssueError("forbidden", f"user {user_id} does not answer for {alley}")
+            if resident:
+                reporter = s.scalar(select(User).where(User.openid == resident.strip()))
+                if reporter is None:
+                    raise IssueError("resident", f"no follower {resident!r}")
+            else:  # a walk-in: a row of its own that nothing is ever sent to
+                reporter = User(openid=f"walkin-{uuid.uuid4().hex}", role="resident", subscribed=False,
+                                created_at=now, updated_at=now)
+                s.add(reporter)
+                s.flush()
+            s.execute(select(Alley.id).where(Alley.name == alley).with_for_update())
+            logged, _ = self._create(s, reporter, source_key, spec.street_office, alley, category, text, [],
+                                     None, None, now, actor=user.openid)
+            issue = s.get(Issue, logged.issue.id)  # type: ignore[union-attr]
+            assert issue is not None
+            issue.channel, issue.contact_name, issue.contact_phone = channel, name, phone
+            write_audit(s, audit, "enter", "ticket", issue.ticket or "", spec.street_office,
+                        f"{texts.CHANNELS[channel]}：{text[:200]}")
+            view = self._view(s, issue)
+        self._after_commit(logged_events(logged))
+        return view
+
     def message(self, user_id: int, ticket: str, text: str, audit: Audit | None = None) -> IssueView:
         """回复居民: a message from the handler to the ticket's reporter and followers, kept in its history."""
         text = (text or "").strip()
@@ -654,6 +765,8 @@ class Issues:
         if f.until:
             until = datetime.combine(f.until + timedelta(days=1), time(), BEIJING).astimezone(UTC)
             query = query.where(Issue.created_at < until)
+        if f.assignee_id is not None:
+            query = query.where(Issue.assignee_id == f.assignee_id)
         words = (f.text or "").strip()
         if words.isdigit():  # a ticket number, or the start of one
             query = query.where(Issue.ticket.startswith(words))

@@ -28,8 +28,11 @@ STATUS_NAMES = {
 EVENT_NAMES = {
     **STATUS_NAMES, "received": "收到反映", "rated": "居民评价", "reopened": "居民不满意，重新打开",
     "reopened_staff": "重新打开", "escalated": "报街道督办", "reminded": "超期提醒", "followed": "又有居民反映",
-    "merged": "合并到其他工单", "message": "回复居民",
+    "merged": "合并到其他工单", "message": "回复居民", "assigned": "指派给",
 }
+PERSON_ROLES = {"chief": "街巷长", "staff": "街道工作人员"}
+UNASSIGNED = "未指派"
+CHANNELS = {"wechat": "随手拍", "phone": "电话反映", "counter": "窗口登记"}
 # Notes written into a ticket's history, which residents and staff read.
 REOPENED_NOTE = "居民不满意"
 OVERDUE_NOTE = "超期未办结"
@@ -180,6 +183,12 @@ def issue_for_handler(issue: IssueView, days: int, unassigned: bool = False) -> 
     return "\n".join(lines)
 
 
+def issue_assigned(issue: IssueView) -> str:
+    return (f"【指派】工单 {issue.ticket}（{issue.alley} · {issue.category_name}）已指派给您办理，"
+            f"{_day(issue.due_at)}前办结。内容：{issue.text[:200] or '（只有照片）'}\n"
+            f"回复“受理 {issue.ticket}”接单，或在工作台查看。")
+
+
 def issue_withdrawn_for_handler(ticket: str) -> str:
     return f"工单 {ticket} 已被居民撤回，不用处理了。"
 
@@ -246,13 +255,14 @@ def handle_todo(issues: Sequence[IssueView], unassigned: frozenset[str] = frozen
 # The console's ticket page: its actions, what each did, and why one was refused (field, problem).
 DESK_ACTIONS = {
     "accept": "受理", "start": "开始处理", "forward": "转派", "resolve": "办结", "reject": "驳回",
-    "reopen": "重新打开", "merge": "合并", "message": "回复居民",
+    "reopen": "重新打开", "merge": "合并", "message": "回复居民", "assign": "指派",
+    "enter": "登记工单", "template_save": "保存常用回复", "template_delete": "删除常用回复",
 }
 DESK_DONE = {
     "accept": "已受理，居民会收到通知。", "start": "已标为处理中，居民会收到通知。",
     "forward": "已转派，居民会收到通知。", "resolve": "已办结，居民会收到通知并被请求评价。",
     "reject": "已驳回，居民会收到说明。", "reopen": "已重新打开，居民会收到通知。",
-    "merge": "已合并，居民会收到通知。", "message": "回复已发给居民。",
+    "merge": "已合并，居民会收到通知。", "message": "回复已发给居民。", "assign": "已指派，对方会在微信里收到通知。",
 }
 DESK_ERRORS = {
     "note": ("说明", "请填写说明（办结、驳回、重新打开都需要写明情况；回复不能为空，也不能超过 {max_message} 字）。"),
@@ -263,4 +273,31 @@ DESK_ERRORS = {
     "into_not_found": ("合并到", "没有找到要合并到的工单 {into}，或者它不在您的管辖范围内。"),
     "same": ("合并到", "不能把工单合并到它自己。"),
     "action": ("操作", "没有这个操作。"),
+    "assignee": ("指派给", "只能指派给负责这条胡同的街巷长或本街道的工作人员。"),
+    "alley": ("胡同", "请从列表里选择胡同。"),
+    "category": ("问题类别", "请从列表里选择问题类别。"),
+    "channel": ("来源", "请选择电话反映或窗口登记。"),
+    "text": ("反映内容", "请写清楚是什么问题（不超过 2000 字）。"),
+    "contact": ("联系电话", "居民没有关注公众号时，请留一个联系电话，办结后好回访。"),
+    "phone": ("联系电话", "电话号码只能有数字、空格、+ 和 -（5 到 20 位）。"),
+    "name": ("居民姓名", "姓名不超过 32 个字。"),
+    "resident": ("居民微信", "没有找到这个微信用户：居民需要先关注公众号。"),
 }
+ENTERED = "已登记为工单 {ticket}，已按规则派给负责人。"
+BULK_NOTHING = "请先勾选工单，再选择要做的操作。"
+TEMPLATE_SAVED = "常用回复已保存。"
+TEMPLATE_DELETED = "常用回复已删除。"
+TEMPLATE_ERRORS = {
+    "title": "标题写 1 到 32 个字。",
+    "body": "内容写 1 到 500 个字。",
+    "category": "请从列表里选择问题类别。",
+    "action": "请从列表里选择用途。",
+    "not_found": "这条常用回复不存在，或不属于您的街道。",
+}
+
+
+def bulk_done(action: str, done: int, refused: list[str]) -> str:
+    text = f"{action}：{done} 件已办理。"
+    if refused:
+        text += f"{len(refused)} 件未能办理：{'、'.join(refused)}。"
+    return text

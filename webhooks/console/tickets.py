@@ -19,7 +19,7 @@ PAGE_SIZE = 50
 MAP_POINTS = 2000  # markers on the list's map: the newest, enough for a street office's month
 UPLOAD_BYTES = 60 * 1024 * 1024  # after-photos of one action, straight from a phone or camera
 TRIAGES = ("简易", "基础", "难点")
-FILTER_KEYS = ("status", "alley", "category", "triage", "overdue", "since", "until", "q")
+FILTER_KEYS = ("status", "alley", "category", "triage", "overdue", "since", "until", "q", "mine")
 ORDER_NAMES = {"new": "最新反映", "old": "最早反映", "due": "期限最近"}
 STATUSES = ["received", "accepted", "in_progress", "forwarded", "resolved", "rejected", "duplicate", "withdrawn"]
 
@@ -54,7 +54,7 @@ def tickets(account: AccountView, alleys: list[str]) -> tuple[str, int]:
     order = order if order in ORDER_NAMES else "new"
     error, found, total = None, [], 0
     try:
-        where = _where(alleys)
+        where = _where(alleys, account.user_id)
     except FilterError as exc:
         error = (exc.field, exc.problem)
     else:
@@ -65,7 +65,9 @@ def tickets(account: AccountView, alleys: list[str]) -> tuple[str, int]:
         "console/tickets.html", account=account, alleys=alleys, tickets=found, query=query, order=order,
         orders=ORDER_NAMES, page=page, pages=max(1, -(-total // PAGE_SIZE)), total=total, statuses=STATUSES,
         names=status_names(), categories=[(c.code, c.name) for c in rt.config.categories], error=error,
-        triages=TRIAGES), 400 if error else 200
+        triages=TRIAGES, assignees=rt.issues.assignees(*alleys), departments=rt.config.issues.departments,
+        replies=[t for t in rt.reply_templates.of(offices_of(alleys)) if t.action in ("message", None)],
+        back=request.full_path, done=session.pop("done", None)), 400 if error else 200
 
 
 @bp.get("/tickets/map")
@@ -74,7 +76,7 @@ def tickets_map(account: AccountView, alleys: list[str]) -> tuple[str, int]:
     """The list's filters on a map: the newest located tickets as clustered markers, the alleys as lines."""
     rt, error, points = bot().rt, None, []
     try:
-        where = _where(alleys)
+        where = _where(alleys, account.user_id)
     except FilterError as exc:
         error = (exc.field, exc.problem)
     else:
@@ -89,20 +91,20 @@ def tickets_map(account: AccountView, alleys: list[str]) -> tuple[str, int]:
 @staff_page
 def tickets_csv(account: AccountView, alleys: list[str]) -> Response:
     """The list under the same filters, every page, as CSV (UTF-8 with BOM, for Excel)."""
-    return _download(issue_export.csv_bytes(_export(alleys)), "text/csv", "csv")
+    return _download(issue_export.csv_bytes(_export(account, alleys)), "text/csv", "csv")
 
 
 @bp.get("/tickets.xlsx")
 @staff_page
 def tickets_xlsx(account: AccountView, alleys: list[str]) -> Response:
     """The list under the same filters, every page, as an Excel workbook."""
-    return _download(issue_export.xlsx_bytes(_export(alleys)),
+    return _download(issue_export.xlsx_bytes(_export(account, alleys)),
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
 
 
-def _export(alleys: list[str]) -> list[IssueView]:
+def _export(account: AccountView, alleys: list[str]) -> list[IssueView]:
     try:
-        where = _where(alleys)
+        where = _where(alleys, account.user_id)
     except FilterError as exc:
         abort(400, f"{exc.field}: {exc.problem}")
     return bot().rt.issues.find(where=where)
@@ -126,7 +128,7 @@ class FilterError(Exception):
         self.field, self.problem = field, problem
 
 
-def _where(alleys: list[str]) -> TicketFilter:
+def _where(alleys: list[str], me: int) -> TicketFilter:
     """The filters of the query string, checked. An alley outside the scope lists nothing, not even whether it
     exists; a value that cannot be right says which field and why."""
     args, categories = request.args, {c.code for c in bot().rt.config.categories}
@@ -144,7 +146,8 @@ def _where(alleys: list[str]) -> TicketFilter:
     text = (args.get("q") or "").replace("\x00", "").strip()[:100] or None  # PostgreSQL text holds no NUL
     out_of_scope = alley is not None and alley not in alleys  # lists nothing, as an empty scope does
     return TicketFilter(status=status, alley=None if out_of_scope else alley, within=[] if out_of_scope else alleys,
-                        category=category, triage=triage, overdue=args.get("overdue") == "1", since=since, until=until, text=text)
+                        category=category, triage=triage, overdue=args.get("overdue") == "1", since=since,
+                        until=until, text=text, assignee_id=me if args.get("mine") == "1" else None)
 
 
 def _day(value: str | None, field: str) -> date | None:
@@ -154,6 +157,20 @@ def _day(value: str | None, field: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise FilterError(field, f"“{value[:20]}”不是日期，请写成 2026-11-01 这样") from None
+
+
+def offices_of(alleys: list[str]) -> list[str]:
+    config = bot().rt.config
+    return sorted({spec.street_office for a in alleys if (spec := config.alley(a)) is not None})
+
+
+def _person_id(value: str | None) -> int | None:
+    """The assignee field: a user id, or empty for nobody; anything else is refused as a wrong assignee."""
+    if not value:
+        return None
+    if not value.isdigit():
+        raise IssueError("assignee", f"not a person: {value[:20]!r}")
+    return int(value)
 
 
 def _scoped(alleys: list[str], ticket: str) -> IssueView:
@@ -173,10 +190,14 @@ def _ticket_page(account: AccountView, issue: IssueView, error: tuple[str, str] 
                  status: int = 200) -> tuple[str, int]:
     rt = bot().rt
     history = [{**e, "at": datetime.fromisoformat(e["at"])} for e in rt.issues.history(issue.ticket)]
+    templates = rt.reply_templates.of([issue.street_office], issue.category)
     return render_template("console/ticket.html", account=account, issue=issue, history=history,
                            names=issue_texts.EVENT_NAMES, actions=issue_texts.DESK_ACTIONS,
                            departments=rt.config.issues.departments, error=error,
-                           done=session.pop("done", None), max_photos=rt.config.issues.max_photos), status
+                           done=session.pop("done", None), max_photos=rt.config.issues.max_photos,
+                           assignees=rt.issues.assignees(issue.alley), channels=issue_texts.CHANNELS,
+                           templates={a: [t for t in templates if t.action in (a, None)]
+                                      for a in ("resolve", "reject", "reopen", "message")}), status
 
 
 @bp.post("/tickets/<ticket>/<action>")
@@ -192,6 +213,8 @@ def act(account: AccountView, alleys: list[str], ticket: str, action: str) -> An
     try:
         if action == "merge":
             rt.issues.merge(account.user_id, ticket, form.get("into", "").strip(), audit=audit)
+        elif action == "assign":
+            rt.issues.assign(account.user_id, ticket, _person_id(form.get("assignee")), audit=audit)
         elif action == "message":
             rt.issues.message(account.user_id, ticket, form.get("text", ""), audit=audit)
         else:
