@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from bot.accounts import texts as account_texts
 from bot.accounts.authority import answers_for_all
 from bot.broadcasts import texts
+from bot.core.audit import Audit, write_audit
 from bot.core.clock import BEIJING, aware
 from bot.core.config import AppConfig
 from bot.core.db import UnitOfWork
@@ -40,6 +41,8 @@ UNREACHABLE = (43004, 40003)  # not following us, invalid openid: recorded, skip
 # Rows claimed per transaction. Each row's fate is also written to Redis around its send (_Progress), so a
 # worker killed mid-batch leaves one row of unknown fate (the one in flight), not the batch.
 BATCH = 50
+SCHEDULE_DAYS = 30  # a notice may be scheduled at most this far ahead
+ONCE_PREFIX = "alleybot:broadcast-once:"  # a console form's token → the notice it created
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ def _ms(moment: datetime) -> int:
 
 class BroadcastError(Exception):
     def __init__(self, code: str, message: str) -> None:
-        self.code = code  # forbidden | too_long | empty | cap | unknown_alley | not_found
+        self.code = code  # forbidden | too_long | empty | cap | unknown_alley | not_found | schedule | busy
         super().__init__(message)
 
 
@@ -115,6 +118,16 @@ class Target:
     @property
     def label(self) -> str:
         return account_texts.EVERYONE if self.everyone else self.office or "、".join(self.alleys)
+
+
+@dataclass(frozen=True)
+class BroadcastView:
+    id: int
+    label: str  # who it went to, in words
+    text: str
+    created_at: datetime
+    send_at: datetime
+    recipients: int
 
 
 @dataclass(frozen=True)
@@ -225,9 +238,39 @@ class Broadcasts:
             self._check_sender(uow.session, sender_id, target)
             return len(self.audience(uow.session, target))
 
-    def create(self, sender_id: int | None, target: Target, text: str, at: datetime | None = None) -> Created:
+    def create(self, sender_id: int | None, target: Target, text: str, at: datetime | None = None,
+               once: str | None = None, audit: Audit | None = None) -> Created:
+        """Write the notice and one delivery row per recipient, and queue its sending. ``once`` is the console
+        form's token: the same form sent twice gives the first notice back, never a second one."""
         self._check(target, text)
-        send_at = at or datetime.now(UTC)
+        now = datetime.now(UTC)
+        send_at = at or now
+        if send_at < now - timedelta(minutes=1) or send_at > now + timedelta(days=SCHEDULE_DAYS):
+            raise BroadcastError("schedule", f"send_at {send_at} is in the past or over {SCHEDULE_DAYS} days ahead")
+        if once is not None and not self._redis.set(f"{ONCE_PREFIX}{once}", "", nx=True, ex=86400):
+            earlier = self._redis.get(f"{ONCE_PREFIX}{once}")
+            if earlier:
+                return self._created(int(earlier))
+            raise BroadcastError("busy", "the same form is being sent right now")
+        try:
+            created = self._create(sender_id, target, text, send_at, audit)
+        except BaseException:
+            if once is not None:
+                self._redis.delete(f"{ONCE_PREFIX}{once}")
+            raise
+        if once is not None:
+            self._redis.set(f"{ONCE_PREFIX}{once}", str(created.id), ex=86400)
+        return created
+
+    def _created(self, broadcast_id: int) -> Created:
+        with self._uow() as uow:
+            b = uow.session.get(Broadcast, broadcast_id)
+            if b is None:
+                raise BroadcastError("not_found", f"no broadcast {broadcast_id}")
+            return Created(b.id, b.recipients, aware(b.send_at))
+
+    def _create(self, sender_id: int | None, target: Target, text: str, send_at: datetime,
+                audit: Audit | None) -> Created:
         with self._uow() as uow:
             s = uow.session
             sender = self._check_sender(s, sender_id, target)
@@ -242,8 +285,39 @@ class Broadcasts:
                     {"broadcast_id": broadcast.id, "user_id": uid, "state": "pending", "attempts": 0,
                      "updated_at": datetime.now(UTC)} for uid in users])
             created = Created(broadcast.id, len(users), send_at)
+            offices = {spec.street_office for a in target.alleys if (spec := self._config.alley(a))}
+            write_audit(s, audit, "broadcast", "broadcast", str(broadcast.id),
+                        target.office or (offices.pop() if len(offices) == 1 else None),
+                        f"{target.label}（{len(users)} 人）：{text.strip()[:200]}")
         self._enqueue("send_broadcast", at=send_at, broadcast_id=created.id)
         return created
+
+    def recent(self, alleys: Sequence[str], offices: Sequence[str], limit: int = 50) -> list[BroadcastView]:
+        """The newest notices whose whole audience lies within these alleys (or is one of these street offices),
+        for the console: a chief sees their alley's, staff their office's."""
+        scope = set(alleys)
+        with self._uow() as uow:
+            rows = uow.session.scalars(select(Broadcast).where(Broadcast.everyone.is_(False))
+                                       .order_by(Broadcast.id.desc()).limit(limit * 10))
+            out = []
+            for b in rows:
+                if (b.office and b.office in offices) or (not b.office and b.alleys and set(b.alleys) <= scope):
+                    out.append(BroadcastView(b.id, Target(tuple(b.alleys), b.office).label, b.text,
+                                             aware(b.created_at), aware(b.send_at), b.recipients))
+                if len(out) >= limit:
+                    break
+            return out
+
+    def within(self, broadcast_id: int, alleys: Sequence[str], offices: Sequence[str]) -> BroadcastView | None:
+        """One notice, if its audience lies within this scope (None otherwise, as if it did not exist)."""
+        with self._uow() as uow:
+            b = uow.session.get(Broadcast, broadcast_id)
+            if b is None or b.everyone:
+                return None
+            if not ((b.office and b.office in offices) or (not b.office and b.alleys and set(b.alleys) <= set(alleys))):
+                return None
+            return BroadcastView(b.id, Target(tuple(b.alleys), b.office).label, b.text, aware(b.created_at),
+                                 aware(b.send_at), b.recipients)
 
     # --- delivery -------------------------------------------------------------------------------------
     def _claim(self, broadcast_id: int) -> list[_Claimed]:

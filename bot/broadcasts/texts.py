@@ -48,3 +48,19 @@ def offer_follow(alley: str) -> str:
 
 def followed_alley(alley: str) -> str:
     return f"好的，{alley}以后的通知会发给您。"
+
+
+# The console's 通知 desk: why a notice was refused (field, problem).
+DESK_ERRORS = {
+    "empty": ("通知内容", "通知内容不能为空。"),
+    "too_long": ("通知内容", "通知最多 {max_length} 个字，请删短一些。"),
+    "cap": ("发送次数", "今天已经发了 {cap} 条通知，明天再发。"),
+    "forbidden": ("发给谁", "街巷长只能发给自己的胡同，街道工作人员只能发给本街道。"),
+    "unknown_alley": ("发给谁", "没有这条胡同。"),
+    "schedule": ("发送时间", "发送时间不能早于现在，也不能超过 30 天以后。"),
+    "busy": ("通知", "这条通知正在发送，请稍等后刷新。"),
+}
+REPORT_LABELS = {
+    "sent": "已送达", "held": "留言待看（48小时外）", "failed": "失败", "unreachable": "已取关或无法送达",
+    "pending": "发送中", "uncertain": "结果不明", "acknowledged": "已确认收到",
+}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 from bot.accounts import texts as account_texts
 from bot.runtime import Runtime
 from bot.simulator import Simulator
-from tests.console_people import CHIEF
+from tests.console_people import CHIEF, STAFF
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -140,3 +140,26 @@ def test_a_chief_resolves_a_ticket_with_a_photo_from_the_desktop(served: str, pa
     assert "办结：堆物已清运，路面已冲洗" in page.inner_text("ol.history")
     shot(page, tmp_path, "ticket-resolved")
     assert rt.issues.show(ticket).status == "resolved"
+
+
+def test_staff_compose_and_send_a_notice_and_watch_it_go_out(served: str, page: Page, rt: Runtime,
+                                                              people: dict[str, str], tmp_path: Path,
+                                                              run_jobs: Callable[[], None]) -> None:
+    for n in range(2):
+        rt.accounts.bind_alley(f"o_reader_{n}", "东斜街")
+        rt.accounts.seen(f"o_reader_{n}")
+    link = rt.console_logins.link(rt.accounts.get(STAFF))  # type: ignore[arg-type]
+    page.goto(served + urlparse(link).path)
+    page.click("nav >> text=通知")
+    page.check("input[name=alley][value=东斜街]")
+    page.fill("textarea[name=text]", "周日上午东斜街停水，请提前储水。")
+    shot(page, tmp_path, "broadcast-compose")
+    page.click("button:has-text('预览')")
+    assert page.locator(".audience").inner_text() == "3 人"  # two residents and the staff member bound there
+    page.click("button:has-text('确认发送')")
+    page.wait_for_url("**/console/broadcasts/*")
+    run_jobs()  # the worker sends; the report refreshes itself (htmx) until nothing is pending
+    page.wait_for_selector("#report[data-pending='0']", timeout=10000)
+    assert page.locator("[data-key=sent]").inner_text() == "3"
+    assert "发送完毕" in page.inner_text("#report")
+    shot(page, tmp_path, "broadcast-report")
