@@ -6,6 +6,7 @@ Takes the plain results document of Polls.results, so what a file shows is exact
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from typing import Any
 
@@ -32,17 +33,26 @@ def correlation_rows(results: dict[str, Any]) -> list[list[Any]]:
 
 
 def write_csv(results: dict[str, Any], path: Path) -> None:
+    path.write_bytes(csv_bytes(results))
+
+
+def csv_bytes(results: dict[str, Any]) -> bytes:
     # utf-8-sig: Excel on a street office's Windows PC opens it with the Chinese intact.
-    with path.open("w", newline="", encoding="utf-8-sig") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(HEADER)
-        writer.writerows(rows(results))
-        writer.writerow([])
-        writer.writerow(["question_a", "question_b", "r", "p", "n"])
-        writer.writerows(correlation_rows(results))
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(HEADER)
+    writer.writerows(rows(results))
+    writer.writerow([])
+    writer.writerow(["question_a", "question_b", "r", "p", "n"])
+    writer.writerows(correlation_rows(results))
+    return buffer.getvalue().encode("utf-8-sig")
 
 
 def write_xlsx(results: dict[str, Any], path: Path) -> None:
+    path.write_bytes(xlsx_bytes(results))
+
+
+def xlsx_bytes(results: dict[str, Any]) -> bytes:
     from openpyxl import Workbook
 
     book = Workbook()
@@ -55,7 +65,9 @@ def write_xlsx(results: dict[str, Any], path: Path) -> None:
     corr.append(["question_a", "question_b", "r", "p", "n"])
     for row in correlation_rows(results):
         corr.append(row)
-    book.save(path)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 def cjk_font() -> str | None:

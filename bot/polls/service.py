@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from bot.core.audit import Audit, write_audit
 from bot.core.clock import aware
 from bot.core.config import AppConfig
 from bot.core.db import UnitOfWork
@@ -51,6 +52,15 @@ class PollView:
 
 
 @dataclass(frozen=True)
+class PollSummary:
+    poll: PollView
+    audience: str  # the alleys or the street office, in words
+    created_at: datetime
+    closes_at: datetime | None
+    answered: int  # people who answered at least one question
+
+
+@dataclass(frozen=True)
 class Answered:
     recorded: bool  # False: the poll had closed
     replaced: bool  # an earlier answer to this question was replaced
@@ -81,7 +91,8 @@ class Polls:
     # --- staff ----------------------------------------------------------------------------------------
     def create(self, questions: Sequence[str], scale: str = "satisfaction", alleys: Sequence[str] = (),
                street_office: str | None = None, closes_at: datetime | None = None,
-               created_by: str | None = None, opens_at: datetime | None = None) -> PollView:
+               created_by: str | None = None, opens_at: datetime | None = None,
+               audit: Audit | None = None) -> PollView:
         texts = [q.strip() for q in questions if q.strip()]
         if not texts:
             raise PollError("a poll needs at least one question")
@@ -103,6 +114,9 @@ class Polls:
             uow.session.flush()
             for position, text in enumerate(texts, 1):
                 uow.session.add(PollQuestion(poll_id=poll.id, position=position, text=text))
+            offices = {spec.street_office for a in alleys if (spec := self._config.alley(a))}
+            write_audit(uow.session, audit, "poll_create", "poll", str(poll.id),
+                        street_office or (offices.pop() if len(offices) == 1 else None), "；".join(texts)[:500])
             uow.session.flush()
             uow.session.refresh(poll)
             view = _view(poll, now)
@@ -111,14 +125,32 @@ class Polls:
             self._announce(view.id, opens)
         return view
 
-    def close(self, poll_id: int) -> PollView:
+    def close(self, poll_id: int, audit: Audit | None = None) -> PollView:
         self._open_cache = None
         with self._uow() as uow:
             poll = uow.session.get(Poll, poll_id)
             if poll is None:
                 raise PollError(f"no poll {poll_id}")
             poll.closed = True
+            offices = {spec.street_office for a in poll.target_alleys if (spec := self._config.alley(a))}
+            write_audit(uow.session, audit, "poll_close", "poll", str(poll_id),
+                        poll.target_office or (offices.pop() if len(offices) == 1 else None))
             return _view(poll, datetime.now(UTC))
+
+    def within(self, alleys: Sequence[str], offices: Sequence[str], limit: int = 100) -> list[PollSummary]:
+        """Polls whose audience lies within this scope (their alleys, or one of these street offices), newest
+        first, with how many people answered: the console's list."""
+        scope, now = set(alleys), datetime.now(UTC)
+        with self._uow() as uow:
+            s = uow.session
+            polls = [p for p in s.scalars(select(Poll).order_by(Poll.id.desc()).limit(limit * 10))
+                     if (p.target_office and p.target_office in offices)
+                     or (not p.target_office and p.target_alleys and set(p.target_alleys) <= scope)][:limit]
+            answered = {int(k): int(v) for k, v in s.execute(
+                select(PollAnswer.poll_id, func.count(func.distinct(PollAnswer.user_id)))
+                .where(PollAnswer.poll_id.in_([p.id for p in polls])).group_by(PollAnswer.poll_id))} if polls else {}
+            return [PollSummary(_view(p, now), p.target_office or "、".join(p.target_alleys), aware(p.created_at),
+                                aware(p.closes_at), answered.get(p.id, 0)) for p in polls]
 
     # --- residents ------------------------------------------------------------------------------------
     def might_invite(self, alley: str | None) -> bool:

@@ -60,3 +60,5 @@ def poll_create_preview(questions: Sequence[str], audience: str, scale: str) -> 
 
 def poll_created(poll_id: int) -> str:
     return f"调查已发出（编号{poll_id}）。48小时内和您联系过的居民会马上收到邀请，其他居民下次发消息时会看到。"
+DESK_CREATED = "调查已发布，会推送给调查对象（48小时内和公众号说过话的居民），其他居民下次发消息时会收到邀请。"
+DESK_CLOSED = "调查已结束，不再接受回答。"

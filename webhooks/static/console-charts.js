@@ -36,3 +36,27 @@
     ]
   });
 })();
+
+// A poll's answers: one stacked bar per question, best answer first.
+(function () {
+  var source = document.getElementById("poll-data");
+  var box = document.getElementById("poll-chart");
+  if (!source || !box || typeof echarts === "undefined") { return; }
+  var data = JSON.parse(source.textContent), chart = data.chart, labels = data.labels;
+  var instance = echarts.init(box, null, {renderer: "canvas"});
+  instance.setOption({
+    tooltip: {trigger: "axis", axisPointer: {type: "shadow"}},
+    legend: {data: labels, top: 0},
+    grid: {left: 160, right: 16, top: 32, bottom: 24},
+    xAxis: {type: "value", minInterval: 1},
+    yAxis: {type: "category", data: chart.questions, inverse: true,
+            axisLabel: {width: 150, overflow: "truncate"}},
+    series: [
+      {name: labels[0], type: "bar", stack: "all", data: chart["3"], color: "#2e7d32"},
+      {name: labels[1], type: "bar", stack: "all", data: chart["2"], color: "#9e9e9e"},
+      {name: labels[2], type: "bar", stack: "all", data: chart["1"], color: "#b71c1c"}
+    ]
+  });
+  window.addEventListener("resize", function () { instance.resize(); });
+  box.dataset.drawn = "true";
+})();
