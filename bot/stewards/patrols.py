@@ -10,13 +10,14 @@ posts nothing, an amendment never pays twice.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.core.audit import Audit, write_audit
 from bot.core.clock import BEIJING, beijing_day
 from bot.core.config import AppConfig
 from bot.core.db import UnitOfWork
@@ -187,7 +188,7 @@ class Patrols:
                     done.append(self._view(patrol, self._rescore(s, patrol, user, key)))
             return done
 
-    def confirm(self, decider_id: int | None, patrol_id: int) -> PatrolView:
+    def confirm(self, decider_id: int | None, patrol_id: int, audit: Audit | None = None) -> PatrolView:
         """The chief vouches for a patrol without a location: its points are paid (no decider: the command line)."""
         with self._uow() as uow:
             s = uow.session
@@ -204,7 +205,20 @@ class Patrols:
             # Keyed by the figures vouched for: a retried confirmation pays once, a confirmation of amended
             # figures pays their difference.
             key = f"confirm-{actor}-{patrol.minutes}-{patrol.visits}-{patrol.fixes}"
+            spec = self._config.alley(patrol.alley)
+            write_audit(s, audit, "patrol_confirm", "patrol", str(patrol.id), spec.street_office if spec else None,
+                        f"{patrol.alley} {patrol.day} {patrol.minutes} 分钟")
             return self._view(patrol, self._rescore(s, patrol, user, key))
+
+    def within(self, alleys: Sequence[str], limit: int = 100) -> list[tuple[PatrolView, str]]:
+        """The newest patrols of these alleys with their steward's name, unverified ones first."""
+        with self._uow() as uow:
+            s = uow.session
+            names = {int(uid): name for uid, name in s.execute(select(StewardClaim.user_id, StewardClaim.name))}
+            rows = s.scalars(select(PatrolRecord).where(PatrolRecord.alley.in_(list(alleys)))
+                             .order_by(PatrolRecord.verified_by.is_not(None), PatrolRecord.day.desc(),
+                                       PatrolRecord.id.desc()).limit(limit))
+            return [(self._view(p), names.get(p.user_id, "")) for p in rows]
 
     def rescore_day(self, openid: str, day: str, key: str) -> int:
         """Recompute a day's patrols (a report of that day was accepted since): the bonus follows."""

@@ -6,17 +6,18 @@ one gets it) and moves the cost into escrow in the same transaction; a balance t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.core.clock import beijing_day
+from bot.core.audit import Audit, write_audit
+from bot.core.clock import aware, beijing_day
 from bot.core.config import AppConfig
 from bot.core.db import UnitOfWork
-from bot.core.models import LedgerBalance, Redemption, RewardItem, User
+from bot.core.models import LedgerBalance, Redemption, RewardItem, StewardClaim, User
 from bot.stewards import ledger, texts
 from points.ledger import LedgerError, fulfil, refund, reserve, user_account
 
@@ -25,6 +26,16 @@ class RedeemError(Exception):
     def __init__(self, code: str, message: str) -> None:
         self.code = code  # unknown | out_of_stock | balance | not_found | decided
         super().__init__(message)
+
+
+@dataclass(frozen=True)
+class PendingRedemption:
+    id: int
+    steward: str
+    alley: str
+    reward: str
+    cost: int
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -92,11 +103,35 @@ class Rewards:
                 raise RedeemError("balance", str(exc)) from exc
             return RedemptionView(redemption.id, item.name, item.cost, "reserved", self._balance(s, account))
 
+    def pending(self, alleys: Sequence[str]) -> list[PendingRedemption]:
+        """Rewards reserved by stewards of these alleys, waiting to be handed over or cancelled, oldest first."""
+        scope = set(alleys)
+        with self._uow() as uow:
+            s = uow.session
+            claims: dict[int, tuple[str, str]] = {}
+            for uid, name, alley in s.execute(select(StewardClaim.user_id, StewardClaim.name, StewardClaim.alley)
+                                              .order_by(StewardClaim.id)):
+                claims[int(uid)] = (name, alley)  # their latest claim
+            rows = s.execute(select(Redemption, RewardItem.name).join(RewardItem)
+                             .where(Redemption.status == "reserved").order_by(Redemption.id))
+            return [PendingRedemption(r.id, claims[r.user_id][0], claims[r.user_id][1], name, r.cost,
+                                      aware(r.created_at))
+                    for r, name in rows if r.user_id in claims and claims[r.user_id][1] in scope]
+
+    def steward_alley(self, redemption_id: int) -> str | None:
+        """The alley of the steward who reserved it (the console checks it lies in the person's scope)."""
+        with self._uow() as uow:
+            row = uow.session.get(Redemption, redemption_id)
+            if row is None:
+                return None
+            return uow.session.scalar(select(StewardClaim.alley).where(StewardClaim.user_id == row.user_id)
+                                      .order_by(StewardClaim.id.desc()))
+
     @staticmethod
     def _balance(s: Session, account: str) -> int:
         return int(s.scalar(select(LedgerBalance.balance).where(LedgerBalance.account == account)) or 0)
 
-    def decide(self, redemption_id: int, give: bool) -> RedemptionView:
+    def decide(self, redemption_id: int, give: bool, audit: Audit | None = None) -> RedemptionView:
         """Staff hand the reward over (fulfil) or cancel it (points back, stock back)."""
         with self._uow() as uow:
             s = uow.session
@@ -117,5 +152,10 @@ class Rewards:
                 row.status = "cancelled"
             row.decided_at = datetime.now(UTC)
             item = s.get(RewardItem, row.reward_code)
+            alley = s.scalar(select(StewardClaim.alley).where(StewardClaim.user_id == row.user_id)
+                             .order_by(StewardClaim.id.desc()))
+            spec = self._config.alley(alley) if alley else None
+            write_audit(s, audit, "redeem_give" if give else "redeem_cancel", "redemption", str(row.id),
+                        spec.street_office if spec else None, item.name if item else row.reward_code)
             return RedemptionView(row.id, item.name if item else row.reward_code, row.cost, row.status,
                                   self._balance(s, account))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.accounts.authority import answers_for_alley
 from bot.accounts.service import get_or_create_user
+from bot.core.audit import Audit, write_audit
 from bot.core.clock import aware
 from bot.core.config import AppConfig
 from bot.core.db import UnitOfWork
@@ -158,7 +159,7 @@ class Stewards:
         self._enqueue("deliver_notices", notice_ids=owed)
         return view
 
-    def decide(self, decider_id: int | None, claim_id: int, approve: bool) -> ClaimView:
+    def decide(self, decider_id: int | None, claim_id: int, approve: bool, audit: Audit | None = None) -> ClaimView:
         """Approve (the user becomes a steward of the alley) or decline; no decider: staff at the command line."""
         with self._uow() as uow:
             s = uow.session
@@ -175,6 +176,9 @@ class Stewards:
                 datetime.now(UTC)
             if approve:
                 _make_steward(s, claim.user, claim.alley)
+            spec = self._config.alley(claim.alley)
+            write_audit(s, audit, "steward_approve" if approve else "steward_decline", "steward", str(claim.id),
+                        spec.street_office if spec else None, f"{claim.name}（{claim.alley}）")
             owed = _owe_claim_notices(s, claim, self._config)
             view = _view(claim)
         self._enqueue("deliver_notices", notice_ids=owed)

@@ -165,3 +165,11 @@ def patrol_history(rows: Sequence[tuple[str, str, int, int, int, str | None, int
         mark = "" if verified else "（待核验）"
         lines.append(f"· {day} {alley} {_duration(minutes)} 走访{visits}户 解决{fixes}处 {points}分{mark}")
     return "\n".join(lines)
+
+# The console's 管家 desk.
+DESK_APPROVED = "已批准，申请人会在微信里收到通知。"
+DESK_DECLINED = "已婉拒，申请人会在微信里收到通知。"
+DESK_CONFIRMED = "已确认这次巡查，积分已发放。"
+DESK_GIVEN = "已兑换发放。"
+DESK_CANCELLED = "已取消兑换，积分已退回。"
+DESK_ALREADY = "这一项已经处理过了，页面已刷新。"
