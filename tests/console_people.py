@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 import pytest
 from flask.testing import FlaskClient
 
+from bot.accounts.audit_log import AuditView
 from bot.runtime import Runtime
 from tests.people import uid
 
@@ -34,3 +35,8 @@ def log_in(client: FlaskClient, rt: Runtime, openid: str) -> None:
     assert account is not None
     res = client.get(urlparse(rt.console_logins.link(account)).path)
     assert res.status_code == 302 and res.headers["Location"].endswith("/console/")
+
+
+def audited(rt: Runtime) -> list[AuditView]:
+    """The audit log's entries, newest first, without the logins and logouts every console test makes."""
+    return [e for e in rt.audit_log.recent(None) if e.action not in ("login", "logout")]

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from bot.core.audit import Audit, write_audit
 from bot.core.clock import aware
 from bot.core.db import UnitOfWork
 from bot.core.models import Alley, AuditEntry, User
@@ -28,6 +29,14 @@ class AuditLog:
     def __init__(self, uow: Callable[[], UnitOfWork], role_labels: dict[str, str]) -> None:
         self._uow = uow
         self._labels = role_labels
+
+    def record(self, audit: Audit, action: str, detail: str | None = None) -> None:
+        """An action that changes nothing else (logging in or out): its own small transaction. The row carries
+        the person's street office, so their office's staff see it."""
+        with self._uow() as uow:
+            user = uow.session.get(User, audit.actor_id)
+            office = user.duty_alley.street_office if user is not None and user.duty_alley else None
+            write_audit(uow.session, audit, action, "person", str(audit.actor_id), office, detail)
 
     def recent(self, offices: Sequence[str] | None, limit: int = 100, offset: int = 0) -> list[AuditView]:
         """The newest entries about objects of these street offices (None: all), newest first."""

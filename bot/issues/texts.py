@@ -256,7 +256,8 @@ def handle_todo(issues: Sequence[IssueView], unassigned: frozenset[str] = frozen
 DESK_ACTIONS = {
     "accept": "受理", "start": "开始处理", "forward": "转派", "resolve": "办结", "reject": "驳回",
     "reopen": "重新打开", "merge": "合并", "message": "回复居民", "assign": "指派",
-    "enter": "登记工单", "template_save": "保存常用回复", "template_delete": "删除常用回复",
+    "enter": "登记工单", "login": "登录工作台", "logout": "退出工作台",
+    "template_save": "保存常用回复", "template_delete": "删除常用回复",
 }
 DESK_DONE = {
     "accept": "已受理，居民会收到通知。", "start": "已标为处理中，居民会收到通知。",

@@ -163,3 +163,17 @@ def test_staff_compose_and_send_a_notice_and_watch_it_go_out(served: str, page: 
     assert page.locator("[data-key=sent]").inner_text() == "3"
     assert "发送完毕" in page.inner_text("#report")
     shot(page, tmp_path, "broadcast-report")
+
+
+def test_on_a_phone_the_pages_fit_the_screen(served: str, page: Page, rt: Runtime, people: dict[str, str],
+                                             tmp_path: Path) -> None:
+    page.set_viewport_size({"width": 375, "height": 740})  # WeChat's in-app browser on a small phone
+    link = rt.console_logins.link(rt.accounts.get(CHIEF))  # type: ignore[arg-type]
+    page.goto(served + urlparse(link).path)
+    for path, name in (("/console/", "phone-overview"), ("/console/tickets", "phone-tickets"),
+                       (f"/console/tickets/{people['光明胡同']}", "phone-ticket")):
+        page.goto(served + path)
+        page.wait_for_load_state("load")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"{path} is {width}px wide: it scrolls sideways on a phone"
+        shot(page, tmp_path, name)

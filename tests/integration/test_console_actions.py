@@ -13,7 +13,7 @@ from PIL import Image
 
 from bot.runtime import Runtime
 from bot.wechat.fake_api import FakeWeChatServer
-from tests.console_people import CHIEF, OTHER_STAFF, RESIDENT, STAFF, log_in
+from tests.console_people import CHIEF, OTHER_STAFF, RESIDENT, STAFF, audited, log_in
 from tests.integration.test_issues import sent_to
 
 
@@ -54,19 +54,19 @@ def test_accept_is_the_chat_action_audited_and_notified(
     assert "已受理，居民会收到通知" in page and "已受理" in page
     run_jobs()
     assert any("街巷长已受理" in t and ticket in t for t in sent_to(fake_wechat, RESIDENT))
-    entry = rt.audit_log.recent(None)[0]
+    entry = audited(rt)[0]
     assert (entry.action, entry.object_ref, entry.ip) == ("accept", ticket, "10.1.2.3")
     assert entry.actor == "街巷长 · 光明胡同"  # a role and an alley, never an openid
     again, body = _post(chief, f"/console/tickets/{ticket}/accept")  # a second click, or a stale page
     assert again == 409 and "不能做这个操作" in body
-    assert len(rt.audit_log.recent(None)) == 1
+    assert len(audited(rt)) == 1
 
 
 def test_without_the_sessions_token_nothing_happens(chief: FlaskClient, rt: Runtime, people: dict[str, str]) -> None:
     ticket = people["光明胡同"]
     res = chief.post(f"/console/tickets/{ticket}/accept", data={"csrf": "forged"})
     assert res.status_code == 400 and rt.issues.show(ticket).status == "received"
-    assert rt.audit_log.recent(None) == []
+    assert audited(rt) == []
 
 
 def test_a_ticket_of_another_scope_is_not_found(chief: FlaskClient, rt: Runtime, people: dict[str, str]) -> None:
@@ -110,7 +110,7 @@ def test_a_file_that_is_not_an_image_refuses_the_whole_action(chief: FlaskClient
     assert status == 400 and "照片" in body and "不是能识别的图片" in body
     issue = rt.issues.show(ticket)
     assert issue.status == "received" and not [p for p in issue.photos if p.kind == "after"]
-    assert [e["kind"] for e in rt.issues.history(ticket)] == ["received"] and rt.audit_log.recent(None) == []
+    assert [e["kind"] for e in rt.issues.history(ticket)] == ["received"] and audited(rt) == []
 
 
 def test_each_form_says_which_field_is_wrong(chief: FlaskClient, rt: Runtime, people: dict[str, str]) -> None:
@@ -122,7 +122,7 @@ def test_each_form_says_which_field_is_wrong(chief: FlaskClient, rt: Runtime, pe
     status, body = _post(chief, f"/console/tickets/{ticket}/message", text="")
     assert status == 400 and "<strong>说明</strong>" in body
     assert _post(chief, f"/console/tickets/{ticket}/explode")[0] == 404
-    assert rt.issues.show(ticket).status == "received" and rt.audit_log.recent(None) == []
+    assert rt.issues.show(ticket).status == "received" and audited(rt) == []
 
 
 def test_forward_reject_reopen_and_message(chief: FlaskClient, rt: Runtime, people: dict[str, str],
@@ -141,7 +141,7 @@ def test_forward_reject_reopen_and_message(chief: FlaskClient, rt: Runtime, peop
     assert any(t.endswith("处理人员回复：\n明天上午清运，请把自家东西收好") for t in texts)
     page = chief.get(f"/console/tickets/{ticket}").get_data(as_text=True)
     assert "重新打开：复查发现又堆上了" in page and "回复居民：明天上午清运" in page
-    assert [e.action for e in rt.audit_log.recent(None)] == ["message", "reopen", "reject", "forward"]
+    assert [e.action for e in audited(rt)] == ["message", "reopen", "reject", "forward"]
 
 
 def test_merge_within_the_scope_only(app: Flask, rt: Runtime, people: dict[str, str],
@@ -169,6 +169,11 @@ def test_the_audit_page_is_for_staff_and_their_office(app: Flask, rt: Runtime, p
     log_in(staff, rt, STAFF)
     body = staff.get("/console/audit").get_data(as_text=True)
     assert "受理" in body and people["光明胡同"] in body and "10.1.2.3" in body and CHIEF not in body
+    assert "登录工作台" in body and "登录链接" in body  # the chief's login is in their office's log too
     other = app.test_client()
     log_in(other, rt, OTHER_STAFF)
     assert people["光明胡同"] not in other.get("/console/audit").get_data(as_text=True)
+    with staff.session_transaction() as session:
+        token = session["csrf"]
+    staff.post("/console/logout", data={"csrf": token})
+    assert [e.action for e in rt.audit_log.recent(None)[:1]] == ["logout"]

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from bot.runtime import Runtime
 from bot.wechat.fake_api import FakeWeChatServer
-from tests.console_people import CHIEF, RESIDENT, STAFF, log_in
+from tests.console_people import CHIEF, RESIDENT, STAFF, audited, log_in
 from tests.integration.test_console_actions import _csrf
 from tests.integration.test_issues import sent_to
 
@@ -48,7 +48,7 @@ def test_a_chief_previews_sends_and_watches_a_notice(app: Flask, rt: Runtime, pe
     assert 'data-key="sent">4<' in report and "hx-get" not in report and "发送完毕" in report
     assert all(any("大扫除" in t for t in sent_to(fake_wechat, f"o_gm_{n}")) for n in range(3))
     assert not sent_to(fake_wechat, "o_dxj_0")
-    assert [e.action for e in rt.audit_log.recent(None)] == ["broadcast"]
+    assert [e.action for e in audited(rt)] == ["broadcast"]
     assert "周六上午9点大扫除" in chief.get("/console/broadcasts").get_data(as_text=True)
 
 

@@ -9,7 +9,7 @@ from flask import Flask
 from openpyxl import load_workbook
 
 from bot.runtime import Runtime
-from tests.console_people import CHIEF, OTHER_STAFF, STAFF, log_in
+from tests.console_people import CHIEF, OTHER_STAFF, STAFF, audited, log_in
 from tests.integration.test_console_actions import _csrf
 from tests.people import uid
 
@@ -36,7 +36,7 @@ def test_a_poll_from_the_desk_answered_closed_and_exported(app: Flask, rt: Runti
     assert chief.get(f"/console/polls/{poll_id}.csv").data.startswith(b"\xef\xbb\xbf")
     assert chief.post(f"/console/polls/{poll_id}/close", data={"csrf": _csrf(chief)}).status_code == 303
     assert not rt.polls.within(["光明胡同"], [])[0].poll.open
-    assert [e.action for e in rt.audit_log.recent(None)] == ["poll_close", "poll_create"]
+    assert [e.action for e in audited(rt)] == ["poll_close", "poll_create"]
     other = app.test_client()
     log_in(other, rt, OTHER_STAFF)
     assert other.get(f"/console/polls/{poll_id}").status_code == 404

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask
 
 from bot.runtime import Runtime
-from tests.console_people import CHIEF, OTHER_STAFF, log_in
+from tests.console_people import CHIEF, OTHER_STAFF, audited, log_in
 from tests.integration.test_console_actions import _csrf
 from tests.people import uid
 
@@ -51,7 +51,7 @@ def test_a_chief_runs_the_stewards_of_their_alley(app: Flask, rt: Runtime, peopl
     assert chief.post(f"/console/stewards/redemptions/{reserved.id}",
                       data={"csrf": _csrf(chief), "decision": "cancel"}).status_code == 303
     assert rt.patrols.balance(applicant) == paid  # points back
-    assert [e.action for e in rt.audit_log.recent(None)] == ["redeem_cancel", *["patrol_confirm"] * 5,
+    assert [e.action for e in audited(rt)] == ["redeem_cancel", *["patrol_confirm"] * 5,
                                                                "steward_approve"]
     stranger = app.test_client()
     log_in(stranger, rt, OTHER_STAFF)

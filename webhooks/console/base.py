@@ -29,6 +29,7 @@ bp = Blueprint("console", __name__, url_prefix="/console")
 log = logging.getLogger(__name__)
 
 IDLE_SECONDS = 8 * 3600
+LOGIN_BY_CODE, LOGIN_BY_LINK = "验证码", "登录链接"  # how a login came, as the audit log says it
 # Scripts and styles only from this app: street-office intranets block CDNs, and nothing else may inject any.
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
@@ -93,7 +94,7 @@ def who() -> AccountView | None:
         # A code this browser showed was confirmed from WeChat: logged in now, whatever page it asks for.
         confirmed = bot().rt.console_logins.confirmed(session["browser"])
         if confirmed is not None:
-            start_session(confirmed)
+            start_session(confirmed, LOGIN_BY_CODE)
             user_id, seen = confirmed, time.time()
     if not isinstance(user_id, int):
         return None
@@ -158,9 +159,10 @@ def _unexpected(exc: Exception) -> Any:
                            message="系统出了点问题，操作没有完成。请稍后再试；如果一直这样，请联系管理员。"), 500
 
 
-def start_session(user_id: int) -> None:
+def start_session(user_id: int, how: str) -> None:
     session.clear()
     session.update(user_id=user_id, seen=time.time(), csrf=secrets.token_urlsafe(16))
+    bot().rt.audit_log.record(Audit(user_id, request.remote_addr), "login", how)
 
 
 

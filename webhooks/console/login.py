@@ -7,10 +7,11 @@ import secrets
 import time
 from typing import Any
 
-from flask import Response, g, redirect, render_template, session, url_for
+from flask import Response, g, redirect, render_template, request, session, url_for
 
 from bot.accounts.console_login import CODE_SECONDS
-from webhooks.console.base import bot, bp, check_csrf, start_session, who
+from bot.core.audit import Audit
+from webhooks.console.base import LOGIN_BY_LINK, bot, bp, check_csrf, start_session, who
 
 
 @bp.get("/login")
@@ -39,7 +40,7 @@ def login_link(token: str) -> Any:
     user_id = bot().rt.console_logins.redeem(token)
     if user_id is None:
         return render_template("console/link_used.html"), 410
-    start_session(user_id)
+    start_session(user_id, LOGIN_BY_LINK)
     return redirect(url_for("console.overview"))
 
 
@@ -47,6 +48,8 @@ def login_link(token: str) -> Any:
 def logout() -> Any:
     """End the session (the form carries the session's CSRF token)."""
     check_csrf()
+    if isinstance(session.get("user_id"), int):
+        bot().rt.audit_log.record(Audit(session["user_id"], request.remote_addr), "logout")
     session.clear()
     return redirect(url_for("console.login"))
 
