@@ -7,9 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.accounts import texts as account_texts
-from bot.handlers import account, broadcast, console, fallback, handling, parking, poll, report, steward
+from bot.handlers import account, broadcast, chief, console, fallback, handling, parking, poll, report, steward
 from bot.handlers.account import AccountChat
 from bot.handlers.broadcast import BroadcastChat
+from bot.handlers.chief import ChiefChat
 from bot.handlers.console import ConsoleChat
 from bot.handlers.handling import HandlingChat
 from bot.handlers.parking import ParkingChat
@@ -102,6 +103,7 @@ FREE_TEXT_STEPS = frozenset({
     (broadcast.BROADCAST_FLOW, broadcast.TEXT), (handling.HANDLE_FLOW, handling.NOTE),
     (poll.CREATE_FLOW, poll.QUESTIONS), (steward.JOIN_FLOW, steward.NAME),
     (steward.CHECKIN_FLOW, steward.CONFIRM), (steward.CHECKIN_FLOW, steward.DURATION),
+    (chief.PATROL_FLOW, chief.WORDS),
 })
 
 
@@ -115,6 +117,7 @@ class Chats:
 
     account: AccountChat
     broadcast: BroadcastChat
+    chief: ChiefChat
     console: ConsoleChat
     handling: HandlingChat
     parking: ParkingChat
@@ -133,6 +136,7 @@ class Chats:
         return cls(
             account=AccountChat(accounts=rt.accounts, notices=rt.notices),
             broadcast=BroadcastChat(broadcasts=rt.broadcasts),
+            chief=ChiefChat(log=rt.chief_log, issues=rt.issues),
             console=ConsoleChat(logins=rt.console_logins),
             handling=HandlingChat(issues=rt.issues),
             parking=ParkingChat(parking=rt.parking),
@@ -161,6 +165,7 @@ class Router:
             handling.HANDLE_FLOW: chats.handling.proceed,
             steward.JOIN_FLOW: chats.steward.join_continue,
             steward.CHECKIN_FLOW: chats.steward.checkin_continue,
+            chief.PATROL_FLOW: chats.chief.patrol_continue,
             broadcast.BROADCAST_FLOW: chats.broadcast.proceed,
         }
         self.routes = routes if routes is not None else self._table(chats)
@@ -235,6 +240,8 @@ class Router:
             Route("join-steward-intent", intent("join_steward"), steward.join_start),
             Route("leaderboard", said(BOARD_WORDS), c.steward.leaderboard, command=True),
             Route("patrol-history", said(HISTORY_WORDS), c.steward.history, command=True),
+            Route("chief-patrol", any_of(menu("PATROL_LOG"), chief.said_patrol), c.chief.patrol_start, command=True),
+            Route("chief-log", said(chief.LOG_WORDS), c.chief.my_log, command=True),
             Route("checkin", any_of(menu("CHECKIN"), said_checkin), c.steward.checkin_start, command=True),
             Route("checkin-intent", intent("checkin"), c.steward.checkin_start),
             Route("points", any_of(menu("POINTS"), said(POINTS_WORDS)), c.steward.my_points, command=True),

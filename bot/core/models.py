@@ -457,3 +457,26 @@ class ReplyTemplate(Base):
     category: Mapped[str | None] = mapped_column(String(32), nullable=True)  # None: any category
     action: Mapped[str | None] = mapped_column(String(16), nullable=True)  # resolve | reject | message …; None: any
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class ChiefPatrol(Base):
+    """街巷长日志: a chief's walk of their alley: how long, which 十无 items they found (fixed on the spot or not),
+    their words, and where they were when they logged it (inside the alley: verified)."""
+
+    __tablename__ = "chief_patrols"
+    __table_args__ = (Index("ix_chief_patrols_alley_day", "alley", "day"),
+                      Index("ix_chief_patrols_user_day", "user_id", "day"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    alley: Mapped[str] = mapped_column(String(64))
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD, Beijing time
+    minutes: Mapped[int] = mapped_column(Integer)
+    # [{"category": code, "count": n, "fixed": bool}]: what they found, in the 十无 codes
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lng: Mapped[float | None] = mapped_column(Float, nullable=True)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    source_key: Mapped[str] = mapped_column(String(80), unique=True)  # the message that logged it: once
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

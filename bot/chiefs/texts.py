@@ -1,0 +1,52 @@
+"""What the bot says to chiefs about their patrol log and their scorecard."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.chiefs.patrol_words import Found
+
+CHIEF_ONLY = "街巷长日志是街巷长和街道工作人员用的。"
+NO_ALLEY = "您还没有负责的胡同。请街道管理员用“alleybot users grant”设置后再试。"
+ASK_WORDS = ("请说说这次巡了多久、看到什么问题，例如：\n“巡了40分钟，门口堆物一处已清，地锁两个”\n"
+             "没发现问题就说“一小时，没发现问题”。")
+ASK_MINUTES = "请说说巡了多久，比如“40分钟”或“一个半小时”，看到的问题可以一起说。"
+ASK_LOCATION = "请发送您现在的位置核实（点“+”→“位置”），或回复“跳过”。"
+SKIP_WORDS = frozenset({"跳过", "不发", "不用", "没有"})
+NO_WORDS = frozenset({"不用", "不要", "没有", "结束", "好的", "不用了"})
+OFFER_AGAIN = "回复编号把问题立为工单（可以一次说几个，如“1 2”），回复“不用”结束。"
+
+
+def ask_alley(alleys: Sequence[str]) -> str:
+    lines = [f"{n}. {a}" for n, a in enumerate(alleys, 1)]
+    return "这次巡的是哪条胡同？回复编号：\n" + "\n".join(lines)
+
+
+def found_line(found: Found, category_name: str) -> str:
+    return f"{category_name}{found.count}处" + ("（已当场处理）" if found.fixed else "")
+
+
+def logged(alley: str, minutes: int, verified: bool, lines: Sequence[str], offer: bool) -> str:
+    head = f"已记入街巷长日志：{alley}，{minutes}分钟" + ("（位置已核实）。" if verified else "（未核实位置）。")
+    if not lines:
+        return head + "\n这次没有发现问题。"
+    body = "\n发现：\n" + "\n".join(f"{n}. {line}" for n, line in enumerate(lines, 1))
+    return head + body + ("\n" + OFFER_AGAIN if offer else "")
+
+
+def tickets_opened(tickets: Sequence[str]) -> str:
+    return "已立为工单：" + "、".join(tickets) + "。进展会照常通知。"
+
+
+TICKET_TEXT = "街巷长巡街发现：{what}"
+NOTHING_TO_OPEN = "这几项都已当场处理，不用立工单。"
+
+
+def my_log(entries: Sequence[tuple[str, str, int, bool, int]]) -> str:
+    """(day, alley, minutes, verified, problems found) of the latest patrols."""
+    if not entries:
+        return "您还没有巡街记录。巡完发送“巡街”记一笔。"
+    lines = [f"{day} {alley} {minutes}分钟{'（已核实）' if verified else ''}"
+             + (f"，发现{found}处问题" if found else "，无问题") for day, alley, minutes, verified, found in entries]
+    return "最近的巡街记录：\n" + "\n".join(lines)
+DONE = "好的，这次巡街记好了。"
