@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.accounts import texts as account_texts
+from bot.chiefs import texts as chief_texts
 from bot.handlers import account, broadcast, chief, console, fallback, handling, parking, poll, report, steward
 from bot.handlers.account import AccountChat
 from bot.handlers.broadcast import BroadcastChat
@@ -136,7 +137,7 @@ class Chats:
         return cls(
             account=AccountChat(accounts=rt.accounts, notices=rt.notices),
             broadcast=BroadcastChat(broadcasts=rt.broadcasts),
-            chief=ChiefChat(log=rt.chief_log, issues=rt.issues),
+            chief=ChiefChat(log=rt.chief_log, issues=rt.issues, assessment=rt.assessment),
             console=ConsoleChat(logins=rt.console_logins),
             handling=HandlingChat(issues=rt.issues),
             parking=ParkingChat(parking=rt.parking),
@@ -242,6 +243,7 @@ class Router:
             Route("patrol-history", said(HISTORY_WORDS), c.steward.history, command=True),
             Route("chief-patrol", any_of(menu("PATROL_LOG"), chief.said_patrol), c.chief.patrol_start, command=True),
             Route("chief-log", said(chief.LOG_WORDS), c.chief.my_log, command=True),
+            Route("chief-score", said(chief_texts.SCORE_WORDS), c.chief.my_score, command=True),
             Route("checkin", any_of(menu("CHECKIN"), said_checkin), c.steward.checkin_start, command=True),
             Route("checkin-intent", intent("checkin"), c.steward.checkin_start),
             Route("points", any_of(menu("POINTS"), said(POINTS_WORDS)), c.steward.my_points, command=True),

@@ -19,6 +19,8 @@ from bot.accounts.service import AccountError, Accounts, AccountView
 from bot.accounts.texts import ROLE_LABELS
 from bot.broadcasts import jobs as _broadcast_jobs  # noqa: F401
 from bot.broadcasts.service import Broadcasts
+from bot.chiefs.assessment import Assessment
+from bot.chiefs.ledger import AlleyLedgers
 from bot.chiefs.log import ChiefLog
 from bot.core.config import AppConfig, load_config
 from bot.core.db import UowFactory, make_engine, uow_factory
@@ -92,6 +94,8 @@ class Runtime:
     issue_stats: IssueStatistics = field(init=False)  # the console's 概览
     reply_templates: ReplyTemplates = field(init=False)  # 常用回复
     chief_log: ChiefLog = field(init=False)  # 街巷长日志
+    assessment: Assessment = field(init=False)  # 考核
+    ledgers: AlleyLedgers = field(init=False)  # 台账
     issue_notifier: IssueNotifier = field(init=False)
     stewards: Stewards = field(init=False)
     patrols: Patrols = field(init=False)
@@ -172,8 +176,8 @@ class Runtime:
         """A copy with some fields replaced that shares this runtime's queue and services (tests use it)."""
         copy = dataclasses.replace(self, **changes)
         for name in ("jobs", "audit_log", "polls", "notices", "issues", "issue_photos", "issue_stats",
-                     "reply_templates", "chief_log", "issue_notifier", "stewards", "patrols", "rewards", "ledger",
-                     "broadcasts"):
+                     "reply_templates", "chief_log", "assessment", "ledgers", "issue_notifier", "stewards",
+                     "patrols", "rewards", "ledger", "broadcasts"):
             setattr(copy, name, getattr(self, name))
         copy.gate = MessageGate(copy.redis, copy.deduper, copy.dialogue)
         copy.console_logins = ConsoleLogins(copy.redis, copy.settings.public_url)
@@ -189,6 +193,8 @@ class Runtime:
         self.issue_stats = IssueStatistics(self.uow, self.config, self.uow.dialect)
         self.reply_templates = ReplyTemplates(self.uow, self.config)
         self.chief_log = ChiefLog(self.uow, self.config)
+        self.assessment = Assessment(self.uow, self.config)
+        self.ledgers = AlleyLedgers(self.uow, self.config, self.chief_log)
         self.issue_notifier = IssueNotifier(self.uow, self.issues, self.notices, self.issue_photos, self.polls)
         self.stewards = Stewards(self.uow, self.config, enqueue=self.jobs.enqueue)
         self.patrols = Patrols(self.uow, self.config, enqueue=self.jobs.enqueue)

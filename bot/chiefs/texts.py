@@ -50,3 +50,26 @@ def my_log(entries: Sequence[tuple[str, str, int, bool, int]]) -> str:
              + (f"，发现{found}处问题" if found else "，无问题") for day, alley, minutes, verified, found in entries]
     return "最近的巡街记录：\n" + "\n".join(lines)
 DONE = "好的，这次巡街记好了。"
+SCORE_WORDS = frozenset({"我的考核", "考核", "我的得分", "考核分"})
+NO_SCORE = "考核是给街巷长的：您还没有负责的胡同。"
+PART_WHY = {
+    "知情": "巡街 {patrol_days} 天（应巡 {required} 天）",
+    "处置": "到期 {due} 件，按时办结 {on_time} 件，重新打开 {reopened} 件",
+    "响应": "收到 {reported} 件，按首次处理用时计",
+    "评价": "居民评价 {rated} 次{poll}",
+}
+
+
+def my_score(label: str, alley: str, score: float, grade: str, parts: dict[str, float], why: dict[str, str],
+             not_applicable: list[str], overdue: int) -> str:
+    lines = [f"{label} {alley} 考核：{score:g} 分（{grade}）"]
+    for part, points in parts.items():
+        if part == "扣分":
+            if points:
+                lines.append(f"扣分 {points:g}：月底仍有 {overdue} 件超期")
+            continue
+        if part in not_applicable:
+            lines.append(f"{part}：本期没有可考核的事项，不计入（其余各项按比例折算）")
+        else:
+            lines.append(f"{part} {points:g} 分：{why[part]}")
+    return "\n".join(lines)

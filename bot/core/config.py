@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +110,22 @@ def _load_broadcast_rules(path: Path) -> BroadcastRules:
     return BroadcastRules(**values)
 
 
+ASSESSMENT_PARTS = ("知情", "处置", "响应", "评价")
+
+
+@dataclass(frozen=True)
+class AssessmentRules:
+    """config/assessment.yml: how chiefs are scored (bot/chiefs/scoring.py does the arithmetic)."""
+
+    weights: dict[str, float] = field(default_factory=lambda: {"知情": 25, "处置": 35, "响应": 20, "评价": 20})
+    patrol_days_per_week: int = 5
+    response_full_hours: float = 4
+    response_zero_hours: float = 48
+    overdue_deduction: float = 2
+    overdue_deduction_cap: float = 10
+    grades: dict[str, float] = field(default_factory=lambda: {"优秀": 90, "良好": 80, "合格": 60})
+
+
 @dataclass(frozen=True)
 class ConsoleRules:
     """config/console.yml: the staff console's map."""
@@ -143,6 +159,7 @@ class AppConfig:
     rewards: Rules | None = None  # config/rewards.yml; None only in hand-built configs of tests
     broadcasts: BroadcastRules = BroadcastRules()
     console: ConsoleRules = ConsoleRules()
+    assessment: AssessmentRules = AssessmentRules()
 
     @property
     def points(self) -> Rules:
@@ -363,7 +380,44 @@ def read_config(directory: Path) -> AppConfig:
         raise ConfigError(rewards_path, exc.entry, exc.problem) from exc
     broadcasts = _load_broadcast_rules(directory / "broadcasts.yml")
     console = _load_console(directory / "console.yml")
-    return AppConfig(directory, offices, alleys, categories, handling, menu, issues, rewards, broadcasts, console)
+    assessment = _load_assessment(directory / "assessment.yml")
+    return AppConfig(directory, offices, alleys, categories, handling, menu, issues, rewards, broadcasts, console,
+                     assessment)
+
+
+def _number(path: Path, entry: str, value: Any, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ConfigError(path, entry, f"应为 {low} 到 {high} 之间的数")
+    return float(value)
+
+
+def _load_assessment(path: Path) -> AssessmentRules:
+    """Checked at start-up like the other files: the weights of the four parts adding up to 100, the grades
+    in order, each number within reason."""
+    if not path.exists():
+        return AssessmentRules()
+    data = read_yaml(path)
+    weights = data.get("weights")
+    if not isinstance(weights, dict) or set(weights) != set(ASSESSMENT_PARTS):
+        raise ConfigError(path, "weights", f"应列出 {'、'.join(ASSESSMENT_PARTS)} 四项的分值")
+    values = {p: _number(path, f"weights.{p}", weights[p], 0, 100) for p in ASSESSMENT_PARTS}
+    if abs(sum(values.values()) - 100) > 1e-9:
+        raise ConfigError(path, "weights", f"四项加起来应为 100（现在是 {sum(values.values()):g}）")
+    grades = data.get("grades")
+    if not isinstance(grades, dict) or set(grades) != {"优秀", "良好", "合格"}:
+        raise ConfigError(path, "grades", "应列出 优秀、良好、合格 三档的最低分")
+    marks = {g: _number(path, f"grades.{g}", grades[g], 0, 100) for g in ("优秀", "良好", "合格")}
+    if not marks["优秀"] > marks["良好"] > marks["合格"]:
+        raise ConfigError(path, "grades", "应为 优秀 > 良好 > 合格")
+    full = _number(path, "response_full_hours", data.get("response_full_hours", 4), 0, 720)
+    zero = _number(path, "response_zero_hours", data.get("response_zero_hours", 48), 0, 2160)
+    if zero <= full:
+        raise ConfigError(path, "response_zero_hours", "应大于 response_full_hours")
+    return AssessmentRules(
+        weights=values, grades=marks, response_full_hours=full, response_zero_hours=zero,
+        patrol_days_per_week=int(_number(path, "patrol_days_per_week", data.get("patrol_days_per_week", 5), 1, 7)),
+        overdue_deduction=_number(path, "overdue_deduction", data.get("overdue_deduction", 2), 0, 100),
+        overdue_deduction_cap=_number(path, "overdue_deduction_cap", data.get("overdue_deduction_cap", 10), 0, 100))
 
 
 def _load_console(path: Path) -> ConsoleRules:

@@ -4,10 +4,14 @@ the chief their score and why. What a patrol found can be opened as tickets by n
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from bot.chiefs import texts
+from bot.chiefs.assessment import Assessment, period
 from bot.chiefs.log import ChiefLog, LogError
 from bot.chiefs.patrol_words import Found, read_patrol
+from bot.chiefs.scoring import required_patrol_days
+from bot.core.clock import BEIJING
 from bot.core.dialogue import FlowData
 from bot.handlers import answers
 from bot.issues.service import IssueError, Issues
@@ -45,9 +49,10 @@ def _found(draft: PatrolDraft) -> list[Found]:
 class ChiefChat:
     """The chief's patrol log in chat, answered with the chief log and the 随手拍 services."""
 
-    def __init__(self, log: ChiefLog, issues: Issues) -> None:
+    def __init__(self, log: ChiefLog, issues: Issues, assessment: Assessment) -> None:
         self._log = log
         self._issues = issues
+        self._assessment = assessment
 
     def patrol_start(self, turn: Turn) -> Reply:
         """Read what 巡街 … already says; ask only for what is missing."""
@@ -166,6 +171,21 @@ class ChiefChat:
         entries = self._log.mine(turn.account.user_id)
         return Reply(texts.my_log([(e.day, e.alley, e.minutes, e.verified, sum(f.count for f in e.found))
                                    for e in entries]))
+
+    def my_score(self, turn: Turn) -> Reply:
+        """我的考核: this month's score so far, part by part, and what each part comes from."""
+        month = datetime.now(BEIJING).strftime("%Y-%m")
+        found = self._assessment.of_chief(turn.account.user_id, period(month=month))
+        if found is None:
+            return Reply(texts.NO_SCORE)
+        f, rules = found.facts, turn.config.assessment
+        poll = f"，调查平均 {f.poll_mean:.2f}" if f.poll_mean is not None else ""
+        why = {part: text.format(patrol_days=f.patrol_days, due=f.due, on_time=f.on_time, reopened=f.reopened,
+                                 required=required_patrol_days(f.days, rules.patrol_days_per_week),
+                                 reported=len(f.response_hours), rated=len(f.ratings), poll=poll)
+               for part, text in texts.PART_WHY.items()}
+        return Reply(texts.my_score(f"{month} 至今", found.alley, found.card.score, found.card.grade,
+                                    found.card.parts, why, found.card.not_applicable, f.overdue_at_end))
 
     @staticmethod
     def _name(turn: Turn, code: str) -> str:
