@@ -108,3 +108,32 @@ def test_my_score_in_chat(app: Flask, rt: Runtime) -> None:
     assert "光明胡同 考核：" in reply and "知情" in reply and "巡街 1 天" in reply
     assert "处置：本期没有可考核的事项" in reply  # nothing due yet this month: said, not a zero
     assert Simulator(app, "o_someone").text("我的考核") == "考核是给街巷长的：您还没有负责的胡同。"
+
+
+def test_the_console_shows_logs_ledgers_and_the_ranking_within_scope(app: Flask, rt: Runtime) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.console_people import log_in
+
+    tickets = _october(rt)
+    rt.accounts.grant_role("o_staff_score", "staff", "东斜街")
+    rt.accounts.grant_role("o_staff_far", "staff", "福光路")
+    staff = app.test_client()
+    log_in(staff, rt, "o_staff_score")
+    page = staff.get("/console/scorecard?month=2026-10").get_data(as_text=True)
+    assert "西长安街街道" in page and "光明胡同" in page and "王立新" in page and "体育馆路街道" not in page
+    assert "巡街 10/23 天" in page  # the facts behind the points, for a secretary to check by hand
+    book = load_workbook(io.BytesIO(staff.get("/console/scorecard.xlsx?quarter=2026-Q4").data))
+    assert book.sheetnames == ["西长安街街道"] and book["西长安街街道"]["B2"].value == "光明胡同"
+    assert "打印版" not in staff.get("/console/scorecard?month=2026-10&print=1").get_data(as_text=True)
+    assert staff.get("/console/scorecard?month=2026-13").status_code == 400
+    ledger = staff.get("/console/alleys/光明胡同/ledger?month=2026-10").get_data(as_text=True)
+    assert "无堆物堆料" in ledger and tickets[2] in ledger and "2026-10-11" in ledger
+    assert "45 分钟" in staff.get("/console/patrols").get_data(as_text=True)
+    far = app.test_client()
+    log_in(far, rt, "o_staff_far")
+    assert far.get("/console/alleys/光明胡同/ledger").status_code == 404
+    assert "45 分钟" not in far.get("/console/patrols").get_data(as_text=True)
+    assert "光明胡同" not in far.get("/console/scorecard?month=2026-10").get_data(as_text=True)

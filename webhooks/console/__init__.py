@@ -6,7 +6,7 @@ revoked in chat or on the command line ends the session at once. Each desk is a 
 blueprint.
 """
 
-from webhooks.console import audit, broadcasts, login, polls, stewards, ticket_desk, tickets  # noqa: F401  (their routes register on the blueprint)
+from webhooks.console import audit, broadcasts, chiefs, login, polls, stewards, ticket_desk, tickets  # noqa: F401  (their routes register on the blueprint)
 from webhooks.console.base import bp, stored_secret
 
 __all__ = ["bp", "stored_secret"]
