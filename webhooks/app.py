@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from bot.core.settings import Settings
 from bot.dispatch import Bot
 from bot.runtime import Runtime
-from webhooks import console, health, wechat
+from webhooks import console, health, public, wechat
 from webhooks.console.rate_limits import init_limits
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     app.register_blueprint(wechat.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(console.bp)
+    app.register_blueprint(public.bp)
     settings = bot.rt.settings
     init_limits(app, settings)
     if settings.trusted_proxies:  # behind nginx or a load balancer: the client's address is in X-Forwarded-For

@@ -73,3 +73,11 @@ def my_score(label: str, alley: str, score: float, grade: str, parts: dict[str, 
         else:
             lines.append(f"{part} {points:g} 分：{why[part]}")
     return "\n".join(lines)
+
+# The public page (公示牌): what a 街巷长 answers for, in the words of the 街巷长制.
+DUTIES = (
+    "知情：每天巡查胡同，掌握“十无”情况和居民诉求；",
+    "监督：督促产权单位、商户和有关部门落实各自责任；",
+    "处置：接到居民反映后及时受理，简易问题当场解决，其他问题按时转派、跟进办结；",
+    "评价：定期向居民报告进展，接受居民评价和监督。",
+)

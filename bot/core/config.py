@@ -56,6 +56,7 @@ class Alley:
     chief: str
     center: tuple[float, float]
     polyline: tuple[tuple[float, float], ...]
+    council: tuple[str, ...] = ()  # 街巷理事会: members shown on the public page (optional)
 
 
 @dataclass(frozen=True)
@@ -264,8 +265,17 @@ def _load_alleys(path: Path) -> tuple[dict[str, StreetOffice], tuple[Alley, ...]
             chief=_text(path, entry, raw, "chief"),
             center=_point(path, entry, raw.get("center"), "center"),
             polyline=tuple(_point(path, entry, p, f"polyline[{i}]") for i, p in enumerate(polyline)),
+            council=_council(path, entry, raw.get("council")),
         ))
     return offices, tuple(alleys)
+
+
+def _council(path: Path, entry: str, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value) or len(value) > 30:
+        raise ConfigError(path, f"{entry}.council", "应为理事会成员的列表（如“李明（居民代表）”），最多 30 人")
+    return tuple(v.strip() for v in value)
 
 
 def _load_categories(path: Path) -> tuple[tuple[Category, ...], dict[str, int]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ROLES = ("resident", "steward", "chief", "staff")
@@ -196,6 +196,8 @@ class Issue(Base):
     channel: Mapped[str] = mapped_column(String(8), default="wechat", server_default="wechat")
     contact_name: Mapped[str | None] = mapped_column(String(32), nullable=True)
     contact_phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Marked by its handler for the alley's public page (公示): shown there with its photos once resolved.
+    publishable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     reporter: Mapped[User] = relationship(lazy="joined", foreign_keys=[reporter_id])
     assignee: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[assignee_id])

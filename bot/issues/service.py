@@ -96,6 +96,7 @@ class IssueView:
     assignee: str | None = None  # who it is assigned to, as the console names them
     channel: str = "wechat"  # wechat | phone | counter
     contact: str | None = None  # a walk-in resident's name and phone: for the ticket's handlers only
+    publishable: bool = False  # marked for the alley's public page
 
     @property
     def is_open(self) -> bool:
@@ -220,6 +221,7 @@ class Issues:
             assignee_id=issue.assignee_id, assignee=self.person(issue.assignee) if issue.assignee else None,
             channel=issue.channel or "wechat",
             contact=" ".join(x for x in (issue.contact_name, issue.contact_phone) if x) or None,
+            publishable=bool(issue.publishable),
         )
 
     def person(self, user: User) -> str:
@@ -682,6 +684,31 @@ class Issues:
             view = self._view(s, issue)
         self._after_commit(logged_events(logged))
         return view
+
+    def publish(self, user_id: int, ticket: str, publish: bool, audit: Audit | None = None) -> IssueView:
+        """公示: show a resolved ticket (its category, the handler's note, its photos) on the alley's public
+        page, or take it off. Only a resolved ticket: a page of progress shows what was done."""
+        with self._uow() as uow:
+            s = uow.session
+            user = s.get(User, user_id)
+            issue = s.scalar(select(Issue).where(Issue.ticket == ticket).with_for_update(of=Issue))
+            if issue is None or user is None:
+                raise IssueError("not_found", f"no ticket {ticket}")
+            if not self.may_handle(user, issue):
+                raise IssueError("forbidden", f"user {user_id} may not handle {ticket}")
+            if publish and issue.status != "resolved":
+                raise IssueError("status", f"{ticket} is {issue.status}; only resolved tickets are shown")
+            issue.publishable = publish
+            write_audit(s, audit, "publish" if publish else "unpublish", "ticket", ticket, issue.street_office)
+            return self._view(s, issue)
+
+    def published(self, alley: str, limit: int = 12) -> list[IssueView]:
+        """The alley's resolved tickets marked for its public page, the latest first."""
+        with self._uow() as uow:
+            rows = uow.session.scalars(select(Issue).where(Issue.alley == alley, Issue.publishable.is_(True),
+                                                           Issue.status == "resolved")
+                                       .order_by(Issue.resolved_at.desc()).limit(limit))
+            return self._views(uow.session, list(rows))
 
     def message(self, user_id: int, ticket: str, text: str, audit: Audit | None = None) -> IssueView:
         """回复居民: a message from the handler to the ticket's reporter and followers, kept in its history."""

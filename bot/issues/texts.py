@@ -256,14 +256,16 @@ def handle_todo(issues: Sequence[IssueView], unassigned: frozenset[str] = frozen
 DESK_ACTIONS = {
     "accept": "受理", "start": "开始处理", "forward": "转派", "resolve": "办结", "reject": "驳回",
     "reopen": "重新打开", "merge": "合并", "message": "回复居民", "assign": "指派",
-    "enter": "登记工单", "login": "登录工作台", "logout": "退出工作台",
+    "publish": "公示", "unpublish": "取消公示", "enter": "登记工单", "login": "登录工作台", "logout": "退出工作台",
     "template_save": "保存常用回复", "template_delete": "删除常用回复",
 }
 DESK_DONE = {
     "accept": "已受理，居民会收到通知。", "start": "已标为处理中，居民会收到通知。",
     "forward": "已转派，居民会收到通知。", "resolve": "已办结，居民会收到通知并被请求评价。",
     "reject": "已驳回，居民会收到说明。", "reopen": "已重新打开，居民会收到通知。",
-    "merge": "已合并，居民会收到通知。", "message": "回复已发给居民。", "assign": "已指派，对方会在微信里收到通知。",
+    "merge": "已合并，居民会收到通知。", "message": "回复已发给居民。",
+    "publish": "已放到胡同公示页上。", "unpublish": "已从胡同公示页撤下。",
+    "assign": "已指派，对方会在微信里收到通知。",
 }
 DESK_ERRORS = {
     "note": ("说明", "请填写说明（办结、驳回、重新打开都需要写明情况；回复不能为空，也不能超过 {max_message} 字）。"),

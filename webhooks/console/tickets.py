@@ -213,6 +213,8 @@ def act(account: AccountView, alleys: list[str], ticket: str, action: str) -> An
     try:
         if action == "merge":
             rt.issues.merge(account.user_id, ticket, form.get("into", "").strip(), audit=audit)
+        elif action in ("publish", "unpublish"):
+            rt.issues.publish(account.user_id, ticket, action == "publish", audit=audit)
         elif action == "assign":
             rt.issues.assign(account.user_id, ticket, _person_id(form.get("assignee")), audit=audit)
         elif action == "message":
