@@ -15,6 +15,7 @@ from bot.accounts import jobs as _account_jobs  # noqa: F401
 from bot.accounts.audit_log import AuditLog
 from bot.accounts.console_login import ConsoleLogins
 from bot.accounts.inbox import Inbox
+from bot.accounts.scene_codes import SceneCodes
 from bot.accounts.service import AccountError, Accounts, AccountView
 from bot.accounts.texts import ROLE_LABELS
 from bot.broadcasts import jobs as _broadcast_jobs  # noqa: F401
@@ -87,6 +88,7 @@ class Runtime:
     gate: MessageGate = field(init=False)  # a message's two Redis round trips (claim, lock, state; and back)
     console_logins: ConsoleLogins = field(init=False)
     audit_log: AuditLog = field(init=False)  # the console's actions, read by staff
+    scene_codes: SceneCodes = field(init=False)  # an alley's QR code for its 公示牌
     polls: Polls = field(init=False)  # needs the job queue: a new poll is pushed to its audience
     notices: Notices = field(init=False)
     issues: Issues = field(init=False)  # queues photo downloads and notifications
@@ -149,6 +151,7 @@ class Runtime:
         rt.gate = MessageGate(client, rt.deduper, rt.dialogue)
         rt.console_logins = ConsoleLogins(client, settings.public_url)
         rt.audit_log = AuditLog(uow, ROLE_LABELS)
+        rt.scene_codes = SceneCodes(client, wechat)
         rt.polls = Polls(uow, config,
                          announce=lambda poll_id, opens: rt.jobs.enqueue("push_poll", at=opens, poll_id=poll_id))
         rt.wire_issues()
@@ -181,6 +184,7 @@ class Runtime:
             setattr(copy, name, getattr(self, name))
         copy.gate = MessageGate(copy.redis, copy.deduper, copy.dialogue)
         copy.console_logins = ConsoleLogins(copy.redis, copy.settings.public_url)
+        copy.scene_codes = SceneCodes(copy.redis, copy.wechat)
         return copy
 
     def wire_issues(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from markupsafe import Markup
 
 from bot.chiefs import texts as chief_texts
 from bot.dispatch import Bot
@@ -51,8 +52,10 @@ def alley(name: str) -> Response:
     office = rt.config.street_offices.get(spec.street_office)
     figures = rt.ledgers.ledger(spec.name).as_json()["month"]
     shown = rt.issues.published(spec.name)
+    sign = request.args.get("print") == "1"
+    qr = rt.scene_codes.svg(spec.name) if sign else None
     html = render_template("public/alley.html", alley=spec, office=office, figures=figures, shown=shown,
-                           duties=chief_texts.DUTIES, sign=request.args.get("print") == "1")
+                           duties=chief_texts.DUTIES, sign=sign, qr=Markup(qr) if qr else None)
     return Response(html, mimetype="text/html", headers={"Cache-Control": CACHE})
 
 

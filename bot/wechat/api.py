@@ -57,6 +57,8 @@ class WeChatAPI(Protocol):
 
     def create_menu(self, menu: dict[str, Any]) -> None: ...
 
+    def create_scene_qr(self, scene: str) -> str: ...
+
 
 class _SharedTokenClient(WeChatClient):  # type: ignore[misc]  # wechatpy ships no type hints
     """wechatpy's client with the token URL under our API base and the refresh under a Redis lock."""
@@ -170,6 +172,13 @@ class WechatpyAPI:
     def create_menu(self, menu: dict[str, Any]) -> None:
         self._call(lambda: self._client.menu.create(menu))
 
+    def create_scene_qr(self, scene: str) -> str:
+        """A permanent QR code that follows the account with ``scene`` (the subscribe event's qrscene_…): the
+        URL its image encodes."""
+        res = self._call(lambda: self._client.qrcode.create(
+            {"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": scene}}}))
+        return str(res["url"])
+
 
 class ConsoleWeChatAPI:
     """The embedded default: prints what would be sent, so `alleybot chat` shows pushed messages too.
@@ -214,3 +223,7 @@ class ConsoleWeChatAPI:
     def create_menu(self, menu: dict[str, Any]) -> None:
         self.sent.append(("menu", "", menu))
         self._print(f"[菜单] {json.dumps(menu, ensure_ascii=False)}")
+
+    def create_scene_qr(self, scene: str) -> str:
+        # Without an account there is no real code: say so rather than print one that goes nowhere.
+        raise WeChatAPIError(-1, "no WeChat account configured: scene QR codes need WECHAT_APPID and WECHAT_SECRET")

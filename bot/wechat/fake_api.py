@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import io
 import itertools
 import json
@@ -225,6 +226,17 @@ class FakeWeChatServer:
         app.add_url_rule("/cgi-bin/message/template/send", "template",
                          lambda: json_api("message/template/send"), methods=["POST"])
         app.add_url_rule("/cgi-bin/menu/create", "menu", lambda: json_api("menu/create"), methods=["POST"])
+
+        @app.post("/cgi-bin/qrcode/create")
+        def qrcode_create() -> Response:
+            call = self._record("qrcode/create")
+            if (failed := guarded("qrcode/create", call)) is not None:
+                return failed
+            call.answered = 0
+            body = call.body if isinstance(call.body, dict) else {}
+            scene = str(((body.get("action_info") or {}).get("scene") or {}).get("scene_str", ""))
+            code = hashlib.sha1(scene.encode()).hexdigest()[:16]
+            return jsonify({"ticket": f"fake-ticket-{code}", "url": f"http://weixin.qq.com/q/fake-{code}"})
 
         @app.get("/cgi-bin/media/get")
         def media_get() -> Response:

@@ -56,6 +56,15 @@ def test_the_page_shows_the_chief_and_the_published_work_and_nothing_of_the_repo
     assert "杂物已清运" not in app.test_client().get("/alleys/光明胡同").get_data(as_text=True)
 
 
-def test_the_printable_sign(app: Flask, rt: Runtime) -> None:
+def test_the_printable_sign_carries_the_alleys_qr_code(app: Flask, rt: Runtime, fake_wechat: object) -> None:
     page = app.test_client().get("/alleys/东斜街?print=1").get_data(as_text=True)
     assert "东斜街" in page and "联系电话" in page and "职责" in page and "最近办结" not in page
+    assert "<svg" in page and "关注并绑定东斜街" in page and "<script" not in page
+    created = [c for c in fake_wechat.calls("qrcode/create")]  # type: ignore[attr-defined]
+    assert len(created) == 1 and created[0].body["action_info"]["scene"]["scene_str"] == "东斜街"
+    assert created[0].body["action_name"] == "QR_LIMIT_STR_SCENE"  # permanent: printed once, scanned for years
+    app.test_client().get("/alleys/东斜街?print=1")
+    assert len(fake_wechat.calls("qrcode/create")) == 1  # type: ignore[attr-defined]  # asked once, kept
+    fake_wechat.inject("qrcode/create", errcode=-1, times=5)  # type: ignore[attr-defined]
+    down = app.test_client().get("/alleys/府右街?print=1").get_data(as_text=True)
+    assert "二维码暂时无法生成" in down and "府右街" in down  # the sign still prints, without the code
