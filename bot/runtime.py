@@ -20,9 +20,11 @@ from bot.accounts.service import AccountError, Accounts, AccountView
 from bot.accounts.texts import ROLE_LABELS
 from bot.broadcasts import jobs as _broadcast_jobs  # noqa: F401
 from bot.broadcasts.service import Broadcasts
+from bot.chiefs import jobs as _chief_jobs  # noqa: F401
 from bot.chiefs.assessment import Assessment
 from bot.chiefs.ledger import AlleyLedgers
 from bot.chiefs.log import ChiefLog
+from bot.chiefs.progress import ProgressNotices
 from bot.core.config import AppConfig, load_config
 from bot.core.db import UowFactory, make_engine, uow_factory
 from bot.core.dedupe import Deduper
@@ -98,6 +100,7 @@ class Runtime:
     chief_log: ChiefLog = field(init=False)  # 街巷长日志
     assessment: Assessment = field(init=False)  # 考核
     ledgers: AlleyLedgers = field(init=False)  # 台账
+    progress_notices: ProgressNotices = field(init=False)  # 定期公开
     issue_notifier: IssueNotifier = field(init=False)
     stewards: Stewards = field(init=False)
     patrols: Patrols = field(init=False)
@@ -180,7 +183,7 @@ class Runtime:
         copy = dataclasses.replace(self, **changes)
         for name in ("jobs", "audit_log", "polls", "notices", "issues", "issue_photos", "issue_stats",
                      "reply_templates", "chief_log", "assessment", "ledgers", "issue_notifier", "stewards",
-                     "patrols", "rewards", "ledger", "broadcasts"):
+                     "patrols", "rewards", "ledger", "broadcasts", "progress_notices"):
             setattr(copy, name, getattr(self, name))
         copy.gate = MessageGate(copy.redis, copy.deduper, copy.dialogue)
         copy.console_logins = ConsoleLogins(copy.redis, copy.settings.public_url)
@@ -206,3 +209,4 @@ class Runtime:
         self.ledger = Ledger(self.uow)
         self.broadcasts = Broadcasts(self.uow, self.config, self.messenger, self.notices, self.redis,
                                      enqueue=self.jobs.enqueue)
+        self.progress_notices = ProgressNotices(self.uow, self.config, self.ledgers, self.broadcasts)

@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from bot.core.jobs import job
+from bot.core.jobs import job, schedule_once
 
 if TYPE_CHECKING:
     import redis
@@ -51,13 +51,8 @@ def prune_inbox(rt: Runtime) -> None:
 def schedule_pruning(rt: Runtime, now: datetime | None = None) -> datetime | None:
     """Queue the next daily pruning unless a worker already did (one chain however many workers start).
     Inline mode has no scheduler: there `alleybot db prune-inbox` is for cron."""
-    if rt.jobs.inline:
-        return None
     moment = now or datetime.now(UTC)
     run = moment.replace(hour=PRUNE_HOUR_UTC, minute=0, second=0, microsecond=0)
     if run <= moment:
         run += timedelta(days=1)
-    if not rt.redis.set(f"alleybot:prune-inbox:{run.isoformat()}", "1", nx=True, ex=3 * 86400):
-        return None
-    rt.jobs.enqueue("prune_inbox", at=run)
-    return run
+    return run if schedule_once(rt.jobs, rt.redis, "prune_inbox", run, 3 * 86400) else None

@@ -81,3 +81,17 @@ DUTIES = (
     "处置：接到居民反映后及时受理，简易问题当场解决，其他问题按时转派、跟进办结；",
     "评价：定期向居民报告进展，接受居民评价和监督。",
 )
+
+
+def progress_notice(alley: str, month: str, received: int, resolved: int, on_time: float | None,
+                    satisfied: float | None) -> str:
+    """定期公开: last month's figures, as residents read them."""
+    parts = [f"收到{received}件", f"办结{resolved}件"]
+    if on_time is not None:
+        parts.append(f"按时率{round(on_time * 100)}%")
+    if satisfied is not None:
+        parts.append(f"满意率{round(satisfied * 100)}%")
+    return (f"{int(month[5:])}月{alley}：" + "，".join(parts) + "。感谢大家监督，发现问题请随手拍。"
+            f"（{alley}街巷长定期公开）")
+PROGRESS_ON = "已开启：每月1日上午把上月情况发给这条胡同的居民。"
+PROGRESS_OFF = "已关闭每月公开。"

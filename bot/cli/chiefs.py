@@ -41,6 +41,20 @@ def chiefs_scorecard(week: str | None, month: str | None, quarter: str | None, s
         click.echo(f"{c.alley:8} {c.chief:6} {c.card.score:5.1f} {c.card.grade}  {parts}")
 
 
+@chiefs.command("progress-notices")
+@click.option("--send", is_flag=True, help="send last month's notices now (what the worker does on the 1st)")
+@click.option("--json", "as_json", is_flag=True)
+def chiefs_progress_notices(send: bool, as_json: bool) -> None:
+    """定期公开: the alleys whose residents get last month's figures; --send sends what is due (cron)."""
+    rt = runtime()
+    alleys = sorted(rt.progress_notices.enabled([a.name for a in rt.config.alleys]))
+    sent = rt.progress_notices.send_due() if send else []
+    if as_json:
+        emit({"alleys": alleys, "sent": sent})
+    else:
+        click.echo(f"alleys: {'、'.join(alleys) or '(none)'}; broadcasts sent: {sent}")
+
+
 @cli.group()
 def alleys() -> None:
     """Alleys: the ledger."""

@@ -42,12 +42,14 @@ def worker(burst: bool) -> None:
         raise click.ClickException("REDIS_URL 未设置：嵌入模式下任务在 webhook 进程里直接执行，不需要 worker。")
     from bot.accounts.jobs import schedule_pruning
     from bot.broadcasts.jobs import resume_broadcasts
+    from bot.chiefs.jobs import schedule_progress_notices
     from bot.issues.jobs import schedule_reminders
 
     rt = runtime()
     set_worker_runtime(rt)
     schedule_reminders(rt)  # the daily overdue reminder: one chain however many workers start
     schedule_pruning(rt)  # the inbound log's retention, daily
+    schedule_progress_notices(rt)  # 定期公开: the first of each month
     rt.jobs.enqueue("sweep_outbox")  # notices a dead worker owed: now, then every minute
     resumed = resume_broadcasts(rt)  # a worker killed mid-broadcast: the rest is sent, nothing twice
     if resumed:

@@ -70,3 +70,15 @@ class JobQueue:
                 log.exception("inline job %s failed", name)
             return
         self._queue.enqueue("bot.core.jobs.run_job", name, kwargs, retry=None, job_timeout=300)
+
+
+def schedule_once(queue: JobQueue, client: redis.Redis, name: str, run: datetime, keep_seconds: int) -> bool:
+    """Queue job ``name`` at ``run`` unless some worker already queued that very run: a Redis key per run time
+    keeps a chain of recurring jobs single however many workers start or restart. Inline mode has no scheduler
+    (a future job would run at once): there the command line is for cron, and nothing is queued."""
+    if queue.inline:
+        return False
+    if not client.set(f"alleybot:scheduled:{name}:{run.isoformat()}", "1", nx=True, ex=keep_seconds):
+        return False
+    queue.enqueue(name, at=run)
+    return True

@@ -482,3 +482,15 @@ class ChiefPatrol(Base):
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     source_key: Mapped[str] = mapped_column(String(80), unique=True)  # the message that logged it: once
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProgressNotice(Base):
+    """定期公开: an alley whose residents get last month's figures on the first of each month."""
+
+    __tablename__ = "progress_notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alley: Mapped[str] = mapped_column(String(64), unique=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_month: Mapped[str | None] = mapped_column(String(7), nullable=True)  # YYYY-MM already claimed and sent
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -137,3 +137,35 @@ def test_the_console_shows_logs_ledgers_and_the_ranking_within_scope(app: Flask,
     assert far.get("/console/alleys/光明胡同/ledger").status_code == 404
     assert "45 分钟" not in far.get("/console/patrols").get_data(as_text=True)
     assert "光明胡同" not in far.get("/console/scorecard?month=2026-10").get_data(as_text=True)
+
+
+def test_monthly_progress_notices_go_out_once(app: Flask, rt: Runtime, run_jobs: object) -> None:
+    from bot.chiefs.jobs import schedule_progress_notices
+    from bot.chiefs.progress import previous_month
+    from tests.console_people import log_in
+    from tests.integration.test_console_actions import _csrf
+
+    _october(rt)
+    for n in range(2):
+        rt.accounts.bind_alley(f"o_reader_{n}", "光明胡同")
+    rt.accounts.grant_role("o_staff_progress", "staff", "东斜街")
+    staff = app.test_client()
+    log_in(staff, rt, "o_staff_progress")
+    page = staff.get("/console/alleys/光明胡同/ledger").get_data(as_text=True)
+    assert "定期公开" in page and "开启每月公开" in page
+    switched = staff.post("/console/alleys/光明胡同/progress", data={"csrf": _csrf(staff), "enabled": "1"})
+    assert switched.status_code == 303
+    november = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)  # 10:00 on 1 November in Beijing
+    assert previous_month(november) == "2026-10"
+    sent = rt.progress_notices.send_due(november)
+    assert len(sent) == 1 and rt.progress_notices.send_due(november) == []  # claimed: never twice
+    broadcast = rt.broadcasts.within(sent[0], ["光明胡同"], [])
+    assert broadcast is not None and broadcast.recipients >= 2
+    assert broadcast.text.startswith("10月光明胡同：收到3件，办结2件，按时率50%，满意率50%。")
+    assert rt.progress_notices.send_due(datetime(2026, 12, 1, 2, 0, tzinfo=UTC)) != []  # next month: again
+    staff.post("/console/alleys/光明胡同/progress", data={"csrf": _csrf(staff), "enabled": "0"})
+    assert rt.progress_notices.send_due(datetime(2027, 1, 1, 2, 0, tzinfo=UTC)) == []  # switched off
+    first = schedule_progress_notices(rt, datetime(2026, 11, 28, 4, 0, tzinfo=UTC))  # type: ignore[arg-type]
+    if not rt.jobs.inline:  # a worker plans the next first of the month, 09:00 Beijing, once
+        assert first is not None and first.isoformat() == "2026-12-01T09:00:00+08:00"
+        assert schedule_progress_notices(rt, datetime(2026, 11, 28, 5, 0, tzinfo=UTC)) is None  # type: ignore[arg-type]

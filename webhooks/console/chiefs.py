@@ -7,14 +7,15 @@ import io
 from datetime import datetime
 from typing import Any
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, redirect, render_template, request, session, url_for
 
 from bot.accounts.service import AccountView
 from bot.chiefs.assessment import Period, PeriodError, period
 from bot.chiefs.ledger import LedgerError
 from bot.chiefs.scoring import DEDUCTION, PARTS, required_patrol_days
+from bot.chiefs.texts import PROGRESS_OFF, PROGRESS_ON
 from bot.core.clock import BEIJING
-from webhooks.console.base import bot, bp, staff_page
+from webhooks.console.base import audit_of, bot, bp, check_csrf, staff_page
 
 
 @bp.get("/patrols")
@@ -38,8 +39,29 @@ def ledger(account: AccountView, alleys: list[str], name: str) -> str:
         found = bot().rt.ledgers.ledger(name, month)
     except (LedgerError, PeriodError):
         abort(404)
+    rt = bot().rt
+    from bot.chiefs.progress import previous_month
+
+    last = previous_month(datetime.now(BEIJING))
     return render_template("console/ledger.html", account=account, ledger=found, doc=found.as_json(),
-                           alleys=alleys)
+                           alleys=alleys, progress=name in rt.progress_notices.enabled([name]),
+                           sample=rt.progress_notices.text(name, last), editable=account.role == "staff",
+                           done=session.pop("done", None))
+
+
+@bp.post("/alleys/<name>/progress")
+@staff_page
+def progress(account: AccountView, alleys: list[str], name: str) -> Any:
+    """定期公开 on or off for an alley of the street office (staff)."""
+    check_csrf()
+    if name not in alleys:
+        abort(404)
+    if account.role != "staff":
+        abort(403)
+    on = request.form.get("enabled") == "1"
+    bot().rt.progress_notices.switch(name, on, audit=audit_of(account))
+    session["done"] = PROGRESS_ON if on else PROGRESS_OFF
+    return redirect(url_for("console.ledger", name=name), 303)
 
 
 def _period() -> Period:
