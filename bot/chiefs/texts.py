@@ -95,3 +95,7 @@ def progress_notice(alley: str, month: str, received: int, resolved: int, on_tim
             f"（{alley}街巷长定期公开）")
 PROGRESS_ON = "已开启：每月1日上午把上月情况发给这条胡同的居民。"
 PROGRESS_OFF = "已关闭每月公开。"
+
+
+def photo_kept(count: int, pending: str) -> str:
+    return f"照片收到了（共{count}张），立工单时会附上。\n{pending}"

@@ -36,6 +36,7 @@ class PatrolDraft(FlowData):
     found: list[dict[str, object]] = field(default_factory=list)  # Found as dicts (JSON-safe state)
     words: str = ""
     entry: int | None = None  # the logged entry (OFFER)
+    photos: list[str] = field(default_factory=list)  # media ids sent during the flow: they go with its tickets
 
 
 def said_patrol(turn: Turn) -> bool:
@@ -77,6 +78,8 @@ class ChiefChat:
         """Take the words, then the alley (if several), then the location; then offer tickets."""
         assert turn.state is not None
         step = turn.state.step
+        if turn.msg.kind == "image" and turn.msg.media_id:
+            return self.photo_given(turn, step)
         if step == LOCATION:
             return self.location_given(turn)
         words = turn.text.strip()
@@ -85,6 +88,16 @@ class ChiefChat:
         if step == ALLEY:
             return self.alley_given(turn, words)
         return self.offer_taken(turn, words)
+
+    def photo_given(self, turn: Turn, step: str) -> Reply:
+        """Keep a photo for the tickets this patrol may open, and ask the pending question again."""
+        draft = turn.data(PatrolDraft)
+        if turn.msg.media_id not in draft.photos and len(draft.photos) < turn.config.issues.max_photos:
+            draft = replace(draft, photos=[*draft.photos, str(turn.msg.media_id)])
+        turn.goto(step, draft)
+        pending = {WORDS: texts.ASK_WORDS if draft.minutes is None and not draft.words else texts.ASK_MINUTES,
+                   ALLEY: texts.ask_alley(draft.alleys), LOCATION: texts.ASK_LOCATION, OFFER: texts.OFFER_AGAIN}
+        return Reply(texts.photo_kept(len(draft.photos), pending[step]))
 
     def words_given(self, turn: Turn, words: str) -> Reply:
         """Read the duration and the problems; without a duration, ask for it (keeping what was found)."""
@@ -156,7 +169,8 @@ class ChiefChat:
             what = texts.found_line(f, self._name(turn, f.category))
             try:
                 logged = self._issues.report(turn.account.user_id, f"patrol-{draft.entry}-{f.category}",
-                                             str(draft.alley), f.category, texts.TICKET_TEXT.format(what=what))
+                                             str(draft.alley), f.category, texts.TICKET_TEXT.format(what=what),
+                                             photos=draft.photos)
             except IssueError:
                 continue
             if logged.issue is not None:

@@ -94,3 +94,16 @@ def test_reading_patrol_words() -> None:
     assert read_patrol("一个钟头，小广告撕了三张", category).found == (Found("illegal_ads", 3, True),)
     assert read_patrol("转了一圈，一切正常", category).nothing_found
     assert read_patrol("堆物好多", category).minutes is None
+
+
+def test_photos_sent_during_the_patrol_go_with_its_tickets(app: Flask, rt: Runtime) -> None:
+    _chief(rt)
+    chat = Simulator(app, CHIEF)
+    play(chat, [
+        ("巡街 半小时，地锁一个", texts.ASK_LOCATION),
+        ("/image media-patrol-1", ("照片收到了（共1张）", texts.ASK_LOCATION)),
+        ("跳过", "地桩地锁1处"),
+        ("1", "已立为工单："),
+    ])
+    ticket = rt.issues.find(alley="光明胡同")[0]
+    assert [p.kind for p in ticket.photos] == ["report"] and ticket.category == "ground_lock"
