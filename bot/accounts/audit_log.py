@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -38,22 +39,36 @@ class AuditLog:
             office = user.duty_alley.street_office if user is not None and user.duty_alley else None
             write_audit(uow.session, audit, action, "person", str(audit.actor_id), office, detail)
 
-    def recent(self, offices: Sequence[str] | None, limit: int = 100, offset: int = 0) -> list[AuditView]:
-        """The newest entries about objects of these street offices (None: all), newest first."""
+    @staticmethod
+    def _where(query: Any, offices: Sequence[str] | None, action: str | None, since: datetime | None,
+               until: datetime | None) -> Any:
+        if offices is not None:
+            query = query.where(AuditEntry.street_office.in_(list(offices)))
+        if action:
+            query = query.where(AuditEntry.action == action)
+        if since is not None:
+            query = query.where(AuditEntry.at >= since)
+        if until is not None:
+            query = query.where(AuditEntry.at < until)
+        return query
+
+    def recent(self, offices: Sequence[str] | None, limit: int | None = 100, offset: int = 0,
+               action: str | None = None, since: datetime | None = None,
+               until: datetime | None = None) -> list[AuditView]:
+        """The newest entries about objects of these street offices (None: all), newest first, narrowed to an
+        action and a time range when given."""
         with self._uow() as uow:
             query = (select(AuditEntry, User.display_name, User.role, Alley.name)
                      .outerjoin(User, User.id == AuditEntry.actor_id)
                      .outerjoin(Alley, Alley.id == User.duty_alley_id)
                      .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset))
-            if offices is not None:
-                query = query.where(AuditEntry.street_office.in_(list(offices)))
+            query = self._where(query, offices, action, since, until)
             return [AuditView(aware(e.at), name or " · ".join(x for x in (self._labels.get(role or ""), alley) if x),
                               e.action, e.object_kind, e.object_ref, e.detail, e.ip)
                     for e, name, role, alley in uow.session.execute(query)]
 
-    def count(self, offices: Sequence[str] | None) -> int:
+    def count(self, offices: Sequence[str] | None, action: str | None = None, since: datetime | None = None,
+              until: datetime | None = None) -> int:
         with self._uow() as uow:
-            query = select(func.count()).select_from(AuditEntry)
-            if offices is not None:
-                query = query.where(AuditEntry.street_office.in_(list(offices)))
+            query = self._where(select(func.count()).select_from(AuditEntry), offices, action, since, until)
             return int(uow.session.scalar(query) or 0)

@@ -177,3 +177,18 @@ def test_the_audit_page_is_for_staff_and_their_office(app: Flask, rt: Runtime, p
         token = session["csrf"]
     staff.post("/console/logout", data={"csrf": token})
     assert [e.action for e in rt.audit_log.recent(None)[:1]] == ["logout"]
+
+
+def test_the_audit_log_filters_and_exports(app: Flask, rt: Runtime, people: dict[str, str],
+                                           chief: FlaskClient) -> None:
+    _post(chief, f"/console/tickets/{people['光明胡同']}/accept")
+    _post(chief, f"/console/tickets/{people['光明胡同']}/message", text="=1+1 马上到")
+    staff = app.test_client()
+    log_in(staff, rt, STAFF)
+    body = staff.get("/console/audit?action=message").get_data(as_text=True)
+    assert "回复居民" in body and "受理</td>" not in body
+    lines = staff.get("/console/audit.csv?action=message").get_data().decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("时间,谁,操作") and len(lines) == 2 and "'=1+1 马上到" in lines[1]
+    assert staff.get("/console/audit?since=yesterday").status_code == 400
+    assert staff.get("/console/audit?action=drop").status_code == 400
+    assert chief.get("/console/audit.csv").status_code == 403
