@@ -53,6 +53,13 @@ def test_a_chief_runs_the_stewards_of_their_alley(app: Flask, rt: Runtime, peopl
     assert rt.patrols.balance(applicant) == paid  # points back
     assert [e.action for e in audited(rt)] == ["redeem_cancel", *["patrol_confirm"] * 5,
                                                                "steward_approve"]
+    from bot.core.clock import BEIJING
+
+    report = chief.get(f"/console/stewards/report.csv?month={datetime.now(BEIJING).strftime('%Y-%m')}")
+    lines = report.get_data().decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("管家,胡同") and any(line.startswith("张阿姨,光明胡同") for line in lines[1:])
+    assert "o_applicant" not in report.get_data(as_text=True)
+    assert chief.get("/console/stewards/report.csv?month=2026-13").status_code == 400
     stranger = app.test_client()
     log_in(stranger, rt, OTHER_STAFF)
     assert "张阿姨" not in stranger.get("/console/stewards").get_data(as_text=True)
