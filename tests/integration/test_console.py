@@ -293,3 +293,32 @@ def test_odd_input_gets_an_answer_not_a_fault(app: Flask, rt: Runtime, people: d
     for query in ("q=%00", "q=" + "长" * 500, "page=-3", "page=abc", "order=drop", "alley=%00"):
         assert client.get(f"/console/tickets?{query}").status_code == 200, query
     assert client.get("/console/tickets/%00").status_code == 404
+
+
+def test_every_console_page_is_closed_to_the_logged_out_and_to_residents(app: Flask, rt: Runtime,
+                                                                         people: dict[str, str]) -> None:
+    """Walks the app's own URL map, so a page added later is checked too."""
+    ticket = people["光明胡同"]
+    values = {"ticket": ticket, "photo_id": 1, "poll_id": 1, "broadcast_id": 1, "name": "光明胡同",
+              "template_id": 1, "claim_id": 1, "patrol_id": 1, "redemption_id": 1, "action": "accept"}
+    open_pages = {"console.login", "console.login_status", "console.login_link", "console.logout"}
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("console.")
+             and r.endpoint not in open_pages]
+    assert len(rules) > 30
+    logged_out, resident = app.test_client(), app.test_client()
+    log_in(resident, rt, STAFF)
+    rt.accounts.grant_role(STAFF, "resident", None)  # the role revoked: the session is a resident's now
+    assert resident.get("/console/tickets").status_code == 403
+    for rule in rules:
+        path = rule.build({k: v for k, v in values.items() if k in rule.arguments})[1]  # type: ignore[index]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):  # type: ignore[operator]
+            res = logged_out.open(path, method=method)
+            assert res.status_code in (302, 400), (method, path, res.status_code)
+            if res.status_code == 302:
+                assert res.headers["Location"].endswith("/console/login"), (method, path)
+            # The first request after the revocation is refused (403) and ends the session; then it is a
+            # logged-out visitor's (302 to the login page). Either way: nothing of the page.
+            refused = resident.open(path, method=method)
+            assert refused.status_code in (302, 400, 403), (method, path, refused.status_code)
+            assert ticket not in refused.get_data(as_text=True) or refused.status_code == 302
+    assert rt.issues.show(ticket).status == "received"  # nothing anyone tried changed anything

@@ -46,10 +46,12 @@ def test_the_dashboard_counts_within_the_scope(rt: Runtime, people: dict[str, st
 
 def test_the_overview_page_shows_the_numbers_and_nothing_outside(app: Flask, rt: Runtime,
                                                                 people: dict[str, str]) -> None:
+    late = _report(rt, "ov-late", "东斜街", "sanitation", NOW - timedelta(days=30), "o_late_reporter")
     client = app.test_client()
     log_in(client, rt, STAFF)
     body = client.get("/console/").get_data(as_text=True)
-    assert "共 2 件工单" in body and "堆物堆料" in body and "道路破损" in body and "环境卫生" not in body
+    assert "共 3 件工单" in body and "堆物堆料" in body and "道路破损" in body
+    assert "超期未办结" in body and f">{late}</a>" in body.split("超期未办结")[2]  # the overdue list itself
     assert 'id="chart-data"' in body and 'id="map-data"' in body and "vendor/echarts.min.js" in body
     log_in(client, rt, CHIEF)
     assert "共 1 件工单" in client.get("/console/").get_data(as_text=True)

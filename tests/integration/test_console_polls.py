@@ -28,6 +28,8 @@ def test_a_poll_from_the_desk_answered_closed_and_exported(app: Flask, rt: Runti
         rt.accounts.bind_alley(f"o_voter_{n}", "光明胡同")
         rt.polls.answer(user, poll_id, poll.questions[0].id, a)
         rt.polls.answer(user, poll_id, poll.questions[1].id, b)
+    fragment = chief.get(f"/console/polls/{poll_id}/results").get_data(as_text=True)
+    assert 'hx-trigger="load delay:10s"' in fragment and "<td>4</td>" in fragment  # open: it refreshes itself
     page = chief.get(f"/console/polls/{poll_id}").get_data(as_text=True)
     assert "4 人回答" in page and "您对停车秩序满意吗？" in page and "Pearson" in page
     assert re.search(r"<td>0\.8\d*</td>", page)  # r between the two questions, four answers each
@@ -36,6 +38,7 @@ def test_a_poll_from_the_desk_answered_closed_and_exported(app: Flask, rt: Runti
     assert chief.get(f"/console/polls/{poll_id}.csv").data.startswith(b"\xef\xbb\xbf")
     assert chief.post(f"/console/polls/{poll_id}/close", data={"csrf": _csrf(chief)}).status_code == 303
     assert not rt.polls.within(["光明胡同"], [])[0].poll.open
+    assert "hx-trigger" not in chief.get(f"/console/polls/{poll_id}/results").get_data(as_text=True)  # closed
     assert [e.action for e in audited(rt)] == ["poll_close", "poll_create"]
     other = app.test_client()
     log_in(other, rt, OTHER_STAFF)

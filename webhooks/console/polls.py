@@ -86,11 +86,27 @@ def poll(account: AccountView, alleys: list[str], poll_id: int) -> str:
     correlation table between questions."""
     found = _scoped(alleys, poll_id)
     results = bot().rt.polls.results(poll_id)
-    chart = {"questions": [q["text"] for q in results["questions"]],
-             **{k: [q["distribution"][k] for q in results["questions"]] for k in ("1", "2", "3")}}
-    labels = poll_texts.SCALE_NAMES.get(found.poll.scale, "3/2/1").split("/")
-    return render_template("console/poll.html", account=account, s=found, results=results, chart=chart,
-                           labels=labels, done=session.pop("done", None))
+    return render_template("console/poll.html", account=account, s=found, results=results, chart=_chart(results),
+                           labels=_labels(found), done=session.pop("done", None))
+
+
+def _chart(results: dict[str, Any]) -> dict[str, Any]:
+    return {"questions": [q["text"] for q in results["questions"]],
+            **{k: [q["distribution"][k] for q in results["questions"]] for k in ("1", "2", "3")}}
+
+
+def _labels(found: PollSummary) -> list[str]:
+    return poll_texts.SCALE_NAMES.get(found.poll.scale, "3/2/1").split("/")
+
+
+@bp.get("/polls/<int:poll_id>/results")
+@staff_page
+def poll_results(account: AccountView, alleys: list[str], poll_id: int) -> str:
+    """The results alone, for the page's own refresh while the poll is open."""
+    found = _scoped(alleys, poll_id)
+    results = bot().rt.polls.results(poll_id)
+    return render_template("console/poll_results.html", s=found, results=results, chart=_chart(results),
+                           labels=_labels(found))
 
 
 @bp.post("/polls/<int:poll_id>/close")

@@ -39,7 +39,8 @@ def overview(account: AccountView, alleys: list[str]) -> str:
         "categoryOpen": [sum(n for st, n in v.items() if st in OPEN) for v in board.by_category.values()],
         "categoryClosed": [sum(n for st, n in v.items() if st not in OPEN) for v in board.by_category.values()],
     }
-    return render_template("console/overview.html", account=account, alleys=alleys, board=board,
+    overdue = rt.issues.find(where=TicketFilter(within=alleys, overdue=True), limit=10, order="due")
+    return render_template("console/overview.html", account=account, alleys=alleys, board=board, overdue=overdue,
                            statuses=STATUSES, names=status_names(), categories=categories, chart=chart,
                            map=map_data(alleys, [{"lat": lat, "lng": lng} for lat, lng in board.heat]))
 

@@ -37,11 +37,11 @@
   });
 })();
 
-// A poll's answers: one stacked bar per question, best answer first.
-(function () {
+// A poll's answers: one stacked bar per question, best answer first; drawn again when htmx refreshes them.
+function drawPoll() {
   var source = document.getElementById("poll-data");
   var box = document.getElementById("poll-chart");
-  if (!source || !box || typeof echarts === "undefined") { return; }
+  if (!source || !box || typeof echarts === "undefined" || box.dataset.drawn === "true") { return; }
   var data = JSON.parse(source.textContent), chart = data.chart, labels = data.labels;
   var instance = echarts.init(box, null, {renderer: "canvas"});
   instance.setOption({
@@ -59,4 +59,6 @@
   });
   window.addEventListener("resize", function () { instance.resize(); });
   box.dataset.drawn = "true";
-})();
+}
+drawPoll();
+document.body.addEventListener("htmx:afterSettle", drawPoll);
