@@ -48,6 +48,8 @@ def evaluate(nlu: NLU, rows: list[dict[str, Any]]) -> dict[str, Any]:
     fn = Counter[str]()
     ent_tp = ent_fp = ent_fn = 0
     backends = Counter[str]()
+    confused = Counter[tuple[str, str]]()
+    categories_right = categories_stated = 0
     wrong: list[dict[str, Any]] = []
     entity_errors: list[dict[str, Any]] = []
     for row in rows:
@@ -63,6 +65,16 @@ def evaluate(nlu: NLU, rows: list[dict[str, Any]]) -> dict[str, Any]:
             fn[expected] += 1
             wrong.append({"text": row["text"], "expected": expected, "predicted": got,
                           "confidence": round(parsed.confidence, 3)})
+        if got != expected:
+            confused[(f"intent:{expected}", f"intent:{got}")] += 1
+        stated = (row.get("entities") or {}).get("category")
+        if stated:  # a report that states its problem: is it filed where a chief would file it?
+            categories_stated += 1
+            said = parsed.entities.get("category")
+            if said == stated:
+                categories_right += 1
+            else:
+                confused[(f"category:{stated}", f"category:{said}")] += 1
         want, have = _pairs(row.get("entities") or {}), _pairs(parsed.entities)
         ent_tp += len(want & have)
         ent_fp += len(have - want)
@@ -80,6 +92,10 @@ def evaluate(nlu: NLU, rows: list[dict[str, Any]]) -> dict[str, Any]:
         "n": n,
         "intent_accuracy": round(sum(tp.values()) / n, 4) if n else 0.0,
         "entity_f1": round(_f1(ent_tp, ent_fp, ent_fn)[2], 4),
+        "category_accuracy": round(categories_right / categories_stated, 4) if categories_stated else None,
+        "out_of_scope_recall": per_intent.get("out_of_scope", {}).get("recall"),
+        "report_issue_precision": per_intent.get("report_issue", {}).get("precision"),
+        "most_confused": [{"expected": a, "predicted": b, "count": c} for (a, b), c in confused.most_common(15)],
         "per_intent": per_intent,
         "latency_ms": {"p50": round(q[49], 3), "p99": round(q[98], 3)},
         "backends": dict(backends),

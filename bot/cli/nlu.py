@@ -51,8 +51,13 @@ def nlu_parse(text: str, backend: str | None, as_json: bool) -> None:
 @click.option("--min-accuracy", type=float, default=None, help="Exit 1 when intent accuracy is lower.")
 @click.option("--min-entity-f1", type=float, default=None, help="Exit 1 when entity F1 is lower.")
 @click.option("--min-oos-recall", type=float, default=None, help="Exit 1 when out_of_scope recall is lower.")
+@click.option("--min-category-accuracy", type=float, default=None,
+              help="Exit 1 when the category of reports that state one is right less often.")
+@click.option("--min-report-precision", type=float, default=None, help="Exit 1 when report_issue precision is lower.")
+@click.option("--failures", is_flag=True, help="List every miss (text, expected, predicted) after the figures.")
 def nlu_eval(file: Path, backend: str | None, as_json: bool, min_accuracy: float | None,
-             min_entity_f1: float | None, min_oos_recall: float | None) -> None:
+             min_entity_f1: float | None, min_oos_recall: float | None, min_category_accuracy: float | None,
+             min_report_precision: float | None, failures: bool) -> None:
     """Evaluate a backend on FILE (JSONL of {"text", "intent", "entities"})."""
     from nlu.evaluation import evaluate, read_jsonl
 
@@ -65,17 +70,25 @@ def nlu_eval(file: Path, backend: str | None, as_json: bool, min_accuracy: float
         emit(report)
     else:
         click.echo(f"n={report['n']} intent_accuracy={report['intent_accuracy']:.3f} "
-                   f"entity_f1={report['entity_f1']:.3f} p50={report['latency_ms']['p50']}ms "
-                   f"p99={report['latency_ms']['p99']}ms backends={report['backends']}")
+                   f"entity_f1={report['entity_f1']:.3f} category_accuracy={report['category_accuracy']} "
+                   f"oos_recall={report['out_of_scope_recall']} report_precision={report['report_issue_precision']} "
+                   f"p50={report['latency_ms']['p50']}ms p99={report['latency_ms']['p99']}ms")
+        for pair in report["most_confused"][:8]:
+            click.echo(f"  {pair['expected']} → {pair['predicted']} ×{pair['count']}")
+    if failures and not as_json:
         for row in report["misclassified"]:
             click.echo(f"  ✗ {row['text']}  {row['expected']} → {row['predicted']} ({row['confidence']})")
-    oos = report["per_intent"].get("out_of_scope", {}).get("recall", 1.0)
-    failures = [f"{name} {value:.3f} < {floor}" for name, value, floor in (
+        for row in report["entity_errors"]:
+            click.echo(f"  ≠ {row['text']}  {row['expected']} → {row['predicted']}")
+    below = [f"{name} {value:.3f} < {floor}" for name, value, floor in (
         ("intent_accuracy", report["intent_accuracy"], min_accuracy),
         ("entity_f1", report["entity_f1"], min_entity_f1),
-        ("out_of_scope recall", oos, min_oos_recall)) if floor is not None and value < floor]
-    if failures:
-        click.echo("below target: " + "; ".join(failures), err=True)
+        ("out_of_scope recall", report["out_of_scope_recall"] or 0.0, min_oos_recall),
+        ("category accuracy", report["category_accuracy"] or 0.0, min_category_accuracy),
+        ("report_issue precision", report["report_issue_precision"] or 0.0, min_report_precision))
+        if floor is not None and value < floor]
+    if below:
+        click.echo("below target: " + "; ".join(below), err=True)
         sys.exit(1)
 
 

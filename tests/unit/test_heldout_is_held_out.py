@@ -1,0 +1,30 @@
+"""The held-out sets are never trained on: none of their messages is in the training data or, whole, in the
+category lexicon (a lexicon entry copied from a test message would make the test measure nothing)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bot.core.config import read_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _texts(name: str) -> list[str]:
+    return [json.loads(line)["text"] for line in (ROOT / "nlu" / "heldout" / name).read_text().splitlines() if line]
+
+
+def test_no_held_out_message_is_in_the_training_data() -> None:
+    training = (ROOT / "nlu" / "data" / "nlu.yml").read_text(encoding="utf-8")
+    for name in ("residents.jsonl", "dev_residents.jsonl", "parking.jsonl"):
+        leaked = [t for t in _texts(name) if t in training]
+        assert leaked == [], (name, leaked)
+
+
+def test_no_lexicon_entry_is_a_held_out_message_or_most_of_one() -> None:
+    config = read_config(ROOT / "config")
+    words = {k for c in config.categories for k in c.keywords}
+    for text in _texts("residents.jsonl"):
+        # a keyword may be a word of a message, never half of it
+        assert not [w for w in words if w in text and len(w) >= max(6, len(text) // 2)], text
