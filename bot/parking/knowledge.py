@@ -43,6 +43,7 @@ class Topic:
 class ParkingKB:
     topics: tuple[Topic, ...]
     unknown_phone: str
+    not_parking: tuple[str, ...] = ()  # neighbouring subjects the base does not answer (config: not_parking)
 
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
@@ -94,4 +95,7 @@ def load_parking(path: Path, street_offices: set[str], districts: frozenset[str]
     missing = [t for t in TOPIC_IDS if t not in {x.id for x in topics}]
     if missing:
         raise ConfigError(path, "topics", f"缺少话题: {', '.join(missing)}")
-    return ParkingKB(tuple(topics), str(doc.get("unknown_phone") or "12345"))
+    near = doc.get("not_parking") or []
+    if not isinstance(near, list) or not all(isinstance(w, str) and w.strip() for w in near):
+        raise ConfigError(path, "not_parking", "应为词语列表，例如 [驾照, 年检, 摇号, 进京证]")
+    return ParkingKB(tuple(topics), str(doc.get("unknown_phone") or "12345"), tuple(w.strip() for w in near))
