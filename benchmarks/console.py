@@ -15,21 +15,18 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import redis as redis_lib
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.databases import fresh_database  # noqa: E402
-from benchmarks.history import FILL, REDIS_URL  # noqa: E402
+from benchmarks.history import REDIS_URL, history_database  # noqa: E402
 
 LISTS = {
     "list, newest first": "/console/tickets",
@@ -65,17 +62,8 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    url = fresh_database("alleybot_bench_console")
-    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS_URL, "ALLEYBOT_LOG_LEVEL": "WARNING"}
-    redis_lib.Redis.from_url(REDIS_URL).flushdb()
-    for command in (["db", "upgrade"], ["seed"]):
-        subprocess.run([sys.executable, "-m", "bot", *command], cwd=ROOT, env=env, check=True, capture_output=True)
-    engine = sa.create_engine(url)
-    began = time.monotonic()
+    url, _, engine, began = history_database("alleybot_bench_console", args.users, args.tickets, 0)
     with engine.begin() as conn:
-        for statement in FILL.split(";\n"):
-            if statement.strip():
-                conn.execute(sa.text(statement), {"users": args.users, "tickets": args.tickets, "messages": 0})
         # Some located, some resolved with ratings, as a real year has them.
         conn.execute(sa.text("UPDATE issues SET lat = 39.90 + (id % 100) * 0.0003, lng = 116.37 + (id % 70) * 0.0004"
                              " WHERE id % 3 = 0"))

@@ -55,6 +55,23 @@ ANALYZE;
 """
 
 
+def history_database(name: str, users: int, tickets: int, messages: int) -> tuple[str, dict[str, str], Any, float]:
+    """A fresh, migrated, seeded database filled with generated history: its URL, the environment for the
+    CLI, an engine, and when the filling began (for its duration)."""
+    url = fresh_database(name)
+    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS_URL, "ALLEYBOT_LOG_LEVEL": "WARNING"}
+    redis_lib.Redis.from_url(REDIS_URL).flushdb()
+    for command in (["db", "upgrade"], ["seed"]):
+        subprocess.run([sys.executable, "-m", "bot", *command], cwd=ROOT, env=env, check=True, capture_output=True)
+    began = time.monotonic()
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for statement in FILL.split(";\n"):
+            if statement.strip():
+                conn.execute(sa.text(statement), {"users": users, "tickets": tickets, "messages": messages})
+    return url, env, engine, began
+
+
 def counted(engine_events: list[str]) -> Any:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
@@ -74,18 +91,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    url = fresh_database("alleybot_bench_history")
-    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS_URL, "ALLEYBOT_LOG_LEVEL": "WARNING"}
-    redis_lib.Redis.from_url(REDIS_URL).flushdb()
-    for command in (["db", "upgrade"], ["seed"]):
-        subprocess.run([sys.executable, "-m", "bot", *command], cwd=ROOT, env=env, check=True, capture_output=True)
-    began = time.monotonic()
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        for statement in FILL.split(";\n"):
-            if statement.strip():
-                conn.execute(sa.text(statement), {"users": args.users, "tickets": args.tickets,
-                                                  "messages": args.messages})
+    url, env, engine, began = history_database("alleybot_bench_history", args.users, args.tickets, args.messages)
     filled = time.monotonic() - began
     report: dict[str, Any] = {"tickets": args.tickets, "users": args.users, "messages": args.messages,
                               "fill_seconds": round(filled, 1)}

@@ -362,6 +362,17 @@ class Issues:
             s.expire(issue, ["photos"])
         return [p.id for p in added]
 
+    def _handled(self, s: Session, user_id: int, ticket: str, lock: bool = True) -> tuple[User, Issue]:
+        """The person and the ticket they act on (locked for a change), or the reason they may not."""
+        user = s.get(User, user_id)
+        query = select(Issue).where(Issue.ticket == ticket)
+        issue = s.scalar(query.with_for_update(of=Issue) if lock else query)
+        if issue is None or user is None:
+            raise IssueError("not_found", f"no ticket {ticket}")
+        if not self.may_handle(user, issue):
+            raise IssueError("forbidden", f"user {user_id} may not handle {ticket}")
+        return user, issue
+
     @staticmethod
     def _user(s: Session, user_id: int) -> User:
         user = s.get(User, user_id)
@@ -609,12 +620,7 @@ class Issues:
         """指派: give a ticket to one of the people who answer for its alley (None: to nobody); they are told."""
         with self._uow() as uow:
             s = uow.session
-            user = s.get(User, user_id)
-            issue = s.scalar(select(Issue).where(Issue.ticket == ticket).with_for_update(of=Issue))
-            if issue is None or user is None:
-                raise IssueError("not_found", f"no ticket {ticket}")
-            if not self.may_handle(user, issue):
-                raise IssueError("forbidden", f"user {user_id} may not handle {ticket}")
+            user, issue = self._handled(s, user_id, ticket)
             assignee = s.get(User, assignee_id) if assignee_id is not None else None
             if assignee_id is not None and (assignee is None or not self.may_handle(assignee, issue)):
                 raise IssueError("assignee", f"user {assignee_id} does not answer for {issue.alley}")
@@ -690,12 +696,7 @@ class Issues:
         page, or take it off. Only a resolved ticket: a page of progress shows what was done."""
         with self._uow() as uow:
             s = uow.session
-            user = s.get(User, user_id)
-            issue = s.scalar(select(Issue).where(Issue.ticket == ticket).with_for_update(of=Issue))
-            if issue is None or user is None:
-                raise IssueError("not_found", f"no ticket {ticket}")
-            if not self.may_handle(user, issue):
-                raise IssueError("forbidden", f"user {user_id} may not handle {ticket}")
+            _, issue = self._handled(s, user_id, ticket)
             if publish and issue.status != "resolved":
                 raise IssueError("status", f"{ticket} is {issue.status}; only resolved tickets are shown")
             issue.publishable = publish
@@ -719,12 +720,7 @@ class Issues:
             raise IssueError("note", f"the message is over {MAX_MESSAGE_CHARS} characters")
         with self._uow() as uow:
             s = uow.session
-            user = s.get(User, user_id)
-            issue = s.scalar(select(Issue).where(Issue.ticket == ticket))
-            if issue is None or user is None:
-                raise IssueError("not_found", f"no ticket {ticket}")
-            if not self.may_handle(user, issue):
-                raise IssueError("forbidden", f"user {user_id} may not handle {ticket}")
+            user, issue = self._handled(s, user_id, ticket, lock=False)
             event = record_event(s, issue, "message", user.openid, text)
             write_audit(s, audit, "message", "ticket", ticket, issue.street_office, text)
             view = self._view(s, issue)

@@ -322,3 +322,22 @@ def test_every_console_page_is_closed_to_the_logged_out_and_to_residents(app: Fl
             assert refused.status_code in (302, 400, 403), (method, path, refused.status_code)
             assert ticket not in refused.get_data(as_text=True) or refused.status_code == 302
     assert rt.issues.show(ticket).status == "received"  # nothing anyone tried changed anything
+
+
+def test_every_console_page_renders_for_staff_with_a_plain_title(app: Flask, rt: Runtime,
+                                                                 people: dict[str, str]) -> None:
+    """Every GET page of the URL map, as staff: it renders (or answers 404 for an id that is not there), and
+    its <title> is text (a template block that swallowed markup once hid a whole section there)."""
+    values = {"ticket": people["东斜街"], "photo_id": 1, "poll_id": 1, "broadcast_id": 1, "name": "东斜街",
+              "template_id": 1, "claim_id": 1, "patrol_id": 1, "redemption_id": 1, "action": "accept"}
+    staff = app.test_client()
+    log_in(staff, rt, STAFF)
+    pages = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("console.") and "GET" in r.methods
+             and r.endpoint not in ("console.login_link", "console.login")]
+    for rule in pages:
+        path = rule.build({k: v for k, v in values.items() if k in rule.arguments})[1]  # type: ignore[index]
+        res = staff.get(path)
+        assert res.status_code in (200, 404), (path, res.status_code)
+        if res.mimetype == "text/html":
+            title = res.get_data(as_text=True).split("<title>")[1].split("</title>")[0]
+            assert "<" not in title and "{" not in title, (path, title)

@@ -12,7 +12,7 @@ from flask import abort, redirect, render_template, request, url_for
 
 from bot.accounts.service import AccountView
 from bot.broadcasts import texts as broadcast_texts
-from bot.broadcasts.service import BroadcastError, Target
+from bot.broadcasts.service import BroadcastError, BroadcastView, Target
 from bot.core.clock import BEIJING
 from webhooks.console.base import audit_of, bot, bp, check_csrf, staff_page
 from webhooks.console.tickets import offices_of
@@ -107,22 +107,25 @@ def broadcast_send(account: AccountView, alleys: list[str]) -> Any:
 @staff_page
 def broadcast(account: AccountView, alleys: list[str], broadcast_id: int) -> str:
     """One notice and its delivery report, which refreshes itself while the notice goes out."""
-    rt = bot().rt
-    found = rt.broadcasts.within(broadcast_id, alleys, offices_of(alleys))
-    if found is None:
-        abort(404)
-    return render_template("console/broadcast.html", account=account, b=found, report=rt.broadcasts.report(found.id))
+    found = _scoped(alleys, broadcast_id)
+    return render_template("console/broadcast.html", account=account, b=found,
+                           report=bot().rt.broadcasts.report(found.id))
 
 
 @bp.get("/broadcasts/<int:broadcast_id>/report")
 @staff_page
 def broadcast_report(account: AccountView, alleys: list[str], broadcast_id: int) -> str:
     """The report alone (the page asks for it every two seconds while anything is pending)."""
-    rt = bot().rt
-    found = rt.broadcasts.within(broadcast_id, alleys, offices_of(alleys))
+    found = _scoped(alleys, broadcast_id)
+    return render_template("console/broadcast_report.html", b=found, report=bot().rt.broadcasts.report(found.id))
+
+
+def _scoped(alleys: list[str], broadcast_id: int) -> BroadcastView:
+    """The notice if its audience lies within the person's scope; otherwise 404, as if it did not exist."""
+    found = bot().rt.broadcasts.within(broadcast_id, alleys, offices_of(alleys))
     if found is None:
         abort(404)
-    return render_template("console/broadcast_report.html", b=found, report=rt.broadcasts.report(found.id))
+    return found
 
 
 def _problem(exc: BroadcastError) -> tuple[str, str]:
