@@ -261,7 +261,7 @@ class Router:
                   c.report.location),
             Route("two-requests", report.is_two_requests, c.report.two_requests),
             Route("report", any_of(menu("REPORT"), said(REPORT_WORDS)), c.report.start, command=True),
-            Route("report-intent", intent("report_issue"), c.report.start),
+            Route("report-intent", intent("report_issue"), c.report.start_guessed),
             Route("bind-alley", any_of(menu("BIND_ALLEY"), said(BIND_WORDS)), c.account.bind_start, command=True),
             Route("bind-alley-intent", intent("bind_alley"), c.account.bind_start),
             Route("poll", any_of(menu("POLL"), said(POLL_WORDS)), c.poll.start,

@@ -1,7 +1,8 @@
 """随手拍: a resident reports a problem with photos, words and a location, in any order; then follows it up.
 
-The issue is logged the moment both the alley and the category are known, with no confirmation step: an
-elderly resident who sent a photo and "光明胡同门口堆了一堆破家具" is done. What is missing is asked for with
+The issue is logged the moment both the alley and the category are known: an elderly resident who sent a photo
+and "光明胡同门口堆了一堆破家具" is done. Only a message the NLU was unsure was a report at all (请问光明胡同的
+路灯几点亮), complete by itself, is read back first (1 是, 2 不是). What is missing is asked for with
 numbered choices. Photos or a location sent within minutes after logging attach to the issue; 撤回 withdraws it.
 """
 
@@ -27,6 +28,13 @@ REPORT_FLOW = "report"
 COLLECTING = "collecting"  # taking photos, words and a location until the alley and the category are known
 ASK_ALLEY = "ask_alley"  # numbered alleys offered (nearest to the location, similar names, the home alley)
 ASK_CATEGORY = "ask_category"  # the numbered 十无 list shown
+CONFIRM = "confirm"  # a doubtful guess, complete: "您是要反映…吗？1 是 2 不是" before anything is logged
+
+# Below this confidence the NLU's "this is a report" is a guess: a message that would become a ticket by itself
+# is read back first (a wrong ticket on a chief's desk is worse than one question).
+CONFIRM_BELOW = 0.6
+YES_WORDS = frozenset({"1", "是", "是的", "对", "对的", "嗯", "没错", "确认", "好", "好的", "要"})
+NO_WORDS = frozenset({"2", "不是", "不对", "没有", "不要", "不用", "算了", "错了"})
 
 
 
@@ -42,6 +50,7 @@ class ReportDraft(FlowData):
     lng: float | None = None
     offered: list[str] = field(default_factory=list)  # the alleys offered by number (ASK_ALLEY)
     also: list[list[str]] = field(default_factory=list)  # [category, words] of further problems of the message
+    doubtful: bool = False  # started on an unsure guess of the NLU: read back before logging
 
 
 NEAREST_OFFERED = 3
@@ -240,14 +249,21 @@ class ReportChat:
 
     def start(self, turn: Turn) -> Reply:
         """Begin a report with whatever this message carries (a photo, a sentence, a location) and ask the rest."""
+        return self._begin(turn, doubtful=False)
+
+    def start_guessed(self, turn: Turn) -> Reply:
+        """Begin a report the NLU guessed from free words; an unsure guess is read back before it is logged."""
+        return self._begin(turn, doubtful=turn.parse().confidence < CONFIRM_BELOW)
+
+    def _begin(self, turn: Turn, doubtful: bool) -> Reply:
         if turn.account.blocked:
             return Reply(texts.REPORT_BLOCKED)
-        turn.start(REPORT_FLOW, COLLECTING, ReportDraft())
+        turn.start(REPORT_FLOW, COLLECTING, ReportDraft(doubtful=doubtful))
         if turn.msg.kind == "event":  # the menu button: nothing to take in yet
             return Reply(texts.REPORT_START)
         if turn.msg.kind in ("text", "voice") and turn.text.strip() in ("随手拍", "我要反映", "反映问题", "我要随手拍"):
             return Reply(texts.REPORT_START)
-        return self.collect(turn)
+        return self.collect(turn, first=True)
 
     def photo(self, turn: Turn) -> Reply:
         """A photo outside a flow: add it to the report just made, or start a new report with it."""
@@ -268,10 +284,14 @@ class ReportChat:
         attached = self._issues.attach(turn.account.user_id, lat=turn.msg.lat, lng=turn.msg.lng)
         return Reply(texts.location_attached(attached[0].ticket) if attached else account_texts.MENU)
 
-    def collect(self, turn: Turn) -> Reply:
+    def collect(self, turn: Turn, first: bool = False) -> Reply:
         """Take in a photo, words, a location or a numbered choice; log the issue as soon as it is complete."""
         assert turn.state is not None
+        if turn.state.step == CONFIRM and turn.msg.kind in ("text", "voice"):
+            return self.confirmed(turn)
         data = turn.data(ReportDraft)
+        if not first:  # they answered a question of the report: it is theirs, no longer a guess
+            data.doubtful = False
         step, msg = turn.state.step, turn.msg
         if msg.kind == "image" and msg.media_id:
             if msg.media_id not in data.photos and len(data.photos) < turn.config.issues.max_photos:
@@ -292,8 +312,24 @@ class ReportChat:
 
     def _advance(self, turn: Turn, data: ReportDraft) -> Reply:
         if data.alley and data.category:
+            if data.doubtful:
+                turn.goto(CONFIRM, data)
+                category = turn.config.category(data.category)
+                return Reply(texts.report_confirm(data.alley, category.name if category else data.category))
             return self._log(turn, data)
         return _ask_next(turn, data)
+
+    def confirmed(self, turn: Turn) -> Reply:
+        """1 logs the report read back; 2 drops it and says so; anything else asks again."""
+        data = turn.data(ReportDraft)
+        words = answers.tidy(turn.text)
+        if words in YES_WORDS:
+            return self._log(turn, replace(data, doubtful=False))
+        if words in NO_WORDS:
+            turn.finish()
+            return Reply(texts.REPORT_NOT_LOGGED)
+        category = turn.config.category(data.category or "")
+        return Reply(texts.report_confirm(str(data.alley), category.name if category else str(data.category)))
 
     def _log(self, turn: Turn, data: ReportDraft) -> Reply:
         turn.finish()

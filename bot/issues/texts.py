@@ -160,6 +160,13 @@ def issue_merged(issue: IssueView, original: str) -> str:
             f"您会收到工单 {original} 的处理进展。")
 
 
+def report_confirm(alley: str, category_name: str) -> str:
+    return f"您是要反映{alley}的“{category_name}”问题吗？回复 1 是，2 不是。"
+
+
+REPORT_NOT_LOGGED = "好的，没有登记。想问别的直接说就行；发“帮助”看看我能做什么。"
+
+
 def issue_merged_by_handler(issue: IssueView, original: str) -> str:
     return (f"您的反映（工单 {issue.ticket}）和工单 {original} 是同一个问题，已合并办理，"
             f"您会收到工单 {original} 的处理进展。")

@@ -289,3 +289,24 @@ def test_the_simulators_role_command_appoints_a_steward_like_the_cli(chat: Simul
     reply = chat.text("签到 巡了两个小时") or ""
     # (In the embedded default the approval, held because they had not written yet, comes first.)
     assert reply.endswith(steward_texts.checkin_summary("光明胡同", 120, 0, 0, False))
+
+
+def test_an_unsure_guess_is_read_back_before_it_becomes_a_ticket(app: Flask, rt: Runtime) -> None:
+    """A message the NLU is not sure is a report, that would be a whole ticket by itself, is asked about first:
+    1 logs it, 2 drops it. A sure report, or one the resident answered questions for, is logged as before."""
+    from bot.handlers import report
+    from bot.issues import texts as issue_texts
+    from bot.simulator import Simulator
+
+    words = "请问光明胡同的路灯几点亮"  # a question; before, it became a 设施损坏 ticket at once
+    parsed = rt.nlu.parse(words)
+    assert parsed.intent == "report_issue" and parsed.confidence < report.CONFIRM_BELOW, parsed  # the premise
+    chat = Simulator(app, "o_unsure_1")
+    assert chat.text(words) == issue_texts.report_confirm("光明胡同", "设施损坏")
+    assert rt.issues.count() == 0
+    assert chat.text("2") == issue_texts.REPORT_NOT_LOGGED and rt.issues.count() == 0
+    assert chat.text(words) == issue_texts.report_confirm("光明胡同", "设施损坏")
+    assert chat.text("嗯？") == issue_texts.report_confirm("光明胡同", "设施损坏")  # neither: asked again
+    assert "工单" in (chat.text("1") or "") and rt.issues.count() == 1
+    assert "工单" in (Simulator(app, "o_sure_1").text("东斜街路灯坏了") or "")  # sure: logged at once
+    assert rt.issues.count() == 2
