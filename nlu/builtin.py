@@ -30,7 +30,7 @@ from nlu.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
-MODEL_VERSION = "builtin-6"
+MODEL_VERSION = "builtin-7"
 ALLEY_MARK = "Ⓐ"  # stands in for any alley name, so the classifier learns "an alley", not "光明胡同"
 OUT_OF_SCOPE = "out_of_scope"
 CATEGORY_INTENTS = frozenset({"report_issue"})  # DESIGN §5: only report_issue carries a category
@@ -215,6 +215,9 @@ def train(data: training_data.TrainingData, gazetteer: Gazetteer, fingerprint: s
     for entity in ("category", "rating"):
         annotated = [(t, e.entities[entity]) for t, e in zip(texts, data.examples, strict=True)
                      if entity in e.entities and e.entities[entity] != "other"]
+        if entity == "category":  # the lexicon's words too: their character n-grams carry to new wordings
+            annotated += [(features(normalise(word)), code) for word, code in gazetteer.category_keywords
+                          if code != "other"]
         if len({v for _, v in annotated}) >= 2:
             slots[entity] = Linear.from_sklearn(*_fit([t for t, _ in annotated], [v for _, v in annotated]))
     return Model(Linear.from_sklearn(*_fit(texts, labels)), threshold, slots, pinyin, fingerprint)
