@@ -125,6 +125,14 @@ def test_the_console_shows_logs_ledgers_and_the_ranking_within_scope(app: Flask,
     page = staff.get("/console/scorecard?month=2026-10").get_data(as_text=True)
     assert "西长安街街道" in page and "光明胡同" in page and "王立新" in page and "体育馆路街道" not in page
     assert "巡街 10/23 天" in page  # the facts behind the points, for a secretary to check by hand
+    from urllib.parse import quote
+
+    walks = f"/console/patrols?alley={quote('光明胡同')}&amp;since=2026-10-01&amp;until=2026-10-31"
+    assert walks in page  # the patrols behind the 知情 points, one click away
+    listed = staff.get(walks.replace("&amp;", "&")).get_data(as_text=True)
+    assert listed.count("45 分钟") == 10 and "2026-10-11" in listed
+    assert staff.get("/console/patrols?alley=光明胡同&since=2026-10-05&until=2026-10-06").get_data(
+        as_text=True).count("45 分钟") == 2
     book = load_workbook(io.BytesIO(staff.get("/console/scorecard.xlsx?quarter=2026-Q4").data))
     assert book.sheetnames == ["西长安街街道"] and book["西长安街街道"]["B2"].value == "光明胡同"
     assert "打印版" not in staff.get("/console/scorecard?month=2026-10&print=1").get_data(as_text=True)

@@ -23,9 +23,14 @@ from webhooks.console.base import audit_of, bot, bp, check_csrf, staff_page
 def patrols(account: AccountView, alleys: list[str]) -> str:
     """街巷长日志: a chief's own patrols, staff every patrol of their street office."""
     rt = bot().rt
-    entries = rt.chief_log.within(alleys, limit=200)
+    alley = request.args.get("alley") or None
+    shown = [alley] if alley in alleys else [] if alley else alleys
+    since, until = request.args.get("since") or "", request.args.get("until") or ""
+    entries = [e for e in rt.chief_log.within(shown, limit=1000, since_day=since or None)
+               if not until or e.day <= until][:200]
     names = {c.code: c.name for c in rt.config.categories}
-    return render_template("console/patrols.html", account=account, entries=entries, names=names)
+    return render_template("console/patrols.html", account=account, entries=entries, names=names, alley=alley,
+                           since=since, until=until)
 
 
 @bp.get("/alleys/<name>/ledger")
