@@ -44,6 +44,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=45)
     parser.add_argument("--pool", action="store_true", help="keep the handler thread pool (unprofiled work)")
     parser.add_argument("--callees", default="", help="also print what functions matching this call")
+    parser.add_argument("--dump", default="", help="write the raw profile to this file")
     parser.add_argument("--no-profile", action="store_true", help="only the CPU per message, unprofiled")
     args = parser.parse_args()
 
@@ -81,6 +82,8 @@ def main() -> None:
         profiler.enable()
     run(batch)
     profiler.disable()
+    if getattr(args, "dump", ""):
+        profiler.dump_stats(args.dump)
     wall, cpu = time.perf_counter() - began, time.process_time() - cpu
     if not args.no_profile:
         out = io.StringIO()

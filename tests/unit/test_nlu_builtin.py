@@ -129,3 +129,23 @@ def test_the_held_out_set_is_never_trained_on() -> None:
     held_out = read_jsonl(ROOT / "nlu" / "data" / "test.jsonl")
     assert len(held_out) >= 250
     assert [r["text"] for r in held_out if r["text"] in seen] == []
+
+
+def test_the_indexed_word_search_finds_what_the_plain_one_does() -> None:
+    """The gazetteer scans a message once (an index by first character) instead of searching it once per
+    listed word: the same word, value and place, whatever the text."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from nlu.gazetteer import Gazetteer, _first
+
+    gaz = Gazetteer.from_vocabulary(load_config(Path(__file__).resolve().parents[2] / "config").vocabulary())
+    pieces = [w for w, _ in gaz.category_keywords[::7]] + [w for w, _ in gaz.rating_words] + ["胡同", "门口", "了", " "]
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.sampled_from(pieces) | st.text(max_size=3), max_size=8).map("".join))
+    def same(text: str) -> None:
+        assert gaz.find_category(text) == _first(text, gaz.category_keywords)
+        assert gaz._first_indexed(text, gaz.rating_words) == _first(text, gaz.rating_words)
+
+    same()

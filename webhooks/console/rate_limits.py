@@ -45,6 +45,17 @@ def init_limits(app: Flask, settings: Settings) -> Limiter:
     single-process default (which keeps all its state in process)."""
     limiter = Limiter(key_func=get_remote_address, app=app, storage_uri=settings.redis_url or "memory://",
                       key_prefix="alleybot:limits", headers_enabled=False)  # base.py renders the 429 page
+    # Its app-wide hooks would run on every WeChat callback (~0.1 ms each, and the webhook has no limits): the
+    # decorated views check their own limits, so the check before requests goes, and what it does after them
+    # (counting a conditional limit, releasing its context) runs for the console's requests only.
+    def ours(f: Any) -> bool:
+        return getattr(f, "__self__", None) is limiter or limiter in getattr(f, "args", ())
+
+    app.before_request_funcs[None] = [f for f in app.before_request_funcs.get(None, []) if not ours(f)]
+    for hooks in (app.after_request_funcs, app.teardown_request_funcs):
+        moved = [f for f in hooks.get(None, []) if ours(f)]
+        hooks[None] = [f for f in hooks.get(None, []) if not ours(f)]
+        hooks.setdefault("console", []).extend(moved)
     for endpoint, limits in LIMITS.items():
         view: Any = app.view_functions[endpoint]
         for value, key, when in limits:
