@@ -91,3 +91,19 @@ def test_a_resident_has_no_desk(app: Flask, rt: Runtime, people: dict[str, str])
     client.get(urlparse(rt.console_logins.link(rt.accounts.get(RESIDENT))).path)  # type: ignore[arg-type]
     rt.accounts.grant_role(RESIDENT, "resident", None)
     assert client.get("/console/broadcasts").status_code == 403
+
+
+def test_the_notice_list_filters_and_exports(app: Flask, rt: Runtime, people: dict[str, str],
+                                             run_jobs: Callable[[], None]) -> None:
+    staff = app.test_client()
+    log_in(staff, rt, STAFF)
+    for n, (alley, text) in enumerate((("光明胡同", "周六停水"), ("东斜街", "周日修路"))):
+        staff.post("/console/broadcasts", data={"csrf": _csrf(staff), "once": f"{n}" * 20, "alley": alley,
+                                                "text": text})
+    run_jobs()
+    body = staff.get("/console/broadcasts?alley=东斜街").get_data(as_text=True)
+    assert "周日修路" in body and "周六停水" not in body and "共 1 条" in body
+    assert "周六停水" in staff.get("/console/broadcasts?q=停水").get_data(as_text=True)
+    assert "共 0 条" in staff.get("/console/broadcasts?until=2020-01-01").get_data(as_text=True)
+    lines = staff.get("/console/broadcasts.csv").get_data().decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("编号,发送时间,发给") and len(lines) == 3

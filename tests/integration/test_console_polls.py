@@ -64,3 +64,19 @@ def test_a_wrong_poll_form_names_its_field(app: Flask, rt: Runtime, people: dict
     res = staff.post("/console/polls", data={"csrf": _csrf(staff), "scale": "agreement",
                                              "target": "西长安街街道", "questions": "您赞同设立共享车位吗？"})
     assert res.status_code == 303 and rt.polls.within([], ["西长安街街道"])[0].audience == "西长安街街道"
+
+
+def test_the_poll_list_filters_pages_and_exports(app: Flask, rt: Runtime, people: dict[str, str]) -> None:
+    staff = app.test_client()
+    log_in(staff, rt, STAFF)
+    for target, question in (("光明胡同", "满意吗一"), ("东斜街", "满意吗二"), ("西长安街街道", "满意吗三")):
+        staff.post("/console/polls", data={"csrf": _csrf(staff), "scale": "satisfaction", "target": target,
+                                           "questions": question})
+    first = rt.polls.within(["光明胡同"], [])[0].poll.id
+    staff.post(f"/console/polls/{first}/close", data={"csrf": _csrf(staff)})
+    body = staff.get("/console/polls?state=open").get_data(as_text=True)
+    assert "满意吗二" in body and "满意吗三" in body and "满意吗一" not in body
+    body = staff.get("/console/polls?alley=东斜街").get_data(as_text=True)
+    assert "满意吗二" in body and "满意吗一" not in body and "满意吗三" in body  # the office's poll covers it
+    lines = staff.get("/console/polls.csv?state=closed").get_data().decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("编号,调查对象") and len(lines) == 2 and "满意吗一" in lines[1]

@@ -3,12 +3,14 @@ the delivery report update while it goes out."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import Response, abort, redirect, render_template, request, url_for
 
 from bot.accounts.service import AccountView
 from bot.broadcasts import texts as broadcast_texts
@@ -51,13 +53,50 @@ def _when() -> datetime | None:
         raise FormError("发送时间", "请选一个日期和时间，或留空立即发送") from None
 
 
+LIST_PAGE = 30
+SCOPE_LIMIT = 2000  # notices of a scope read for the list: years of a street office's notices
+
+
+def _sent(alleys: list[str]) -> list[BroadcastView]:
+    """The notices of the scope, narrowed by the query string: an alley, Beijing days, words of the text."""
+    args = request.args
+    found = bot().rt.broadcasts.recent(alleys, offices_of(alleys), limit=SCOPE_LIMIT)
+    alley, words = args.get("alley") or "", (args.get("q") or "").strip()
+    since, until = args.get("since") or "", args.get("until") or ""
+    return [b for b in found
+            if (not alley or alley in b.label.split("、") or b.label in offices_of([alley]))
+            and (not words or words in b.text)
+            and (not since or b.send_at.astimezone(BEIJING).date().isoformat() >= since)
+            and (not until or b.send_at.astimezone(BEIJING).date().isoformat() <= until)]
+
+
 def _compose(account: AccountView, alleys: list[str], error: tuple[str, str] | None = None,
              status: int = 200) -> tuple[str, int]:
     rt = bot().rt
+    sent = _sent(alleys)
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    query = {k: v for k, v in request.args.items() if k in ("alley", "q", "since", "until") and v}
     return render_template("console/broadcasts.html", account=account, alleys=alleys, error=error,
                            offices=offices_of(alleys) if account.role == "staff" else [], form=request.form,
-                           sent=rt.broadcasts.recent(alleys, offices_of(alleys)),
+                           sent=sent[(page - 1) * LIST_PAGE:page * LIST_PAGE], total=len(sent), page=page,
+                           pages=max(1, -(-len(sent) // LIST_PAGE)), query=query,
                            max_length=rt.config.broadcasts.max_length), status
+
+
+@bp.get("/broadcasts.csv")
+@staff_page
+def broadcasts_csv(account: AccountView, alleys: list[str]) -> Response:
+    """The notices of the list, under the same filters, with their delivery figures (UTF-8 with BOM)."""
+    rt = bot().rt
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(["编号", "发送时间", "发给", "人数", "已送达", "留言待看", "失败", "已确认", "内容"])
+    for b in _sent(alleys):
+        r = rt.broadcasts.report(b.id)
+        writer.writerow([b.id, b.send_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M"), b.label, b.recipients,
+                         r["sent"], r["held"], r["failed"], r["acknowledged"], b.text])
+    return Response(buffer.getvalue().encode("utf-8-sig"), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=broadcasts.csv"})
 
 
 @bp.get("/broadcasts")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,12 +21,44 @@ MAX_QUESTIONS = 10  # as in chat (bot/handlers/poll.py)
 MAX_QUESTION_CHARS = 100
 
 
+LIST_PAGE = 30
+
+
+def _polls(alleys: list[str]) -> list[PollSummary]:
+    """The polls of the scope, narrowed by the query string: open or closed, an alley."""
+    state, alley = request.args.get("state") or "", request.args.get("alley") or ""
+    found = bot().rt.polls.within(alleys, offices_of(alleys), limit=1000)
+    return [p for p in found
+            if (not state or p.poll.open == (state == "open"))
+            and (not alley or alley in p.audience.split("、") or p.audience in offices_of([alley]))]
+
+
 def _list(account: AccountView, alleys: list[str], error: tuple[str, str] | None = None,
           status: int = 200) -> tuple[str, int]:
+    polls = _polls(alleys)
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    query = {k: v for k, v in request.args.items() if k in ("state", "alley") and v}
     return render_template("console/polls.html", account=account, alleys=alleys, error=error, form=request.form,
-                           polls=bot().rt.polls.within(alleys, offices_of(alleys)), scales=poll_texts.SCALE_NAMES,
+                           polls=polls[(page - 1) * LIST_PAGE:page * LIST_PAGE], total=len(polls), page=page,
+                           pages=max(1, -(-len(polls) // LIST_PAGE)), query=query, scales=poll_texts.SCALE_NAMES,
                            offices=offices_of(alleys) if account.role == "staff" else [],
                            max_questions=MAX_QUESTIONS, done=session.pop("done", None)), status
+
+
+@bp.get("/polls.csv")
+@staff_page
+def polls_csv(account: AccountView, alleys: list[str]) -> Response:
+    """The list under the same filters (UTF-8 with BOM): each poll's audience, questions and answers."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(["编号", "调查对象", "发起时间", "截止时间", "状态", "回答人数", "问题"])
+    for p in _polls(alleys):
+        writer.writerow([p.poll.id, p.audience, p.created_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M"),
+                         p.closes_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if p.closes_at else "",
+                         "进行中" if p.poll.open else "已结束", p.answered,
+                         "；".join(q.text for q in p.poll.questions)])
+    return Response(buffer.getvalue().encode("utf-8-sig"), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=polls.csv"})
 
 
 @bp.get("/polls")
