@@ -12,7 +12,7 @@ from bot.stewards.checkin_words import chinese_number, read_checkin
 
 _CLAUSES = re.compile(r"[，,。；;！!？?\n]+|\s{2,}")
 _COUNT = re.compile(r"(\d+|[一二两俩三四五六七八九十]+)\s*(处|个|辆|张|块|堆|起|件|根|条|家|户|台|摊)")
-_FIXED = re.compile(r"已(经)?(清|处理|整改|挪|拆|修|劝|解决|搞定|清理|清走|挪走|拆除)"
+_FIXED = re.compile(r"已(经)?(清|处理|整改|挪|拆|修|劝|撕|扫|捡|收|铲|解决|搞定|清理|清走|挪走|拆除)"
                     r"|(清|处理|整改|挪|拆|修|劝|撕|扫|捡|收|铲)(了|掉|走|好)|当场")
 _NOTHING = re.compile(r"(没|无|未)(发现|看到|见)(问题|异常)?|一切正常|都挺好|没问题")
 

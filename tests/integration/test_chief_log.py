@@ -92,6 +92,7 @@ def test_reading_patrol_words() -> None:
     read = read_patrol("巡了40分钟，门口堆物一处已清，地锁两个", category)
     assert read.minutes == 40 and read.found == (Found("piled_materials", 1, True), Found("ground_lock", 2, False))
     assert read_patrol("一个钟头，小广告撕了三张", category).found == (Found("illegal_ads", 3, True),)
+    assert read_patrol("四十分钟 小广告三张已撕", category).found == (Found("illegal_ads", 3, True),)
     assert read_patrol("转了一圈，一切正常", category).nothing_found
     assert read_patrol("堆物好多", category).minutes is None
 
