@@ -30,7 +30,7 @@ from nlu.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
-MODEL_VERSION = "builtin-7"
+MODEL_VERSION = "builtin-9"
 ALLEY_MARK = "Ⓐ"  # stands in for any alley name, so the classifier learns "an alley", not "光明胡同"
 OUT_OF_SCOPE = "out_of_scope"
 CATEGORY_INTENTS = frozenset({"report_issue"})  # DESIGN §5: only report_issue carries a category
@@ -58,6 +58,18 @@ def features(masked: str) -> list[str]:
     grams = [padded[i:i + n] for n in (1, 2, 3) for i in range(len(padded) - n + 1)]
     words = [f"w:{w}" for w in _jieba().lcut(masked) if w.strip()]
     return grams + words
+
+
+def lexicon_marks(gazetteer: Gazetteer, masked: str) -> list[str]:
+    """What the street office's word lists say about the text, as features for the intent model: a 十无
+    problem named (a keyword or a pattern) leans to a report; a subject that is not the alleys' business
+    (a parcel, a bill) leans away. The lists grow without retraining on new sentences."""
+    marks = []
+    if gazetteer.find_category(masked) is not None:
+        marks.append("§problem")
+    if gazetteer.names_not_ours(masked):
+        marks.append("§not-ours")
+    return marks
 
 
 @dataclass
@@ -131,9 +143,11 @@ class BuiltinNLU:
             return Parse(OUT_OF_SCOPE, 1.0, {}, self.name)
         masked, alley = self.mask(clean)
         feats = features(masked)
-        intent, confidence = self.model.intents.best(feats)
+        intent, confidence = self.model.intents.best(feats + lexicon_marks(self.gazetteer, masked))
         if confidence < self.model.threshold:
             intent = OUT_OF_SCOPE
+        elif intent in CATEGORY_INTENTS and self.gazetteer.not_ours_in(clean):
+            intent = OUT_OF_SCOPE  # a complaint about a parcel or a bill is nobody's ticket in the alley
         return Parse(intent, confidence, self.entities(clean, feats, intent, alley), self.name)
 
     def entities(self, text: str, feats: list[str], intent: str, alley: str | None) -> dict[str, Any]:
@@ -201,6 +215,16 @@ def _tune_threshold(texts: list[list[str]], labels: list[str]) -> float:
     return max(candidates, key=lambda t: (accuracy(t), -t))
 
 
+def pattern_phrases(gazetteer: Gazetteer) -> list[tuple[str, str]]:
+    """Each pattern's words paired off (路灯不亮, 长椅断 …): every thing and every state at least once, so the
+    classifier also knows a pattern's words when they come in other combinations or with a typo."""
+    phrases: list[tuple[str, str]] = []
+    for code, things, states in gazetteer.category_patterns:
+        for i in range(max(len(things), len(states))):
+            phrases.append((things[i % len(things)] + states[i % len(states)], code))
+    return phrases
+
+
 def train(data: training_data.TrainingData, gazetteer: Gazetteer, fingerprint: str) -> Model:
     from nlu.pinyin_table import build
 
@@ -208,9 +232,11 @@ def train(data: training_data.TrainingData, gazetteer: Gazetteer, fingerprint: s
     gazetteer.use_pinyin(pinyin)
     masker = BuiltinNLU.__new__(BuiltinNLU)
     masker.gazetteer = gazetteer
-    texts = [features(masker.mask(normalise(e.text))[0]) for e in data.examples]
+    masked = [masker.mask(normalise(e.text))[0] for e in data.examples]
+    texts = [features(m) for m in masked]
+    marked = [t + lexicon_marks(gazetteer, m) for t, m in zip(texts, masked, strict=True)]
     labels = [e.intent for e in data.examples]
-    threshold = _tune_threshold(texts, labels)
+    threshold = _tune_threshold(marked, labels)
     slots: dict[str, Linear] = {}
     for entity in ("category", "rating"):
         annotated = [(t, e.entities[entity]) for t, e in zip(texts, data.examples, strict=True)
@@ -218,9 +244,10 @@ def train(data: training_data.TrainingData, gazetteer: Gazetteer, fingerprint: s
         if entity == "category":  # the lexicon's words too: their character n-grams carry to new wordings
             annotated += [(features(normalise(word)), code) for word, code in gazetteer.category_keywords
                           if code != "other"]
+            annotated += [(features(normalise(told)), code) for told, code in pattern_phrases(gazetteer)]
         if len({v for _, v in annotated}) >= 2:
             slots[entity] = Linear.from_sklearn(*_fit([t for t, _ in annotated], [v for _, v in annotated]))
-    return Model(Linear.from_sklearn(*_fit(texts, labels)), threshold, slots, pinyin, fingerprint)
+    return Model(Linear.from_sklearn(*_fit(marked, labels)), threshold, slots, pinyin, fingerprint)
 
 
 _LOADED: dict[str, BuiltinNLU] = {}

@@ -16,6 +16,7 @@ from rapidfuzz.distance import Levenshtein
 from nlu.training_data import TrainingData
 from nlu.vocabulary import Vocabulary
 
+PATTERN_GAP = 8  # a pattern's thing and state at most this many characters apart: the same clause
 MIN_FUZZY_LENGTH = 3  # shorter names (二龙路 is the shortest kept) would match too much by sound
 NEGATIONS = ("不", "没")  # not 非, which intensifies: 非常好 is very good
 
@@ -43,6 +44,9 @@ class Gazetteer:
     alley_names: tuple[str, ...]
     category_keywords: tuple[tuple[str, str], ...]  # (keyword, code), longest first
     rating_words: tuple[tuple[str, str], ...] = ()  # (word, "1"|"2"|"3"), longest first
+    # (code, things, states): a thing near what became of it (路灯 … 不亮), in config order
+    category_patterns: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()
+    not_ours: tuple[tuple[str, str], ...] = ()  # (subject, subject), longest first: not the alleys' business
     # Pinyin of every character that may matter, filled by the NLU model (pypinyin is slow to import).
     pinyin: dict[str, str] = field(default_factory=dict, repr=False)
     # Sound-alike index: first syllable -> (syllables, name), and last syllable -> the same, so that a
@@ -52,6 +56,8 @@ class Gazetteer:
     # Word lists indexed by their first character (built on first use): a message is scanned once instead of
     # searched once per listed word (the category lexicon holds hundreds).
     _word_index: dict[int, dict[str, list[tuple[str, str, int]]]] = field(default_factory=dict, repr=False)
+    # The patterns' words by first character: (word, pattern number, 0 for a thing or 1 for a state).
+    _pattern_index: dict[str, list[tuple[str, int, int]]] | None = field(default=None, repr=False)
 
     @classmethod
     def from_vocabulary(cls, config: Vocabulary, training: TrainingData | None = None) -> Gazetteer:
@@ -68,8 +74,9 @@ class Gazetteer:
                         keywords.add((span.text, span.value))
                     elif span.entity == "rating":
                         ratings.add((span.text, span.value))
+        patterns = tuple((c.code, p.things, p.states) for c in config.categories for p in c.patterns)
         return cls(_longest_first(alleys), tuple(a.name for a in config.alleys), _longest_first(keywords),
-                   _longest_first(ratings))
+                   _longest_first(ratings), patterns, _longest_first((w, w) for w in config.not_ours))
 
     # --- alleys -------------------------------------------------------------------------------------
     def use_pinyin(self, table: dict[str, str]) -> None:
@@ -148,7 +155,57 @@ class Gazetteer:
 
     # --- categories and ratings ---------------------------------------------------------------------
     def find_category(self, text: str) -> Match | None:
-        return self._first_indexed(text, self.category_keywords)
+        """The category the text names: its longest keyword, unless a pattern says more (more of its
+        characters are the pattern's words than are the keyword's: 墙上写了收废品的电话 is an ad, not junk)."""
+        word = self._first_indexed(text, self.category_keywords)
+        told = self._told(text)
+        if told is not None and (word is None or told[0] > word.end - word.start):
+            return told[1]
+        return word
+
+    def names_not_ours(self, text: str) -> bool:
+        """The text names a subject that is not the alleys' business, whatever else it names."""
+        return self._first_indexed(text, self.not_ours) is not None
+
+    def not_ours_in(self, text: str) -> str | None:
+        """A subject the text names that is not the alleys' business (a parcel, a bill, the flat's heating),
+        when it names no 十无 problem: such a complaint is out of scope, not a report."""
+        found = self._first_indexed(text, self.not_ours)
+        if found is None or self.find_category(text) is not None:
+            return None
+        return found.value
+
+    def _told(self, text: str) -> tuple[int, Match] | None:
+        """The best pattern in the text, by how many characters its thing and state cover, with that count."""
+        if not self.category_patterns:
+            return None
+        index = self._pattern_index
+        if index is None:
+            index = {}
+            for number, (_, things, states) in enumerate(self.category_patterns):
+                for role, words in enumerate((things, states)):
+                    for word in words:
+                        index.setdefault(word[0], []).append((word, number, role))
+            self._pattern_index = index
+        seen: dict[int, tuple[list[tuple[int, int]], list[tuple[int, int]]]] = {}
+        for i, ch in enumerate(text):
+            for word, number, role in index.get(ch, ()):
+                if text.startswith(word, i):
+                    seen.setdefault(number, ([], []))[role].append((i, i + len(word)))
+        best: tuple[int, int, Match] | None = None  # (weight, -pattern number, match)
+        for number, (things, states) in seen.items():
+            for t_start, t_end in things:
+                for s_start, s_end in states:
+                    gap = max(s_start - t_end, t_start - s_end)
+                    if not 0 <= gap <= PATTERN_GAP:
+                        continue
+                    # The usual order is the thing, then what became of it (垃圾桶满了); the other order
+                    # (断了腿的长椅) counts one character less, so 贴满了…下水道的小纸条 stays an ad.
+                    weight = (t_end - t_start) + (s_end - s_start) - (s_start < t_start)
+                    found = Match(min(t_start, s_start), max(t_end, s_end), self.category_patterns[number][0])
+                    if best is None or (weight, -number) > best[:2]:
+                        best = (weight, -number, found)
+        return (best[0], best[2]) if best else None
 
     def find_rating(self, text: str) -> Match | None:
         found = self._first_indexed(text, self.rating_words)

@@ -17,10 +17,21 @@ class AlleyWords:
 
 
 @dataclass(frozen=True)
+class Pattern:
+    """A problem told in the resident's own words: one of ``things`` near one of ``states`` (路灯 … 不亮,
+    墙上 … 喷了 … 电话), in either order. Residents rarely use the category's name; they say what happened
+    to what."""
+
+    things: tuple[str, ...]
+    states: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CategoryWords:
     code: str
     name: str
     keywords: tuple[str, ...]
+    patterns: tuple[Pattern, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -28,6 +39,7 @@ class Vocabulary:
     alleys: tuple[AlleyWords, ...]
     categories: tuple[CategoryWords, ...]
     fingerprint: str  # changes whenever the words change: trained models are cached under it
+    not_ours: tuple[str, ...] = ()  # subjects that are not the alleys' business (快递, 电费, 宽带 …)
 
 
 @dataclass(frozen=True)

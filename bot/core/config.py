@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from nlu.vocabulary import AlleyWords, CategoryWords, Vocabulary
+from nlu.vocabulary import AlleyWords, CategoryWords, Pattern, Vocabulary
 from points.rules import Rules, RulesError, parse_rules
 
 TRIAGE_CLASSES = ("简易", "基础", "难点")
@@ -66,6 +66,7 @@ class Category:
     item: str
     triage: str
     keywords: tuple[str, ...]
+    patterns: tuple[Pattern, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,7 @@ class AppConfig:
     broadcasts: BroadcastRules = BroadcastRules()
     console: ConsoleRules = ConsoleRules()
     assessment: AssessmentRules = AssessmentRules()
+    not_ours: tuple[str, ...] = ()  # categories.yml: subjects outside the alleys' public space
 
     @property
     def points(self) -> Rules:
@@ -173,8 +175,8 @@ class AppConfig:
         for name in ("alleys.yml", "categories.yml"):
             digest.update((self.directory / name).read_bytes())
         return Vocabulary(tuple(AlleyWords(a.name, tuple(a.aliases)) for a in self.alleys),
-                          tuple(CategoryWords(c.code, c.name, tuple(c.keywords)) for c in self.categories),
-                          digest.hexdigest())
+                          tuple(CategoryWords(c.code, c.name, c.keywords, c.patterns) for c in self.categories),
+                          digest.hexdigest(), self.not_ours)
 
     def alley(self, name: str) -> Alley | None:
         return next((a for a in self.alleys if a.name == name), None)
@@ -278,7 +280,7 @@ def _council(path: Path, entry: str, value: Any) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
-def _load_categories(path: Path) -> tuple[tuple[Category, ...], dict[str, int]]:
+def _load_categories(path: Path) -> tuple[tuple[Category, ...], dict[str, int], tuple[str, ...]]:
     data = read_yaml(path)
     triage = data.get("triage") or {}
     handling: dict[str, int] = {}
@@ -308,11 +310,31 @@ def _load_categories(path: Path) -> tuple[tuple[Category, ...], dict[str, int]]:
         if not isinstance(keywords, list) or not all(isinstance(k, str) and k for k in keywords):
             raise ConfigError(path, entry, "keywords 应为文字列表")
         categories.append(Category(code, _text(path, entry, raw, "name"), _text(path, entry, raw, "item"),
-                                   cls, tuple(keywords)))
+                                   cls, tuple(keywords), _patterns(path, entry, raw.get("patterns") or [])))
     missing = [c for c in CATEGORY_CODES if c not in {x.code for x in categories}]
     if missing:
         raise ConfigError(path, "categories", f"缺少分类: {', '.join(missing)}")
-    return tuple(categories), handling
+    not_ours = data.get("not_ours") or []
+    if not isinstance(not_ours, list) or not all(isinstance(w, str) and w for w in not_ours):
+        raise ConfigError(path, "not_ours", "应为文字列表")
+    return tuple(categories), handling, tuple(not_ours)
+
+
+def _patterns(path: Path, entry: str, raws: Any) -> tuple[Pattern, ...]:
+    """categories.yml ``patterns``: each a list of things and a list of what happened to them."""
+    if not isinstance(raws, list):
+        raise ConfigError(path, entry, "patterns 应为列表")
+    found: list[Pattern] = []
+    for i, raw in enumerate(raws):
+        where = f"{entry} patterns[{i}]"
+        if not isinstance(raw, dict) or set(raw) != {"things", "states"}:
+            raise ConfigError(path, where, "应为 {things: [...], states: [...]}")
+        lists = [raw["things"], raw["states"]]
+        if not all(isinstance(words, list) and words and all(isinstance(w, str) and w for w in words)
+                   for words in lists):
+            raise ConfigError(path, where, "things 和 states 应为非空的文字列表")
+        found.append(Pattern(tuple(lists[0]), tuple(lists[1])))
+    return tuple(found)
 
 
 def _load_menu(path: Path) -> dict[str, Any]:
@@ -380,7 +402,7 @@ def load_config(directory: Path) -> AppConfig:
 def read_config(directory: Path) -> AppConfig:
     """Read every file in ``directory`` once; raise ConfigError on the first problem found."""
     offices, alleys = _load_alleys(directory / "alleys.yml")
-    categories, handling = _load_categories(directory / "categories.yml")
+    categories, handling, not_ours = _load_categories(directory / "categories.yml")
     menu = _load_menu(directory / "menu.json")
     issues = _load_issue_rules(directory / "issues.yml")
     rewards_path = directory / "rewards.yml"
@@ -392,7 +414,7 @@ def read_config(directory: Path) -> AppConfig:
     console = _load_console(directory / "console.yml")
     assessment = _load_assessment(directory / "assessment.yml")
     return AppConfig(directory, offices, alleys, categories, handling, menu, issues, rewards, broadcasts, console,
-                     assessment)
+                     assessment, not_ours)
 
 
 def _number(path: Path, entry: str, value: Any, low: float, high: float) -> float:

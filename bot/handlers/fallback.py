@@ -19,7 +19,9 @@ def silent(turn: Turn) -> Reply:
 
 
 def fallback(turn: Turn) -> Reply:
-    """Answer what nobody else took: sorry, here is what I can do."""
+    """Answer what nobody else took: not the alleys' business, or sorry, here is what I can do."""
+    if turn.msg.kind in ("text", "voice") and turn.gazetteer.not_ours_in(turn.text):
+        return Reply(texts.NOT_OURS)
     return Reply(texts.FALLBACK)
 
 

@@ -106,6 +106,16 @@ def test_small_talk_and_fallback(chat: Simulator) -> None:
     ])
 
 
+def test_a_complaint_that_is_not_the_alleys_business_is_pointed_elsewhere(chat: Simulator) -> None:
+    """A parcel, a bill or the flat's plumbing opens no ticket: the bot says who handles it. The same
+    sentence with an alley problem in it is a report."""
+    play(chat, [
+        ("快递员把我的件扔楼下就走了", account_texts.NOT_OURS),
+        ("这个月燃气费怎么多了一百", account_texts.NOT_OURS),
+        ("送快递的三轮车天天横在光明胡同口堵着道", "光明胡同"),
+    ])
+
+
 def test_voice_uses_wechat_recognition_and_empty_recognition_asks_again(chat: Simulator) -> None:
     play(chat, [("/voice 你好", account_texts.GREET), ("/voice", account_texts.VOICE_UNHEARD)])
 

@@ -355,7 +355,10 @@ def test_report_limit_per_hour_and_blocked_users(chat: Simulator, app: Flask, rt
 def test_long_text_is_kept_whole(chat: Simulator, rt: Runtime) -> None:
     long = "光明胡同有人乱停车，" + "车停在消防通道上堵得死死的，" * 200
     assert len(long) > 2000
-    ticket_of(chat.text(long))
+    reply = chat.text(long)
+    if reply and "回复 1 是" in reply:  # so long a message dilutes the NLU's confidence: it may be read back
+        reply = chat.text("1")
+    ticket_of(reply)
     assert issues(rt)[0].text == long
 
 

@@ -145,7 +145,32 @@ def test_the_indexed_word_search_finds_what_the_plain_one_does() -> None:
     @settings(max_examples=300, deadline=None)
     @given(st.lists(st.sampled_from(pieces) | st.text(max_size=3), max_size=8).map("".join))
     def same(text: str) -> None:
-        assert gaz.find_category(text) == _first(text, gaz.category_keywords)
+        assert gaz._first_indexed(text, gaz.category_keywords) == _first(text, gaz.category_keywords)
         assert gaz._first_indexed(text, gaz.rating_words) == _first(text, gaz.rating_words)
 
     same()
+
+
+@pytest.mark.parametrize("text, category", [
+    ("路灯好几天都不亮了", "facility_damage"),          # thing, then what became of it
+    ("断了一条腿的长椅没人修", "facility_damage"),      # the other order
+    ("井盖让人偷了", "road_damage"),
+    ("墙上被人用油漆写了好多收废品的电话", "illegal_ads"),  # the pattern covers more than the keyword 废品
+    ("门上贴满了开锁通下水道的小纸条", "illegal_ads"),    # not the sanitation of 下水道 … 满了
+])
+def test_patterns_read_a_problem_told_in_other_words(nlu: BuiltinNLU, text: str, category: str) -> None:
+    found = nlu.gazetteer.find_category(text)
+    assert found is not None and found.value == category
+
+
+def test_a_pattern_needs_its_thing_and_state_close_together(nlu: BuiltinNLU) -> None:
+    assert nlu.gazetteer.find_category("单杠那边的老街坊说好了明天一起去公园 断") is None
+    assert nlu.gazetteer.find_category("单杠那边断了") is not None
+
+
+def test_a_complaint_about_a_parcel_or_a_bill_is_out_of_scope(nlu: BuiltinNLU) -> None:
+    assert nlu.parse("快递员把我的件扔楼下就走了").intent == "out_of_scope"
+    assert nlu.gazetteer.not_ours_in("燃气费又涨了") == "燃气费"
+    # A 十无 problem named beside it keeps it a report.
+    assert nlu.gazetteer.not_ours_in("快递三轮车堵着道") is None
+    assert nlu.parse("送快递的三轮车天天横在光明胡同口堵着道").intent == "report_issue"
