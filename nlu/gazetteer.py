@@ -193,9 +193,9 @@ class Gazetteer:
                 if text.startswith(word, i):
                     seen.setdefault(number, ([], []))[role].append((i, i + len(word)))
         best: tuple[int, int, Match] | None = None  # (weight, -pattern number, match)
-        for number, (things, states) in seen.items():
-            for t_start, t_end in things:
-                for s_start, s_end in states:
+        for number, (thing_spans, state_spans) in seen.items():
+            for t_start, t_end in thing_spans:
+                for s_start, s_end in state_spans:
                     gap = max(s_start - t_end, t_start - s_end)
                     if not 0 <= gap <= PATTERN_GAP:
                         continue
