@@ -143,12 +143,24 @@ class BuiltinNLU:
             return Parse(OUT_OF_SCOPE, 1.0, {}, self.name)
         masked, alley = self.mask(clean)
         feats = features(masked)
-        intent, confidence = self.model.intents.best(feats + lexicon_marks(self.gazetteer, masked))
-        if confidence < self.model.threshold:
-            intent = OUT_OF_SCOPE
-        elif intent in CATEGORY_INTENTS and self.gazetteer.not_ours_in(clean):
-            intent = OUT_OF_SCOPE  # a complaint about a parcel or a bill is nobody's ticket in the alley
+        intent, confidence = self.decide(clean, self.intent_scores(masked, feats))
         return Parse(intent, confidence, self.entities(clean, feats, intent, alley), self.name)
+
+    def intent_scores(self, masked: str, feats: list[str]) -> dict[str, float]:
+        """The intent model's probability for each intent, before the out-of-scope rules."""
+        probs = self.model.intents.scores(feats + lexicon_marks(self.gazetteer, masked))
+        return dict(zip(self.model.intents.labels, probs.tolist(), strict=True))
+
+    def decide(self, clean: str, scores: dict[str, float]) -> tuple[str, float]:
+        """The intent from probabilities: below the tuned threshold, or a complaint about a parcel or a bill
+        (nobody's ticket in the alley), it is out of scope."""
+        intent = max(scores, key=scores.__getitem__)
+        confidence = scores[intent]
+        if confidence < self.model.threshold:
+            return OUT_OF_SCOPE, confidence
+        if intent in CATEGORY_INTENTS and self.gazetteer.not_ours_in(clean):
+            return OUT_OF_SCOPE, confidence
+        return intent, confidence
 
     def entities(self, text: str, feats: list[str], intent: str, alley: str | None) -> dict[str, Any]:
         """Alley from the gazetteer; category and rating from their words, else from their classifier."""

@@ -50,6 +50,7 @@ def evaluate(nlu: NLU, rows: list[dict[str, Any]]) -> dict[str, Any]:
     backends = Counter[str]()
     confused = Counter[tuple[str, str]]()
     categories_right = categories_stated = 0
+    per_category: dict[str, Counter[str]] = {}
     wrong: list[dict[str, Any]] = []
     entity_errors: list[dict[str, Any]] = []
     for row in rows:
@@ -71,6 +72,9 @@ def evaluate(nlu: NLU, rows: list[dict[str, Any]]) -> dict[str, Any]:
         if stated:  # a report that states its problem: is it filed where a chief would file it?
             categories_stated += 1
             said = parsed.entities.get("category")
+            tally = per_category.setdefault(stated, Counter())
+            tally["n"] += 1
+            tally["missing" if not said else "right" if said == stated else "wrong"] += 1
             if said == stated:
                 categories_right += 1
             else:
@@ -97,6 +101,10 @@ def evaluate(nlu: NLU, rows: list[dict[str, Any]]) -> dict[str, Any]:
         "report_issue_precision": per_intent.get("report_issue", {}).get("precision"),
         "most_confused": [{"expected": a, "predicted": b, "count": c} for (a, b), c in confused.most_common(15)],
         "per_intent": per_intent,
+        # per stated category: how many right, how many wrong (worse: a wrong deadline) and how many left
+        # for the report flow to ask (the resident picks from the numbered list)
+        "per_category": {code: {"n": t["n"], "accuracy": round(t["right"] / t["n"], 4), "wrong": t["wrong"],
+                                "missing": t["missing"]} for code, t in sorted(per_category.items())},
         "latency_ms": {"p50": round(q[49], 3), "p99": round(q[98], 3)},
         "backends": dict(backends),
         "misclassified": wrong,

@@ -15,11 +15,15 @@ from typing import Any
 import requests
 
 from nlu.builtin import CATEGORY_INTENTS, BuiltinNLU, features, normalise
-from nlu.interface import Parse
+from nlu.interface import INTENTS, Parse
 
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT, READ_TIMEOUT = 0.2, 0.6
+# Rasa's share when its intent probabilities are blended with the built-in model's (see docs/nlu.md and
+# benchmarks/nlu_blend.py, which chose it on the development sets). DIET alone is over-confident on words it
+# has not seen; the blend keeps what each model knows.
+RASA_WEIGHT = 0.5
 FAILURES_TO_OPEN = 3
 OPEN_SECONDS = 30.0
 
@@ -58,16 +62,29 @@ class CircuitBreaker:
         return self._opened_at is not None
 
 
+def rasa_scores(doc: dict[str, Any]) -> dict[str, float]:
+    """Rasa's probability per intent from a /model/parse answer (its ranking, else its one intent). Rasa's
+    own fallback pseudo-intent is left out: the blend decides what is out of scope."""
+    ranking = doc.get("intent_ranking") or [doc.get("intent") or {}]
+    return {str(r["name"]): float(r.get("confidence") or 0.0) for r in ranking if r.get("name") in INTENTS}
+
+
+def blend(rasa: dict[str, float], own: dict[str, float], weight: float) -> dict[str, float]:
+    """A weighted mean of two probability distributions over the intents (missing: 0)."""
+    return {i: weight * rasa.get(i, 0.0) + (1 - weight) * own.get(i, 0.0) for i in INTENTS if i in own or i in rasa}
+
+
 class RasaNLU:
     name = "rasa"
 
     def __init__(self, url: str, fallback: BuiltinNLU, token: str | None = None,
-                 breaker: CircuitBreaker | None = None) -> None:
+                 breaker: CircuitBreaker | None = None, weight: float = RASA_WEIGHT) -> None:
         self.url = url.rstrip("/") + "/model/parse"
         self.fallback = fallback
         self.gazetteer = fallback.gazetteer
         self.token = token
         self.breaker = breaker or CircuitBreaker()
+        self.weight = weight
         self._http = requests.Session()
 
     def parse(self, text: str) -> Parse:
@@ -91,11 +108,9 @@ class RasaNLU:
         return self._to_parse(clean, doc)
 
     def _to_parse(self, clean: str, doc: dict[str, Any]) -> Parse:
-        intent_doc = doc.get("intent") or {}
-        intent = str(intent_doc.get("name") or "out_of_scope")
-        if intent == "nlu_fallback":  # Rasa's FallbackClassifier: below its threshold
-            intent = "out_of_scope"
-        confidence = float(intent_doc.get("confidence") or 0.0)
+        masked, _ = self.fallback.mask(clean)
+        own = self.fallback.intent_scores(masked, features(masked))
+        intent, confidence = self.fallback.decide(clean, blend(rasa_scores(doc), own, self.weight))
         return Parse(intent, confidence, self._entities(clean, intent, doc.get("entities") or []), self.name)
 
     def _entities(self, clean: str, intent: str, raw: list[dict[str, Any]]) -> dict[str, Any]:
@@ -119,8 +134,12 @@ class RasaNLU:
         found: dict[str, Any] = {}
         if values.get("alley") or slots.get("alley"):
             found["alley"] = values.get("alley") or slots["alley"]
-        if intent in CATEGORY_INTENTS and (values.get("category") or slots.get("category")):
-            found["category"] = values.get("category") or slots["category"]
+        if intent in CATEGORY_INTENTS:
+            # The street office's words and patterns first (the same rule for both backends), then DIET's.
+            told = self.gazetteer.find_category(clean)
+            category = told.value if told else values.get("category") or slots.get("category")
+            if category:
+                found["category"] = category
         if intent == "poll_answer" and (slots.get("rating") or values.get("rating")):
             found["rating"] = slots.get("rating") or values["rating"]
         return found

@@ -48,7 +48,10 @@ class ParkingSearch:
         n = len(self.docs)
         df = Counter(term for d in self.docs for term in d)
         self.idf = {term: math.log(1 + (n - f + 0.5) / (f + 0.5)) for term, f in df.items()}
-        self.unseen_idf = math.log(1 + (n + 0.5) / 0.5)  # a query term no topic has
+        # A query term no topic has counts like the rarest term a topic has, not more: in a colloquial
+        # question most such terms are fillers (谁让, 成不成), and weighing them higher drowned the words
+        # that do match (地桩谁让装的 能拆吗 fell below the floor).
+        self.unseen_idf = max(self.idf.values(), default=1.0)
 
     def rank(self, question: str) -> list[Ranked]:
         query = tokens(question)
