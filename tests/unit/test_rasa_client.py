@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 
 from bot.core.config import load_config
 from nlu import builtin
-from nlu.rasa_client import CircuitBreaker, RasaNLU
+from nlu.rasa_client import CircuitBreaker, RasaNLU, blend, rasa_scores
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = Path(__import__("os").environ.get("ALLEYBOT_NLU_CACHE", ROOT / "var" / "nlu-test-cache"))
@@ -98,3 +98,28 @@ def test_a_dead_rasa_falls_back_at_once(fallback: builtin.BuiltinNLU) -> None:
     started = time.monotonic()
     assert nlu.parse("谢谢").intent == "thanks"
     assert time.monotonic() - started < 0.5
+
+
+def test_rasa_scores_come_from_its_ranking_without_its_fallback_pseudo_intent() -> None:
+    doc = {"intent": {"name": "nlu_fallback", "confidence": 0.4},
+           "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.4}, {"name": "checkin", "confidence": 0.35},
+                              {"name": "greet", "confidence": 0.25}]}
+    assert rasa_scores(doc) == {"checkin": 0.35, "greet": 0.25}
+    assert rasa_scores({"intent": {"name": "greet", "confidence": 0.9}}) == {"greet": 0.9}
+
+
+def test_the_blend_is_a_weighted_mean_and_either_model_can_win() -> None:
+    rasa, own = {"checkin": 0.9, "out_of_scope": 0.1}, {"checkin": 0.1, "out_of_scope": 0.8, "greet": 0.1}
+    mixed = blend(rasa, own, 0.5)
+    assert mixed == pytest.approx({"checkin": 0.5, "out_of_scope": 0.45, "greet": 0.05})
+    assert max(blend(rasa, own, 0.3).items(), key=lambda kv: kv[1])[0] == "out_of_scope"
+    assert blend(rasa, own, 1.0)["checkin"] == pytest.approx(0.9)
+
+
+def test_a_doubtful_rasa_answer_is_decided_with_the_built_in_model(endpoint: Endpoint,
+                                                                   fallback: builtin.BuiltinNLU) -> None:
+    """Rasa's greet at 0.99 on a plain report does not outvote the built-in model's report at weight 0.3."""
+    nlu = RasaNLU(endpoint.url, fallback, weight=0.3)
+    parsed = nlu.parse("光明胡同有人乱停车 堵着道")
+    assert parsed.backend == "rasa" and parsed.intent == "report_issue"
+    assert parsed.entities == {"alley": "光明胡同", "category": "illegal_parking"}
