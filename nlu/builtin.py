@@ -34,6 +34,9 @@ MODEL_VERSION = "builtin-9"
 ALLEY_MARK = "Ⓐ"  # stands in for any alley name, so the classifier learns "an alley", not "光明胡同"
 OUT_OF_SCOPE = "out_of_scope"
 CATEGORY_INTENTS = frozenset({"report_issue"})  # DESIGN §5: only report_issue carries a category
+# Intents that, about a parcel, a bill or the flat's plumbing, are not ours: a complaint (快递丢了), a how-to
+# (水费单子看不懂) or a where-is-it (我的快递到哪了) about such a subject is out of scope.
+NOT_OURS_INTENTS = frozenset({"report_issue", "help", "query_issue_status"})
 SLOT_CONFIDENCE = 0.3  # below this a slot classifier's guess is left out: better missing than wrong
 _SPACES = re.compile(r"\s+")
 
@@ -152,13 +155,13 @@ class BuiltinNLU:
         return dict(zip(self.model.intents.labels, probs.tolist(), strict=True))
 
     def decide(self, clean: str, scores: dict[str, float]) -> tuple[str, float]:
-        """The intent from probabilities: below the tuned threshold, or a complaint about a parcel or a bill
-        (nobody's ticket in the alley), it is out of scope."""
+        """The intent from probabilities: below the tuned threshold, or a complaint or question about a
+        parcel or a bill (nobody's ticket in the alley), it is out of scope."""
         intent = max(scores, key=scores.__getitem__)
         confidence = scores[intent]
         if confidence < self.model.threshold:
             return OUT_OF_SCOPE, confidence
-        if intent in CATEGORY_INTENTS and self.gazetteer.not_ours_in(clean):
+        if intent in NOT_OURS_INTENTS and self.gazetteer.not_ours_in(clean):
             return OUT_OF_SCOPE, confidence
         return intent, confidence
 

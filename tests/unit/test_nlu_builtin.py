@@ -170,6 +170,7 @@ def test_a_pattern_needs_its_thing_and_state_close_together(nlu: BuiltinNLU) -> 
 
 def test_a_complaint_about_a_parcel_or_a_bill_is_out_of_scope(nlu: BuiltinNLU) -> None:
     assert nlu.parse("快递员把我的件扔楼下就走了").intent == "out_of_scope"
+    assert nlu.parse("燃气费的账单怎么看啊").intent == "out_of_scope"  # a how-to about a bill, not about the bot
     assert nlu.gazetteer.not_ours_in("燃气费又涨了") == "燃气费"
     # A 十无 problem named beside it keeps it a report.
     assert nlu.gazetteer.not_ours_in("快递三轮车堵着道") is None
