@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SETS = sorted((ROOT / "nlu" / "heldout").glob("*.jsonl")) + [ROOT / "nlu" / "data" / "test.jsonl"]
+SETS = [*sorted((ROOT / "nlu" / "heldout").glob("*.jsonl")), ROOT / "nlu" / "data" / "test.jsonl"]
 CACHE = ROOT / "var" / "nlu"
 
 _START = """
@@ -27,7 +27,8 @@ import sys; sys.path.insert(0, {root!r})
 from pathlib import Path
 from bot.core.config import load_config
 from nlu import builtin
-nlu = builtin.load(load_config(Path({root!r}) / "config").vocabulary(), Path({root!r}) / "nlu" / "data", Path({cache!r}))
+root = Path({root!r})
+nlu = builtin.load(load_config(root / "config").vocabulary(), root / "nlu" / "data", Path({cache!r}))
 nlu.parse("光明胡同的路灯不亮了")
 print(time.perf_counter() - t0)
 """
