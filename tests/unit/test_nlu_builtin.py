@@ -175,3 +175,26 @@ def test_a_complaint_about_a_parcel_or_a_bill_is_out_of_scope(nlu: BuiltinNLU) -
     # A 十无 problem named beside it keeps it a report.
     assert nlu.gazetteer.not_ours_in("快递三轮车堵着道") is None
     assert nlu.parse("送快递的三轮车天天横在光明胡同口堵着道").intent == "report_issue"
+
+
+def test_jiebas_dictionary_is_kept_in_the_nlu_cache_and_read_back_the_same(tmp_path: Path) -> None:
+    """Fresh processes: the first builds the dictionary and keeps it, the next reads it back (the fast start),
+    and an unreadable copy is rebuilt rather than trusted. Each splits a sentence the same way."""
+    import subprocess
+    import sys
+
+    code = ("import sys, jieba; from pathlib import Path; from nlu import builtin; "
+            "builtin._load_jieba(Path(sys.argv[1])); print(jieba.dt.initialized, '/'.join(jieba.lcut(sys.argv[2])))")
+    sentence = "光明胡同口的路灯坏了一个多礼拜"
+
+    def split() -> str:
+        return subprocess.run([sys.executable, "-c", code, str(tmp_path), sentence], capture_output=True, text=True,
+                              check=True, cwd=ROOT).stdout.strip()
+
+    first = split()
+    kept = tmp_path / f"jieba-{__import__('jieba').__version__}.marshal"
+    assert kept.is_file() and first.startswith("True ")
+    assert split() == first
+    kept.write_bytes(b"not marshal data")
+    assert split() == first
+    assert kept.stat().st_size > 1_000_000  # rebuilt and kept again
