@@ -30,8 +30,9 @@ from nlu.evaluation import evaluate, read_jsonl  # noqa: E402
 from nlu.interface import Parse  # noqa: E402
 from nlu.rasa_client import RasaNLU  # noqa: E402
 
-DEV = ("nlu/heldout/residents.jsonl", "nlu/heldout/dev_residents.jsonl", "nlu/data/test.jsonl")
-TEST = ("nlu/heldout/residents_b.jsonl",)
+DEV = ("nlu/heldout/residents.jsonl", "nlu/heldout/dev_residents.jsonl", "nlu/heldout/residents_b.jsonl",
+       "nlu/data/test.jsonl")
+TEST = ("nlu/heldout/residents_c.jsonl",)
 FIGURES = ("intent_accuracy", "category_accuracy", "out_of_scope_recall", "report_issue_precision", "entity_f1")
 
 

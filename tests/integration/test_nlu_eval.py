@@ -39,3 +39,21 @@ def test_eval_rejects_a_malformed_file(tmp_path: Path) -> None:
     bad.write_text('{"text": "你好"}\n')
     out = run("nlu", "eval", str(bad))
     assert out.returncode != 0 and "bad.jsonl:1" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_category_figures_count_a_wrong_guess_apart_from_a_question(tmp_path: Path) -> None:
+    """Per category: right, wrong (a wrong deadline) and missing (the report flow asks). A report of a problem
+    outside the 十无 list is right when no category is named: the flow asks, and 其他 is on its list."""
+    rows = [("光明胡同的路灯不亮了", "facility_damage"),   # right
+            ("胡同里有人乱停车", "road_damage"),           # wrong on purpose: the NLU says illegal_parking
+            ("我要反映个情况", "sanitation"),              # nothing named: left to ask
+            ("半夜有人在胡同里吹唢呐", "other")]            # outside the list: asking is right
+    path = tmp_path / "cats.jsonl"
+    path.write_text("".join(json.dumps({"text": t, "intent": "report_issue", "entities": {"category": c}},
+                                       ensure_ascii=False) + "\n" for t, c in rows))
+    report = json.loads(run("nlu", "eval", str(path), "--json").stdout)
+    per = report["per_category"]
+    assert per["facility_damage"] == {"n": 1, "accuracy": 1.0, "wrong": 0, "missing": 0}
+    assert per["road_damage"]["wrong"] == 1 and per["sanitation"]["missing"] == 1
+    assert per["other"]["accuracy"] == 1.0
+    assert report["category_accuracy"] == 0.5
