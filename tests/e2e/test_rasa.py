@@ -108,7 +108,7 @@ def test_rasa_backend_on_the_held_out_sets(server: RasaServer, rt: Runtime) -> N
     assert report["intent_accuracy"] >= 0.85 and report["entity_f1"] >= 0.80
 
     blended = RasaNLU(server.url, rt.nlu, token=server.token)  # type: ignore[arg-type]
-    report = evaluate(blended, read_jsonl(ROOT / "nlu" / "heldout" / "residents_b.jsonl"))
+    report = evaluate(blended, read_jsonl(ROOT / "nlu" / "heldout" / "residents_c.jsonl"))
     print(f"Rasa backend on residents' wording: accuracy {report['intent_accuracy']}, category "
           f"{report['category_accuracy']}, report precision {report['report_issue_precision']}")
     assert report["backends"] == {"rasa": report["n"]}
