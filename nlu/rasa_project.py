@@ -93,8 +93,12 @@ def build(vocabulary: Vocabulary, data_dir: Path, root: Path) -> tuple[Project, 
     (root / "jieba" / "userdict.txt").write_text(_jieba_dictionary(gaz), encoding="utf-8")
     pipeline = (PACKAGE / "config.yml").read_text(encoding="utf-8")
     (root / "config.yml").write_text(pipeline.replace("JIEBA_DICTIONARY_DIR", str(root / "jieba")), encoding="utf-8")
+    # The fingerprint is of what the model learns from: the pipeline as written, not with this checkout's
+    # path filled in (the model keeps its own copy of the dictionary), so a clone elsewhere finds the model
+    # trained here.
     digest = hashlib.sha256(RASA_VERSION.encode())
-    for path in sorted([*(root / "data").glob("*.yml"), root / "config.yml", root / "jieba" / "userdict.txt"]):
+    digest.update(b"config.yml\0" + pipeline.encode())
+    for path in sorted([*(root / "data").glob("*.yml"), root / "jieba" / "userdict.txt"]):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return project, digest.hexdigest()
 
