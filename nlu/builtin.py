@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from nlu import training_data
-from nlu.gazetteer import Gazetteer
+from nlu.gazetteer import Gazetteer, Match
 from nlu.interface import Parse
 from nlu.vocabulary import Vocabulary
 
@@ -65,13 +65,15 @@ def _load_jieba(cache_dir: Path) -> None:
     if tokenizer.initialized:
         return
     path = cache_dir / f"jieba-{jieba.__version__}.marshal"
-    with tokenizer.lock:
-        try:
-            tokenizer.FREQ, tokenizer.total = marshal.loads(path.read_bytes())
+    try:
+        kept = marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError):
+        kept = None  # none yet, or unreadable: jieba builds it, and it is kept below
+    if isinstance(kept, tuple) and len(kept) == 2 and isinstance(kept[0], dict):
+        with tokenizer.lock:
+            tokenizer.FREQ, tokenizer.total = kept
             tokenizer.initialized = True
-            return
-        except (OSError, ValueError, EOFError, TypeError):
-            pass  # none yet, or unreadable: jieba builds it, and it is written below
+        return
     tokenizer.initialize()
     cache_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
@@ -88,16 +90,27 @@ def features(masked: str) -> list[str]:
     return grams + words
 
 
-def lexicon_marks(gazetteer: Gazetteer, masked: str) -> list[str]:
-    """What the street office's word lists say about the text, as features for the intent model: a 十无
-    problem named (a keyword or a pattern) leans to a report; a subject that is not the alleys' business
-    (a parcel, a bill) leans away. The lists grow without retraining on new sentences."""
-    marks = []
-    if gazetteer.find_category(masked) is not None:
-        marks.append("§problem")
-    if gazetteer.names_not_ours(masked):
-        marks.append("§not-ours")
-    return marks
+@dataclass(frozen=True)
+class Lexicon:
+    """What the street office's word lists find in one message, looked up once per parse."""
+
+    problem: Match | None  # the 十无 category its keywords or patterns name
+    not_ours: bool  # it names a subject that is not the alleys' business (a parcel, a bill)
+
+    @classmethod
+    def read(cls, gazetteer: Gazetteer, clean: str) -> Lexicon:
+        return cls(gazetteer.find_category(clean), gazetteer.names_not_ours(clean))
+
+    @property
+    def marks(self) -> list[str]:
+        """Features for the intent model: a problem named leans to a report, a not-ours subject away from
+        it. The lists grow without retraining on new sentences."""
+        return ["§problem"] * (self.problem is not None) + ["§not-ours"] * self.not_ours
+
+    @property
+    def turned_away(self) -> bool:
+        """A parcel or a bill and no 十无 problem: nobody's ticket in the alley."""
+        return self.not_ours and self.problem is None
 
 
 @dataclass
@@ -171,33 +184,34 @@ class BuiltinNLU:
             return Parse(OUT_OF_SCOPE, 1.0, {}, self.name)
         masked, alley = self.mask(clean)
         feats = features(masked)
-        intent, confidence = self.decide(clean, self.intent_scores(masked, feats))
-        return Parse(intent, confidence, self.entities(clean, feats, intent, alley), self.name)
+        lexicon = Lexicon.read(self.gazetteer, clean)
+        intent, confidence = self.decide(lexicon, self.intent_scores(feats, lexicon))
+        return Parse(intent, confidence, self.entities(clean, feats, intent, alley, lexicon), self.name)
 
-    def intent_scores(self, masked: str, feats: list[str]) -> dict[str, float]:
+    def intent_scores(self, feats: list[str], lexicon: Lexicon) -> dict[str, float]:
         """The intent model's probability for each intent, before the out-of-scope rules."""
-        probs = self.model.intents.scores(feats + lexicon_marks(self.gazetteer, masked))
+        probs = self.model.intents.scores(feats + lexicon.marks)
         return dict(zip(self.model.intents.labels, probs.tolist(), strict=True))
 
-    def decide(self, clean: str, scores: dict[str, float]) -> tuple[str, float]:
+    def decide(self, lexicon: Lexicon, scores: dict[str, float]) -> tuple[str, float]:
         """The intent from probabilities: below the tuned threshold, or a complaint or question about a
         parcel or a bill (nobody's ticket in the alley), it is out of scope."""
         intent = max(scores, key=scores.__getitem__)
         confidence = scores[intent]
         if confidence < self.model.threshold:
             return OUT_OF_SCOPE, confidence
-        if intent in NOT_OURS_INTENTS and self.gazetteer.not_ours_in(clean):
+        if intent in NOT_OURS_INTENTS and lexicon.turned_away:
             return OUT_OF_SCOPE, confidence
         return intent, confidence
 
-    def entities(self, text: str, feats: list[str], intent: str, alley: str | None) -> dict[str, Any]:
+    def entities(self, text: str, feats: list[str], intent: str, alley: str | None,
+                 lexicon: Lexicon) -> dict[str, Any]:
         """Alley from the gazetteer; category and rating from their words, else from their classifier."""
         found: dict[str, Any] = {}
         if alley:
             found["alley"] = alley
         if intent in CATEGORY_INTENTS:
-            category = self.gazetteer.find_category(text)
-            value = category.value if category else self._slot("category", feats)
+            value = lexicon.problem.value if lexicon.problem else self._slot("category", feats)
             if value:
                 found["category"] = value
         if intent == "poll_answer":
@@ -272,9 +286,9 @@ def train(data: training_data.TrainingData, gazetteer: Gazetteer, fingerprint: s
     gazetteer.use_pinyin(pinyin)
     masker = BuiltinNLU.__new__(BuiltinNLU)
     masker.gazetteer = gazetteer
-    masked = [masker.mask(normalise(e.text))[0] for e in data.examples]
-    texts = [features(m) for m in masked]
-    marked = [t + lexicon_marks(gazetteer, m) for t, m in zip(texts, masked, strict=True)]
+    clean = [normalise(e.text) for e in data.examples]
+    texts = [features(masker.mask(c)[0]) for c in clean]
+    marked = [t + Lexicon.read(gazetteer, c).marks for t, c in zip(texts, clean, strict=True)]
     labels = [e.intent for e in data.examples]
     threshold = _tune_threshold(marked, labels)
     slots: dict[str, Linear] = {}

@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from nlu.builtin import CATEGORY_INTENTS, BuiltinNLU, features, normalise
+from nlu.builtin import CATEGORY_INTENTS, BuiltinNLU, Lexicon, features, normalise
 from nlu.interface import INTENTS, Parse
 
 log = logging.getLogger(__name__)
@@ -109,13 +109,17 @@ class RasaNLU:
         return self._to_parse(clean, doc)
 
     def _to_parse(self, clean: str, doc: dict[str, Any]) -> Parse:
-        masked, _ = self.fallback.mask(clean)
-        own = self.fallback.intent_scores(masked, features(masked))
-        intent, confidence = self.fallback.decide(clean, blend(rasa_scores(doc), own, self.weight))
-        return Parse(intent, confidence, self._entities(clean, intent, doc.get("entities") or []), self.name)
+        masked, alley = self.fallback.mask(clean)
+        feats, lexicon = features(masked), Lexicon.read(self.gazetteer, clean)
+        own = self.fallback.intent_scores(feats, lexicon)
+        intent, confidence = self.fallback.decide(lexicon, blend(rasa_scores(doc), own, self.weight))
+        slots = self.fallback.entities(clean, feats, intent, alley, lexicon)
+        entities = self._entities(intent, doc.get("entities") or [], slots, lexicon)
+        return Parse(intent, confidence, entities, self.name)
 
-    def _entities(self, clean: str, intent: str, raw: list[dict[str, Any]]) -> dict[str, Any]:
-        """Rasa's entities made canonical; what it missed is filled by the built-in backend's slot logic.
+    def _entities(self, intent: str, raw: list[dict[str, Any]], slots: dict[str, Any],
+                  lexicon: Lexicon) -> dict[str, Any]:
+        """Rasa's entities made canonical; what it missed is filled by the built-in backend's slots.
 
         Both backends keep one contract: alley always, category on reports, rating on poll answers. The
         built-in rating words know negation (不太满意), so they win over Rasa's raw lookup match.
@@ -130,14 +134,12 @@ class RasaNLU:
             canonical = self._canonical(key[0], str(ent.get("value", "")))
             if canonical is not None and key[0] not in values:
                 values[key[0]] = canonical
-        masked, alley = self.fallback.mask(clean)
-        slots = self.fallback.entities(clean, features(masked), intent, alley)
         found: dict[str, Any] = {}
         if values.get("alley") or slots.get("alley"):
             found["alley"] = values.get("alley") or slots["alley"]
         if intent in CATEGORY_INTENTS:
             # The street office's words and patterns first (the same rule for both backends), then DIET's.
-            told = self.gazetteer.find_category(clean)
+            told = lexicon.problem
             category = told.value if told else values.get("category") or slots.get("category")
             if category:
                 found["category"] = category
