@@ -43,10 +43,18 @@ def parking_eval(file: Path, as_json: bool, min_accuracy: float | None) -> None:
             wrong.append({"text": row["text"], "expected": row.get("topic"), "predicted": got.topic,
                           "confidence": round(got.confidence, 3)})
     accuracy = round(1 - len(wrong) / len(rows), 4) if rows else 0.0
+    # The two ways to fail differ for a resident: a wrong rule quoted, or a "don't know" with the phone number.
+    uncovered = sum(1 for row in rows if row.get("topic") is None)
+    missed_unknown = sum(1 for row in wrong if row["expected"] is None)
+    covered_right = len(rows) - uncovered - (len(wrong) - missed_unknown)
+    split = {"covered_top1": round(covered_right / (len(rows) - uncovered), 4) if len(rows) > uncovered else None,
+             "dont_know_recall": round(1 - missed_unknown / uncovered, 4) if uncovered else None,
+             "n_uncovered": uncovered}
     if as_json:
-        emit({"top1_accuracy": accuracy, "n": len(rows), "misses": wrong})
+        emit({"top1_accuracy": accuracy, "n": len(rows), **split, "misses": wrong})
     else:
-        click.echo(f"n={len(rows)} top1_accuracy={accuracy:.3f}")
+        click.echo(f"n={len(rows)} top1_accuracy={accuracy:.3f} covered_top1={split['covered_top1']} "
+                   f"dont_know_recall={split['dont_know_recall']} (of {uncovered})")
         for row in wrong:
             click.echo(f"  ✗ {row['text']}  {row['expected']} → {row['predicted']} ({row['confidence']})")
     if min_accuracy is not None and accuracy < min_accuracy:

@@ -44,6 +44,7 @@ class ParkingKB:
     topics: tuple[Topic, ...]
     unknown_phone: str
     not_parking: tuple[str, ...] = ()  # neighbouring subjects the base does not answer (config: not_parking)
+    parking_words: tuple[str, ...] = ()  # words that say a question is about parking at all (config: parking_words)
 
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
@@ -95,7 +96,13 @@ def load_parking(path: Path, street_offices: set[str], districts: frozenset[str]
     missing = [t for t in TOPIC_IDS if t not in {x.id for x in topics}]
     if missing:
         raise ConfigError(path, "topics", f"缺少话题: {', '.join(missing)}")
-    near = doc.get("not_parking") or []
-    if not isinstance(near, list) or not all(isinstance(w, str) and w.strip() for w in near):
-        raise ConfigError(path, "not_parking", "应为词语列表，例如 [驾照, 年检, 摇号, 进京证]")
-    return ParkingKB(tuple(topics), str(doc.get("unknown_phone") or "12345"), tuple(w.strip() for w in near))
+    near = _words(path, doc, "not_parking", "[驾照, 年检, 摇号, 进京证]")
+    about = _words(path, doc, "parking_words", "[停, 车位, 地锁, 罚单]")
+    return ParkingKB(tuple(topics), str(doc.get("unknown_phone") or "12345"), near, about)
+
+
+def _words(path: Path, doc: dict[str, Any], key: str, example: str) -> tuple[str, ...]:
+    words = doc.get(key) or []
+    if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+        raise ConfigError(path, key, f"应为词语列表，例如 {example}")
+    return tuple(w.strip() for w in words)

@@ -20,7 +20,9 @@ from bot.parking.search import ParkingSearch
 # Chosen by leave-one-out over the question variants in config/parking.yml against off-topic messages from
 # the NLU training data, maximising balanced accuracy (never on the held-out questions).
 MIN_CONFIDENCE = 0.15
-NEAR_MISS_CONFIDENCE = 0.55  # what a topic must reach when the question names a subject the base does not cover
+# What a topic must reach when the question names a subject the base does not cover, or names no parking word
+# at all (车钥匙锁车里了, ETC怎么办理: 锁 and 办理 are topic words, the question is not about parking).
+NEAR_MISS_CONFIDENCE = 0.55
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,11 @@ class ParkingAnswers:
         ranked = self._search.rank(question)
         best = ranked[0] if ranked and ranked[0].score > 0 else None
         # A question about a neighbouring subject (driving licences, 年检, 摇号, 进京证 …) shares words with the
-        # topics ("车", "办", "到期"): unless a topic answers it clearly, it is not ours to answer.
-        near_miss = any(word in question for word in self.kb.not_parking)
+        # topics ("车", "办", "到期"): unless a topic answers it clearly, it is not ours to answer. The same holds
+        # for a question that says nothing about parking: the list of car troubles is endless, the ways of
+        # saying "park" (停, 搁, 车位, 罚单 …) are few.
+        near_miss = (any(word in question for word in self.kb.not_parking)
+                     or not any(word in question for word in self.kb.parking_words))
         floor = NEAR_MISS_CONFIDENCE if near_miss else MIN_CONFIDENCE
         if best is not None and best.confidence >= floor:
             topic = self.kb.topic(best.topic)

@@ -49,6 +49,14 @@ def test_an_unanswerable_parking_question_says_so_gives_the_phone_and_is_recorde
     assert gap.question == "新能源车停车有优惠吗" and gap.alley == "体育馆西路"
 
 
+def test_a_car_question_that_is_not_about_parking_gets_dont_know(chat: Simulator, rt: Runtime) -> None:
+    # 锁 and 办理 are words of the ground-lock and permit topics; neither question is about parking.
+    for question in ("轮胎扎了钉子上哪儿补", "后备箱锁坏了打不开"):
+        assert rt.parking.ask(question, record_gap=False).topic is None, question
+    # A question that does say "park" in its own words is still answered.
+    assert rt.parking.ask("家里来人了 车没地方搁 咋弄", record_gap=False).topic == "visitor_parking"
+
+
 def test_without_a_known_alley_the_citizen_hotline_is_given(chat: Simulator) -> None:
     reply = chat.text("残疾人停车有照顾吗") or ""
     assert "12345" in reply
@@ -86,6 +94,7 @@ def test_cli_ask_eval_and_gaps(rt: Runtime, chat: Simulator) -> None:
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert report["n"] >= 60 and report["top1_accuracy"] >= 0.9
+    assert report["n_uncovered"] > 0 and report["dont_know_recall"] >= 0.9 and report["covered_top1"] >= 0.9
     chat.text("新能源车停车有优惠吗")
     gaps = json.loads(_cli(rt, "gaps", "--json").stdout)
     assert [g["question"] for g in gaps] == ["新能源车停车有优惠吗"]

@@ -82,3 +82,9 @@ def test_ranking_prefers_the_topic_whose_words_the_question_uses() -> None:
     assert search.rank("门口被人装了地锁")[0].topic == "ground_locks"
     assert search.rank("电瓶车充电")[0].topic == "nonmotor"
     assert search.rank("量子计算机") == [] or search.rank("量子计算机")[0].confidence == 0
+
+
+def test_a_word_list_that_is_not_a_list_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_parking(_broken(tmp_path, "parking_words: [停,", "parking_words: 停车 [停,"), OFFICES)
+    assert "parking_words" in str(err.value) and "词语列表" in str(err.value)
