@@ -31,7 +31,7 @@ from nlu.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
-MODEL_VERSION = "builtin-9"
+MODEL_VERSION = "builtin-12"
 ALLEY_MARK = "Ⓐ"  # stands in for any alley name, so the classifier learns "an alley", not "光明胡同"
 OUT_OF_SCOPE = "out_of_scope"
 CATEGORY_INTENTS = frozenset({"report_issue"})  # DESIGN §5: only report_issue carries a category
@@ -85,7 +85,9 @@ def _load_jieba(cache_dir: Path) -> None:
 def features(masked: str) -> list[str]:
     """Character 1–3-grams (with edges) and jieba words of a normalised, alley-masked text."""
     padded = f"^{masked}$"
-    grams = [padded[i:i + n] for n in (1, 2, 3) for i in range(len(padded) - n + 1)]
+    # The edges alone are no unigrams: in every message, they told the model only "this is short", and a
+    # message of nothing it knew (嘿嘿, 😂😂😂) went to the intent of the shortest training sentences.
+    grams = list(masked) + [padded[i:i + n] for n in (2, 3) for i in range(len(padded) - n + 1)]
     words = [f"w:{w}" for w in _jieba().lcut(masked) if w.strip()]
     return grams + words
 
@@ -246,27 +248,38 @@ def _fit(docs: list[list[str]], labels: list[str]) -> tuple[Any, Any]:
     return vectorizer, classifier
 
 
+# What acting on a wrong reading costs against a "please say it again": a misread message becomes a ticket on a
+# chief's desk or a wrong answer, a rejected one costs the resident a second try. Counting both alike left the
+# threshold anywhere on a flat stretch (0.18 or 0.38 for thirty more training sentences).
+WRONG_ACTION_COST = 1.5
+
+
 def _tune_threshold(texts: list[list[str]], labels: list[str]) -> float:
-    """Pick the out-of-scope threshold by cross-validation on the training data alone."""
+    """Pick the out-of-scope threshold by cross-validation on the training data alone, at the least cost."""
     from sklearn.model_selection import StratifiedKFold
 
     confidences: list[tuple[float, bool, bool]] = []  # (confidence, predicted right, truly out of scope)
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=13)
-    for train_idx, test_idx in folds.split(texts, labels):
-        vec, clf = _fit([texts[i] for i in train_idx], [labels[i] for i in train_idx])
-        probs = clf.predict_proba(vec.transform([texts[i] for i in test_idx]))
-        for row, i in zip(probs, test_idx, strict=True):
-            best = int(np.argmax(row))
-            confidences.append((float(row[best]), clf.classes_[best] == labels[i], labels[i] == OUT_OF_SCOPE))
+    # Three different splits: one split's luck moved the threshold by 0.04 either way.
+    for seed in (13, 14, 15):
+        folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
+        for train_idx, test_idx in folds.split(texts, labels):
+            vec, clf = _fit([texts[i] for i in train_idx], [labels[i] for i in train_idx])
+            probs = clf.predict_proba(vec.transform([texts[i] for i in test_idx]))
+            for row, i in zip(probs, test_idx, strict=True):
+                best = int(np.argmax(row))
+                confidences.append((float(row[best]), clf.classes_[best] == labels[i], labels[i] == OUT_OF_SCOPE))
 
-    def accuracy(threshold: float) -> float:
-        right = 0
+    def cost(threshold: float) -> float:
+        total = 0.0
         for conf, correct, oos in confidences:
-            right += (oos if conf < threshold else correct)
-        return right / len(confidences)
+            if conf < threshold:  # read as out of scope: right for an off-topic message, a retry for the rest
+                total += 0.0 if oos else 1.0
+            elif not correct:  # acted on as something it is not
+                total += WRONG_ACTION_COST
+        return total
 
     candidates = [t / 100 for t in range(10, 70, 2)]
-    return max(candidates, key=lambda t: (accuracy(t), -t))
+    return min(candidates, key=lambda t: (cost(t), t))
 
 
 def pattern_phrases(gazetteer: Gazetteer) -> list[tuple[str, str]]:
