@@ -31,7 +31,7 @@ from nlu.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
-MODEL_VERSION = "builtin-12"
+MODEL_VERSION = "builtin-14"
 ALLEY_MARK = "Ⓐ"  # stands in for any alley name, so the classifier learns "an alley", not "光明胡同"
 OUT_OF_SCOPE = "out_of_scope"
 CATEGORY_INTENTS = frozenset({"report_issue"})  # DESIGN §5: only report_issue carries a category
@@ -250,8 +250,10 @@ def _fit(docs: list[list[str]], labels: list[str]) -> tuple[Any, Any]:
 
 # What acting on a wrong reading costs against a "please say it again": a misread message becomes a ticket on a
 # chief's desk or a wrong answer, a rejected one costs the resident a second try. Counting both alike left the
-# threshold anywhere on a flat stretch (0.18 or 0.38 for thirty more training sentences).
-WRONG_ACTION_COST = 1.5
+# threshold anywhere on a flat stretch (0.18 or 0.38 for thirty more training sentences). 1.25 was chosen among
+# 1, 1.25 and 1.5 on the development sets (nlu/heldout/ but the newest test set): 1.5 rejected more reports
+# than it saved off-topic messages.
+WRONG_ACTION_COST = 1.25
 
 
 def _tune_threshold(texts: list[list[str]], labels: list[str]) -> float:
@@ -278,8 +280,13 @@ def _tune_threshold(texts: list[list[str]], labels: list[str]) -> float:
                 total += WRONG_ACTION_COST
         return total
 
+    # The cost is flat near its least (one sentence more moved the argmin from 0.40 to 0.46): take the middle of
+    # the thresholds within 1% of the least, which moves little as the data grows.
     candidates = [t / 100 for t in range(10, 70, 2)]
-    return min(candidates, key=lambda t: (cost(t), t))
+    costs = {t: cost(t) for t in candidates}
+    least = min(costs.values())
+    near = [t for t in candidates if costs[t] <= least * 1.01]
+    return near[len(near) // 2]
 
 
 def pattern_phrases(gazetteer: Gazetteer) -> list[tuple[str, str]]:
