@@ -63,9 +63,10 @@ SPLIT = re.compile(r"[。；;！!？?\n]+"
                    r"|[，,\s]*(?:另外|还有就是|还有|还想问|顺便问|再问|以及|同时)(?:一下|个事|件事)?[，,：:\s]*")
 # A clause that asks rather than tells ("有人乱停车" reports; "乱停车怎么罚" asks).
 QUESTION = re.compile(r"怎么|怎样|咋|吗|嘛|哪|什么|啥|多少|能不能|能否|可不可以|是否|如何|[?？]")
-# Words that name a place (光明胡同, …街, …路; not 路灯 or 马路, which name things, nor a bare "胡同口" or
-# "这胡同", which say where without saying which).
-PLACE_WORD = re.compile(r"(?<![这那咱俺我的个])[\u4e00-\u9fff](?:胡同|街|巷|河沿)|[东西南北]里|(?<!马)路(?![灯面边口])")
+# Words that name a place (光明胡同, …街, …路; not 路灯 or 马路, which name things, nor a bare "胡同口",
+# "这胡同" or "架到胡同中间", which say where without saying which).
+PLACE_WORD = re.compile(r"(?<![这那咱俺我的个])(?![在到进往满全出从去条整这那])[\u4e00-\u9fff](?:胡同|街|巷|河沿)"
+                        r"|[东西南北]里|(?<!马)路(?![灯面边口])")
 RATING_REPLIES = frozenset({"1", "2", "3", "满意", "基本满意", "不满意", "很满意", "非常满意", "一般", "还行",
                             "不太满意", "很不满意", "非常不满意", "比较满意", "还可以", "凑合", "差", "太差了"})
 

@@ -156,6 +156,11 @@ def test_a_report_naming_no_alley_proposes_the_home_alley_first(chat: Simulator,
     reply = chat.text("门口堆了好多建筑垃圾") or ""
     assert issue_texts.REPORT_ALLEY_NOT_FOUND not in reply and "1. 光明胡同" in reply
     assert "光明胡同" in (chat.text("1") or "") and len(rt.issues.mine(uid(rt, "o_resident_1"))) == 1
+    # "in the alley" says where, not which: no "没找到这条胡同" for words that name no alley at all.
+    for said in ("卖烧烤的把炉子支到胡同中间了", "满胡同都是纸箱子", "在胡同里乱扔垃圾"):
+        chat.text("取消")
+        reply = chat.text(said) or ""
+        assert issue_texts.REPORT_ALLEY_NOT_FOUND not in reply and "1. 光明胡同" in reply, (said, reply)
 
 
 def test_a_location_on_an_alley_needs_no_choice_and_a_null_island_none(chat: Simulator, rt: Runtime) -> None:
