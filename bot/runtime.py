@@ -148,7 +148,7 @@ class Runtime:
             accounts=Accounts(uow),
             inbox=Inbox(uow),
             messenger=Messenger(uow, wechat, settings.wechat_notice_template_id),
-            parking=ParkingAnswers(uow, parking_kb, config),
+            parking=ParkingAnswers(uow, parking_kb, config, settings.nlu_cache_dir),
         )
         rt.jobs = JobQueue(client, inline=settings.uses_fake_redis, runtime=rt)
         rt.gate = MessageGate(client, rt.deduper, rt.dialogue)

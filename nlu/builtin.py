@@ -7,10 +7,8 @@ scikit-learn (a second of start-up) and parses a message in well under a millise
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
-import marshal
 import math
 import os
 import pickle
@@ -27,6 +25,7 @@ import numpy as np
 from nlu import training_data
 from nlu.gazetteer import Gazetteer, Match
 from nlu.interface import Parse
+from nlu.segmenter import jieba, load_dictionary
 from nlu.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
@@ -47,48 +46,13 @@ def normalise(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip().lower()
 
 
-@functools.cache
-def _jieba() -> Any:
-    # Imported on first use; its log level set once (setLevel clears every logger's cache: not per message).
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    return jieba
-
-
-def _load_jieba(cache_dir: Path) -> None:
-    """Load jieba's prefix dictionary from the NLU cache, read whole. jieba's own loader unmarshals its cache
-    from a file object in small reads (1.3 s of a 1.6 s start on this machine, against 0.4 s for the same bytes
-    read at once), and keeps it in the shared temporary directory."""
-    jieba = _jieba()
-    tokenizer = jieba.dt
-    if tokenizer.initialized:
-        return
-    path = cache_dir / f"jieba-{jieba.__version__}.marshal"
-    try:
-        kept = marshal.loads(path.read_bytes())
-    except (OSError, ValueError, EOFError):
-        kept = None  # none yet, or unreadable: jieba builds it, and it is kept below
-    if isinstance(kept, tuple) and len(kept) == 2 and isinstance(kept[0], dict):
-        with tokenizer.lock:
-            tokenizer.FREQ, tokenizer.total = kept
-            tokenizer.initialized = True
-        return
-    tokenizer.initialize()
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(marshal.dumps((tokenizer.FREQ, tokenizer.total)))
-    os.replace(tmp, path)
-
-
 def features(masked: str) -> list[str]:
     """Character 1–3-grams (with edges) and jieba words of a normalised, alley-masked text."""
     padded = f"^{masked}$"
     # The edges alone are no unigrams: in every message, they told the model only "this is short", and a
     # message of nothing it knew (嘿嘿, 😂😂😂) went to the intent of the shortest training sentences.
     grams = list(masked) + [padded[i:i + n] for n in (2, 3) for i in range(len(padded) - n + 1)]
-    words = [f"w:{w}" for w in _jieba().lcut(masked) if w.strip()]
+    words = [f"w:{w}" for w in jieba().lcut(masked) if w.strip()]
     return grams + words
 
 
@@ -172,7 +136,7 @@ class BuiltinNLU:
         self.model = model
         self.gazetteer = gazetteer
         gazetteer.use_pinyin(model.pinyin)
-        _jieba().initialize()
+        jieba().initialize()
 
     def mask(self, text: str) -> tuple[str, str | None]:
         found = self.gazetteer.find_alley(text)
@@ -335,7 +299,7 @@ def load(vocabulary: Vocabulary, data_dir: Path, cache_dir: Path) -> BuiltinNLU:
         f"{MODEL_VERSION}:{data.fingerprint}:{vocabulary.fingerprint}".encode()).hexdigest()[:20]
     if fingerprint in _LOADED:
         return _LOADED[fingerprint]
-    _load_jieba(cache_dir)
+    load_dictionary(cache_dir)
     path = cache_dir / f"builtin-{fingerprint}.pkl"
     model: Model | None = None
     if path.is_file():

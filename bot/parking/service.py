@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -15,6 +16,7 @@ from bot.core.db import UnitOfWork
 from bot.core.models import ParkingGap
 from bot.parking.knowledge import ParkingKB, Topic
 from bot.parking.search import ParkingSearch
+from nlu.segmenter import load_dictionary
 
 # Share of the question's information the best topic must cover; below it the bot says it doesn't know.
 # Chosen by leave-one-out over the question variants in config/parking.yml against off-topic messages from
@@ -49,10 +51,12 @@ _SEARCHES: dict[int, tuple[ParkingKB, ParkingSearch]] = {}
 
 
 class ParkingAnswers:
-    def __init__(self, uow: Callable[[], UnitOfWork], kb: ParkingKB, config: AppConfig) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork], kb: ParkingKB, config: AppConfig,
+                 dictionary_cache: Path | None = None) -> None:
         self._uow = uow
         self.kb = kb
         self._config = config
+        self._dictionary_cache = dictionary_cache  # where the NLU keeps jieba's dictionary (fast to read)
 
     @cached_property
     def _search(self) -> ParkingSearch:
@@ -60,6 +64,8 @@ class ParkingAnswers:
         # One index per knowledge base in the process (runtimes built on the same reading share it).
         held = _SEARCHES.get(id(self.kb))
         if held is None or held[0] is not self.kb:
+            if self._dictionary_cache is not None:  # jieba's own loader takes 1–2 s more (a CLI question)
+                load_dictionary(self._dictionary_cache)
             held = _SEARCHES[id(self.kb)] = (self.kb, ParkingSearch(self.kb))
         return held[1]
 

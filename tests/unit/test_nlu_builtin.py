@@ -183,8 +183,9 @@ def test_jiebas_dictionary_is_kept_in_the_nlu_cache_and_read_back_the_same(tmp_p
     import subprocess
     import sys
 
-    code = ("import sys, jieba; from pathlib import Path; from nlu import builtin; "
-            "builtin._load_jieba(Path(sys.argv[1])); print(jieba.dt.initialized, '/'.join(jieba.lcut(sys.argv[2])))")
+    code = ("import sys, jieba; from pathlib import Path; from nlu import segmenter; "
+            "segmenter.load_dictionary(Path(sys.argv[1])); "
+            "print(jieba.dt.initialized, '/'.join(jieba.lcut(sys.argv[2])))")
     sentence = "光明胡同口的路灯坏了一个多礼拜"
 
     def split() -> str:
