@@ -107,3 +107,6 @@ def test_held_out_questions_are_never_variants() -> None:
     variants = {q for t in kb["topics"] for q in t["questions"]}
     held_out = [json.loads(line)["text"] for line in (ROOT / "nlu" / "data" / "parking_test.jsonl").open()]
     assert len(held_out) >= 60 and [q for q in held_out if q in variants] == []
+    for path in (ROOT / "nlu" / "heldout").glob("parking*.jsonl"):
+        colloquial = [json.loads(line)["text"] for line in path.open() if line.strip()]
+        assert [q for q in colloquial if q in variants] == [], path.name
