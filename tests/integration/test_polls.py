@@ -64,6 +64,17 @@ def test_an_answer_can_be_changed_and_counts_once(chat: Simulator, rt: Runtime, 
     assert _rows(rt) == 2
 
 
+def test_words_of_agreement_and_refusal_answer_the_scale(chat: Simulator, rt: Runtime) -> None:
+    # DESIGN's scale is 赞同/满意 = 3, 一般 = 2, 反对/不满意 = 1; residents say it in other words too.
+    questions = ["胡同口装个充电桩您同意吗", "周六集中清理杂物您同意吗", "统一画车位您同意吗", "晚上十点后禁鸣您同意吗"]
+    poll = rt.polls.create(questions, alleys=["光明胡同"])
+    _resident(rt, chat.openid, "光明胡同")
+    play(chat, [("满意度调查", questions[0]), ("我赞成", questions[1]), ("不支持 太折腾", questions[2]),
+                ("说不上好坏", questions[3]), ("没意见 听你们的", poll_texts.POLL_THANKS)])
+    doc = rt.polls.results(poll.id)
+    assert [q["mean"] for q in doc["questions"]] == [3.0, 1.0, 2.0, 3.0]
+
+
 def test_wrong_input_is_asked_again_and_cancel_leaves(chat: Simulator, rt: Runtime, poll_id: int) -> None:
     _resident(rt, chat.openid, "光明胡同")
     play(chat, [("满意度调查", Q1), ("5", (poll_texts.POLL_ASK_AGAIN, "3 满意")), ("帮助", account_texts.MENU),
