@@ -72,11 +72,13 @@ SELECT (SELECT count(*) FROM arrived) AS arrived, (SELECT count(*) FROM settled)
 FROM (SELECT 1) AS one LEFT JOIN touched ON true
 """)
 
-# Outcomes not yet written, (msg_key, outcome, detail): one list per process (a process has one inbox in
-# production; in tests, any runtime's inbox writes what the others hold).
-_held: list[tuple[str, str, str | None]] = []
+# Outcomes not yet written, (msg_key, outcome, detail), per database: a process has one in production, but an
+# inbox must never take outcomes it would write to another (a test's runtime beside an earlier one's, whose
+# writer thread was still awake, lost an outcome that way).
+Held = list[tuple[str, str, str | None]]
+_held: dict[str, Held] = {}
 _held_lock = threading.Lock()
-_flusher: threading.Thread | None = None
+_flushers: dict[str, threading.Thread] = {}
 
 FLUSH_SECONDS = 1.0  # an idle process writes the outcomes it holds after this long
 IDLE_ROUNDS = 10  # the writer thread stops after this many rounds with nothing to write
@@ -89,6 +91,7 @@ class Inbox:
 
     def __init__(self, uow: UowFactory) -> None:
         self._uow = uow
+        self._database = uow.database
         self._alley_names: dict[int, str] = {}
 
     def arrive(self, openid: str, msg_key: str, msg_type: str) -> AccountView | None:
@@ -111,7 +114,7 @@ class Inbox:
             held = []
         finally:
             if held:  # not written: they go with the next arrival
-                _give_back(held)
+                _give_back(self._database, held)
         if not row.arrived:
             return None
         if account is not None:
@@ -150,21 +153,18 @@ class Inbox:
     def settle_later(self, msg_key: str, outcome: str, detail: str | None = None) -> None:
         """Keep an ordinary outcome ("handled") for the next arrival to write; an outcome written at once
         since (failed, late) is never overwritten by it."""
-        global _flusher
         with _held_lock:
-            _held.append((msg_key, outcome, detail))
-            # One writer thread per process while outcomes come (a thread does not survive gunicorn's fork).
-            if _flusher is None or not _flusher.is_alive():
-                _flusher = threading.Thread(target=_flush_while_busy, args=(weakref.ref(self),),
-                                            name="alleybot-inbox", daemon=True)
-                _flusher.start()
+            _held.setdefault(self._database, []).append((msg_key, outcome, detail))
+            # One writer thread per database while outcomes come (a thread does not survive gunicorn's fork).
+            flusher = _flushers.get(self._database)
+            if flusher is None or not flusher.is_alive():
+                flusher = _flushers[self._database] = threading.Thread(
+                    target=_flush_while_busy, args=(weakref.ref(self),), name="alleybot-inbox", daemon=True)
+                flusher.start()
 
-    @staticmethod
-    def _take_held() -> list[tuple[str, str, str | None]]:
-        global _held
+    def _take_held(self) -> Held:
         with _held_lock:
-            held, _held = _held, []
-        return held
+            return _held.pop(self._database, [])
 
     def flush(self) -> int:
         """Write the held outcomes now (one transaction); how many were held."""
@@ -178,7 +178,7 @@ class Inbox:
                              .values(outcome=bindparam("new_outcome"), detail=bindparam("new_detail")),
                              [{"key": k, "new_outcome": o, "new_detail": d} for k, o, d in held])
         except Exception:
-            _give_back(held)
+            _give_back(self._database, held)
             raise
         return len(held)
 
@@ -247,7 +247,7 @@ def _flush_while_busy(ref: weakref.ref[Inbox]) -> None:
         del inbox
 
 
-def _give_back(held: list[tuple[str, str, str | None]]) -> None:
+def _give_back(database: str, held: Held) -> None:
     """Outcomes that could not be written go back in front, for the next arrival or flush."""
     with _held_lock:
-        _held[:0] = held
+        _held[database] = held + _held.get(database, [])

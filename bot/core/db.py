@@ -128,6 +128,12 @@ class UowFactory:
     def dialect(self) -> str:
         return self._engine.dialect.name
 
+    @property
+    def database(self) -> str:
+        """Which database this writes to: its backend and name (the same database reached through another
+        address, a proxy say, is the same)."""
+        return f"{self._engine.url.get_backend_name()}:{self._engine.url.database}"
+
     def transaction(self) -> AbstractContextManager[Connection]:
         """A core connection inside one transaction (committed on leaving, rolled back on an exception)."""
         return self._engine.begin()

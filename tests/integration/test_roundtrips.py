@@ -4,11 +4,16 @@ Fails when a change adds a round trip (docs/benchmarks.md keeps the budget)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from flask import Flask
 
 from bot.accounts import inbox as inbox_module
 from bot.accounts import texts as account_texts
+from bot.accounts.inbox import Inbox
+from bot.core.db import make_engine, uow_factory
+from bot.core.models import Base
 from bot.runtime import Runtime
 from bot.simulator import Simulator
 from bot.wechat.signing import text_xml
@@ -51,6 +56,20 @@ def test_the_outcomes_of_earlier_messages_ride_with_the_next_arrival(chat: Simul
         chat.text("谢谢")
     _within_budget(trips, redis=2, transactions=1)
     assert [e.outcome for e in rt.inbox.entries(chat.openid)] == ["handled"] * 3
+
+
+def test_an_inbox_never_takes_the_outcomes_held_for_another_database(chat: Simulator, rt: Runtime,
+                                                                     quiet_flusher: None, tmp_path: Path) -> None:
+    # An earlier runtime's writer thread, awake beside this one (tests), once wrote this one's outcome into its
+    # own database, where no row matched: the message stayed "processing" for good.
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    other_engine = make_engine(url)
+    Base.metadata.create_all(other_engine)
+    other = Inbox(uow_factory(url, other_engine))
+    chat.text("你好")
+    assert other.flush() == 0  # this runtime's held outcome is not the other inbox's to write
+    assert [e.outcome for e in rt.inbox.entries(chat.openid)] == ["handled"]
+    other_engine.dispose()
 
 
 def test_a_retry_is_answered_from_redis_alone(app: Flask, rt: Runtime, quiet_flusher: None,
