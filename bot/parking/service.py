@@ -19,9 +19,11 @@ from bot.parking.search import ParkingSearch
 from nlu.segmenter import load_dictionary
 
 # Share of the question's information the best topic must cover; below it the bot says it doesn't know.
-# Chosen by leave-one-out over the question variants in config/parking.yml against off-topic messages from
-# the NLU training data, maximising balanced accuracy (never on the held-out questions).
-MIN_CONFIDENCE = 0.15
+# First chosen (0.15) by leave-one-out over the question variants against off-topic messages from the NLU
+# training data. Since the parking-word gate below turns away what is not about parking, this floor only
+# sorts weak matches: on every development set of nlu/heldout/ (298 questions) 0.08–0.13 did best, 0.15 cost
+# two questions; 0.10 is the middle (chosen before parking_h, the newest test set, was measured).
+MIN_CONFIDENCE = 0.10
 # What a topic must reach when the question names a subject the base does not cover, or names no parking word
 # at all (车钥匙锁车里了, ETC怎么办理: 锁 and 办理 are topic words, the question is not about parking).
 NEAR_MISS_CONFIDENCE = 0.55
