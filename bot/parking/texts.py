@@ -22,9 +22,10 @@ def parking_answer(answer: str, offer_report: bool) -> str:
 
 
 def parking_unknown(phone: str, office: str | None) -> str:
-    where = office or "所在街道"
-    return (f"这个停车问题我还答不上来，已经记下转给街道工作人员。着急的话请打{where}的电话 {phone}。"
-            "\n回复“停车问答”看看常见问题。")
+    # Without a known street office the number is the citizen hotline (12345), not a street office's.
+    call = f"{office}的电话" if office else "市民服务热线"
+    return (f"这个问题我还答不上来，已经记下转给街道工作人员。着急的话请打{call} {phone}。"
+            "\n回复“停车问答”看看常见的停车问题。")
 
 
 PARKING_CHOOSE = "请回复上面列出的序号，或者直接打字问停车的事。"

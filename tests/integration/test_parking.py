@@ -59,7 +59,7 @@ def test_a_car_question_that_is_not_about_parking_gets_dont_know(chat: Simulator
 
 def test_without_a_known_alley_the_citizen_hotline_is_given(chat: Simulator) -> None:
     reply = chat.text("残疾人停车有照顾吗") or ""
-    assert "12345" in reply
+    assert "市民服务热线 12345" in reply and "街道的电话" not in reply
 
 
 def test_the_menu_lists_topics_and_a_number_answers(chat: Simulator) -> None:
