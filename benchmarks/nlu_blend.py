@@ -34,7 +34,7 @@ from nlu.rasa_client import RasaNLU  # noqa: E402
 DEV = ("nlu/heldout/residents.jsonl", "nlu/heldout/dev_residents.jsonl", "nlu/heldout/residents_b.jsonl",
        "nlu/heldout/residents_c.jsonl", "nlu/heldout/residents_d.jsonl", "nlu/heldout/residents_e.jsonl",
        "nlu/data/test.jsonl")
-TEST = ("nlu/heldout/residents_f.jsonl",)
+TEST = ("nlu/heldout/residents_f.jsonl", "nlu/heldout/residents_g.jsonl")
 FIGURES = ("intent_accuracy", "category_accuracy", "out_of_scope_recall", "report_issue_precision", "entity_f1")
 
 
