@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from bot.parking.knowledge import ParkingKB
+from nlu.segmenter import jieba
 
 K1, B = 1.2, 0.75
 # Words that say "this is a question" or "parking" in every topic: they would make everything look alike.
@@ -19,15 +20,13 @@ STOPWORDS = frozenset("的 了 吗 呢 啊 吧 么 嘛 我 你 我们 他 她 �
                       "怎样 如何 什么 是 能 能不能 可以 可不可以 要 会 有 没有 在 和 就 都 这 那 哪 哪儿 哪里 "
                       "停车 停 车 个 多少 "
                       # colloquial fillers: they say "may I" or "is it", never which rule
-                      "咋 啥 咋办 咋整 行 行不 行吗 不行 行不行 成不成 成不 成吗 合适 得 也 还 就 呗 哈 呀 "
-                      "一下 一会 一会儿 这儿 那儿 咱 咱们 俺 那个 这个 就是 想 让 给".split())
+                      "咋 啥 咋办 咋整 行 行不 行吗 不行 行不行 成不成 成不 成吗 合适 得 也 还 呗 哈 呀 "
+                      "一会 一会儿 这儿 那儿 咱 咱们 俺 那个 这个 就是 想 让 给".split())
 
 
 def tokens(text: str) -> list[str]:
-    import jieba
-
     clean = "".join(ch for ch in text.lower() if ch.isalnum())
-    words = [w for w in jieba.lcut(clean) if w.strip() and w not in STOPWORDS]
+    words = [w for w in jieba().lcut(clean) if w.strip() and w not in STOPWORDS]
     bigrams = [f"#{clean[i:i + 2]}" for i in range(len(clean) - 1)
                if clean[i:i + 2] not in STOPWORDS and not set(clean[i:i + 2]) <= {"停", "车"}]
     return words + bigrams
