@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import yaml
+
 from bot.core.config import read_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,3 +32,11 @@ def test_no_lexicon_entry_is_a_held_out_message_or_most_of_one() -> None:
     for text in [t for name in HELD_OUT if name.startswith("residents") for t in _texts(name)]:
         # a keyword may be a word of a message, never half of it
         assert not [w for w in words if w in text and len(w) >= max(6, len(text) // 2)], text
+
+
+def test_no_parking_question_is_a_question_variant_of_the_knowledge_base() -> None:
+    topics = yaml.safe_load((ROOT / "config" / "parking.yml").read_text(encoding="utf-8"))["topics"]
+    variants = {q for t in topics for q in t["questions"]}
+    for name in [n for n in HELD_OUT if n.startswith("parking")]:
+        leaked = [t for t in _texts(name) if t in variants]
+        assert leaked == [], (name, leaked)
