@@ -98,6 +98,12 @@ def load_parking(path: Path, street_offices: set[str], districts: frozenset[str]
         raise ConfigError(path, "topics", f"缺少话题: {', '.join(missing)}")
     near = _words(path, doc, "not_parking", "[驾照, 年检, 摇号, 进京证]")
     about = _words(path, doc, "parking_words", "[停, 车位, 地锁, 罚单]")
+    # A word cannot be both a subject the base answers and one it does not: 扣分 was in both lists, so
+    # "违停了扣分吗" needed a near-certain match to be answered although the 违停 topic answers exactly that.
+    for topic in topics:
+        both = sorted(set(near) & set(topic.keywords))
+        if both:
+            raise ConfigError(path, "not_parking", f"{'、'.join(both)} 也是话题 {topic.id} 的关键词：只能留在一处")
     return ParkingKB(tuple(topics), str(doc.get("unknown_phone") or "12345"), near, about)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,9 @@ MIN_CONFIDENCE = 0.10
 # What a topic must reach when the question names a subject the base does not cover, or names no parking word
 # at all (车钥匙锁车里了, ETC怎么办理: 锁 and 办理 are topic words, the question is not about parking).
 NEAR_MISS_CONFIDENCE = 0.55
+# Measure words and aspect particles that split a parking word in speech (贴了张条, 停个车位): the words are
+# looked for in the question with these left out too.
+_SPLITTERS = re.compile("了|个|张|一下|着")
 
 
 @dataclass(frozen=True)
@@ -95,8 +99,9 @@ class ParkingAnswers:
         # topics ("车", "办", "到期"): unless a topic answers it clearly, it is not ours to answer. The same holds
         # for a question that says nothing about parking: the list of car troubles is endless, the ways of
         # saying "park" (停, 搁, 车位, 罚单 …) are few.
+        joined = _SPLITTERS.sub("", question)
         near_miss = (any(word in question for word in self.kb.not_parking)
-                     or not any(word in question for word in self.kb.parking_words))
+                     or not any(word in question or word in joined for word in self.kb.parking_words))
         floor = NEAR_MISS_CONFIDENCE if near_miss else MIN_CONFIDENCE
         if best is not None and best.confidence >= floor:
             topic = self.kb.topic(best.topic)

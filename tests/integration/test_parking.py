@@ -57,6 +57,14 @@ def test_a_car_question_that_is_not_about_parking_gets_dont_know(chat: Simulator
     assert rt.parking.ask("家里来人了 车没地方搁 咋弄", record_gap=False).topic == "visitor_parking"
 
 
+def test_a_parking_word_said_in_pieces_still_counts_and_an_outage_is_not_parking(rt: Runtime) -> None:
+    # 贴了张条 is 贴条 spoken; 停电 has the 停 of parking in it and is about the power.
+    assert rt.parking.ask("被贴了张条 上哪儿说理去", record_gap=False).topic == "violation"
+    assert rt.parking.ask("明天停电到几点", record_gap=False).topic is None
+    # 扣分 is the 违停 topic's own word, not a neighbouring subject
+    assert rt.parking.ask("违停了会不会扣分", record_gap=False).topic == "violation"
+
+
 def test_without_a_known_alley_the_citizen_hotline_is_given(chat: Simulator) -> None:
     reply = chat.text("残疾人停车有照顾吗") or ""
     assert "市民服务热线 12345" in reply and "街道的电话" not in reply

@@ -88,3 +88,9 @@ def test_a_word_list_that_is_not_a_list_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_parking(_broken(tmp_path, "parking_words: [停,", "parking_words: 停车 [停,"), OFFICES)
     assert "parking_words" in str(err.value) and "词语列表" in str(err.value)
+
+
+def test_a_word_both_answered_and_not_answered_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_parking(_broken(tmp_path, "not_parking: [驾照,", "not_parking: [罚款, 驾照,"), OFFICES)
+    assert "罚款" in str(err.value) and "violation" in str(err.value)
