@@ -163,17 +163,15 @@ class Gazetteer:
             return told[1]
         return word
 
-    def names_not_ours(self, text: str) -> bool:
-        """The text names a subject that is not the alleys' business, whatever else it names."""
-        return self._first_indexed(text, self.not_ours) is not None
+    def not_ours_match(self, text: str) -> Match | None:
+        """Where the text names a subject that is not the alleys' business, whatever else it names."""
+        return self._first_indexed(text, self.not_ours)
 
     def not_ours_in(self, text: str) -> str | None:
         """A subject the text names that is not the alleys' business (a parcel, a bill, the flat's heating),
-        when it names no 十无 problem: such a complaint is out of scope, not a report."""
-        found = self._first_indexed(text, self.not_ours)
-        if found is None or self.find_category(text) is not None:
-            return None
-        return found.value
+        when it names no 十无 problem outside that subject: such a complaint is out of scope, not a report."""
+        found = self.not_ours_match(text)
+        return found.value if outside_the_alley(found, self.find_category(text)) else None
 
     def _told(self, text: str) -> tuple[int, Match] | None:
         """The best pattern in the text, by how many characters its thing and state cover, with that count."""
@@ -235,6 +233,16 @@ class Gazetteer:
             return None
         at = text.find(best[0])
         return Match(at, at + len(best[0]), best[1])
+
+
+def outside_the_alley(subject: Match | None, problem: Match | None) -> bool:
+    """A not-ours subject and no problem, or a problem whose thing the subject says is someone's own: in
+    我家下水道堵了 the blocked drain (a sanitation problem in the street) is the flat's plumbing. The subject must
+    begin before the problem and reach into it; merely touching it is not enough (往外卖烟酒 holds 外卖, 空调外机
+    架子锈了 starts with 空调: both are the street's problems)."""
+    if subject is None:
+        return False
+    return problem is None or subject.start < problem.start < subject.end
 
 
 def _first(text: str, pairs: tuple[tuple[str, str], ...]) -> Match | None:

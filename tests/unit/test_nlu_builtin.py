@@ -177,6 +177,15 @@ def test_a_complaint_about_a_parcel_or_a_bill_is_out_of_scope(nlu: BuiltinNLU) -
     assert nlu.parse("送快递的三轮车天天横在光明胡同口堵着道").intent == "report_issue"
 
 
+def test_a_problem_inside_the_home_is_not_the_alleys(nlu: BuiltinNLU) -> None:
+    # The drain is a sanitation word; whose drain decides whose problem it is.
+    assert nlu.parse("我家下水道堵了 能找人通吗").intent == "out_of_scope"
+    assert nlu.parse("胡同里的下水道堵了 一股味儿").entities.get("category") == "sanitation"
+    # A not-ours word that only touches the problem's words leaves it the street's: 往外卖 holds 外卖.
+    assert nlu.gazetteer.not_ours_in("那家从窗户往外卖烟酒") is None
+    assert nlu.gazetteer.not_ours_in("磁器口东一巷墙上的空调外机架子锈透了") is None
+
+
 def test_jiebas_dictionary_is_kept_in_the_nlu_cache_and_read_back_the_same(tmp_path: Path) -> None:
     """Fresh processes: the first builds the dictionary and keeps it, the next reads it back (the fast start),
     and an unreadable copy is rebuilt rather than trusted. Each splits a sentence the same way."""
