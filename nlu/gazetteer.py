@@ -171,7 +171,9 @@ class Gazetteer:
         """A subject the text names that is not the alleys' business (a parcel, a bill, the flat's heating),
         when it names no 十无 problem outside that subject: such a complaint is out of scope, not a report."""
         found = self.not_ours_match(text)
-        return found.value if outside_the_alley(found, self.find_category(text)) else None
+        if found is None or not outside_the_alley(found, self.find_category(text)):
+            return None
+        return found.value
 
     def _told(self, text: str) -> tuple[int, Match] | None:
         """The best pattern in the text, by how many characters its thing and state cover, with that count."""
