@@ -155,11 +155,13 @@ class Gazetteer:
 
     # --- categories and ratings ---------------------------------------------------------------------
     def find_category(self, text: str) -> Match | None:
-        """The category the text names: its longest keyword, unless a pattern says more (more of its
-        characters are the pattern's words than are the keyword's: 墙上写了收废品的电话 is an ad, not junk)."""
+        """The category the text names: its longest keyword, unless a pattern says as much or more (as many of
+        its characters are the pattern's words as are the keyword's: 墙上写了收废品的电话 is an ad, not junk; in
+        把墙掏开了弄了个窗口卖东西 the wall cut open, a pattern, outweighs the keyword 窗口卖: what was done to the wall
+        is the harder problem and what the pattern describes, the selling is why)."""
         word = self._first_indexed(text, self.category_keywords)
         told = self._told(text)
-        if told is not None and (word is None or told[0] > word.end - word.start):
+        if told is not None and (word is None or told[0] >= word.end - word.start):
             return told[1]
         return word
 

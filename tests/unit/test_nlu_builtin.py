@@ -157,6 +157,8 @@ def test_the_indexed_word_search_finds_what_the_plain_one_does() -> None:
     ("井盖让人偷了", "road_damage"),
     ("墙上被人用油漆写了好多收废品的电话", "illegal_ads"),  # the pattern covers more than the keyword 废品
     ("门上贴满了开锁通下水道的小纸条", "illegal_ads"),    # not the sanitation of 下水道 … 满了
+    ("临街那面墙被掏开了 弄个窗口卖早点", "wall_opening"),  # the wall cut open, not the selling through it
+    ("楼门口的建筑垃圾堆了好几天没人清", "piled_materials"),  # debris waiting is piled, not uncollected garbage
 ])
 def test_patterns_read_a_problem_told_in_other_words(nlu: BuiltinNLU, text: str, category: str) -> None:
     found = nlu.gazetteer.find_category(text)
