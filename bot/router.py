@@ -156,6 +156,7 @@ class Router:
 
     def __init__(self, chats: Chats, routes: list[Route] | None = None) -> None:
         self._report = chats.report
+        self._parking = chats.parking
         # Multi-step flows by name: a message while a flow is active goes to that flow's continue handler.
         self.flows: dict[str, Handler] = {
             account.BIND_FLOW: chats.account.bind_continue,
@@ -189,6 +190,10 @@ class Router:
             return False
         if turn.state.flow == report.REPORT_FLOW:
             return report.is_another_report(turn)
+        if turn.state.flow == parking.PARKING_FLOW:
+            # Free text there is a question. A report the knowledge base has no answer for is not one (a question
+            # about a problem, 门口装了地锁合法吗, still gets its answer, which offers to take the report).
+            return (report.names_a_problem(turn) and not self._parking.answers(turn)) or report.is_two_requests(turn)
         return report.is_complete_report(turn) or report.is_two_requests(turn)
 
     def continue_flow(self, turn: Turn) -> Reply:

@@ -47,6 +47,10 @@ class ParkingChat:
         """Answer a free-form parking question."""
         return _say(self._parking.ask(turn.text, _alley(turn)))
 
+    def answers(self, turn: Turn) -> bool:
+        """Whether the knowledge base has an answer for this message (nothing is recorded)."""
+        return self._parking.ask(turn.text, _alley(turn), record_gap=False).topic is not None
+
     def menu(self, turn: Turn) -> Reply:
         """List the parking topics as numbered choices."""
         topics = self._parking.menu()

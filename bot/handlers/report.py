@@ -218,16 +218,21 @@ def _logged_text(turn: Turn, logged: Logged, alley: str, have_photo: bool) -> st
         "".join(f"\n{h}" for h in hints if h)
 
 
-def is_complete_report(turn: Turn) -> bool:
-    """The message is a whole new report by itself: it names both an alley and a problem."""
+def names_a_problem(turn: Turn) -> bool:
+    """The message is surely a report of a problem, whether or not it says where."""
     if turn.msg.kind not in ("text", "voice") or len(turn.text) < 6:
         return False
     parsed = turn.parse()
-    if parsed.intent != "report_issue" or parsed.confidence < 0.6:
+    if parsed.intent != "report_issue" or parsed.confidence < CONFIRM_BELOW:
         return False
-    alley = turn.gazetteer.alley_in(turn.text) or parsed.entities.get("alley")
-    category = turn.gazetteer.find_category(turn.text) or parsed.entities.get("category")
-    return bool(alley and category)
+    return bool(turn.gazetteer.find_category(turn.text) or parsed.entities.get("category"))
+
+
+def is_complete_report(turn: Turn) -> bool:
+    """The message is a whole new report by itself: it names both an alley and a problem."""
+    if not names_a_problem(turn):
+        return False
+    return bool(turn.gazetteer.alley_in(turn.text) or turn.parse().entities.get("alley"))
 
 
 def is_another_report(turn: Turn) -> bool:

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from bot.accounts import texts as account_texts
+from bot.issues import texts as issue_texts
 from bot.parking import texts as parking_texts
 from bot.runtime import Runtime
 from bot.simulator import Simulator
@@ -86,6 +87,19 @@ def test_typing_a_question_at_the_menu_answers_it_and_cancel_leaves(chat: Simula
         ("停车问答", "1."),
         ("取消", account_texts.CANCELLED),
     ])
+
+
+def test_a_report_typed_at_the_menu_becomes_a_report_and_a_question_about_one_is_answered(
+        chat: Simulator, rt: Runtime) -> None:
+    play(chat, [
+        ("停车问答", "1."),
+        # no topic answers this: it is a report, not a parking question (it used to get "答不上来" and a gap)
+        ("门口有辆破面包车扔了小半年了 轱辘都没气了", (account_texts.LEFT_FLOW, issue_texts.REPORT_ASK_ALLEY)),
+        ("取消", account_texts.CANCELLED),
+        ("停车问答", "1."),
+        ("门口被人装了地锁 这合法吗", ("不可以", "反映地锁")),  # a question about a problem keeps its answer
+    ])
+    assert rt.parking.gaps() == []
 
 
 def _cli(rt: Runtime, *args: str) -> Ran:
