@@ -12,10 +12,10 @@ import binascii
 import math
 import re
 import time
+import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from typing import Any
 
-import xmltodict
 from wechatpy.crypto import WeChatCrypto, _get_signature
 from wechatpy.utils import WeChatSigner
 
@@ -52,13 +52,33 @@ def parse_xml(body: bytes) -> dict[str, Any]:
     if _DANGEROUS.search(body):
         raise ProtocolError(400, "DOCTYPE/ENTITY refused")
     try:
-        doc = xmltodict.parse(body, disable_entities=True)
+        # ElementTree's C parser (expat, as before): a third of xmltodict's time on every message. No entity can
+        # be declared: a DOCTYPE was refused above.
+        element = ElementTree.fromstring(body)
     except Exception as exc:  # expat raises several types; all mean the same to the sender
         raise ProtocolError(400, f"malformed XML: {exc}") from exc
-    root = doc.get("xml") if isinstance(doc, dict) else None
+    root = _value(element) if element.tag == "xml" else None
     if not isinstance(root, dict):
         raise ProtocolError(400, "root element is not <xml>")
     return root
+
+
+def _value(element: ElementTree.Element) -> Any:
+    """An element as WeChat's fields read: its trimmed text (None when empty), or a dict of its children (a
+    child repeated becomes a list), as SendPicsInfo and ScanCodeInfo nest them. Attributes are not used."""
+    children = list(element)
+    if not children:
+        return (element.text.strip() or None) if element.text else None
+    found: dict[str, Any] = {}
+    for child in children:
+        value = _value(child)
+        if child.tag not in found:
+            found[child.tag] = value
+        elif isinstance(found[child.tag], list):
+            found[child.tag].append(value)
+        else:
+            found[child.tag] = [found[child.tag], value]
+    return found
 
 
 @dataclass(frozen=True)
