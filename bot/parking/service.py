@@ -100,9 +100,16 @@ class ParkingAnswers:
         # for a question that says nothing about parking: the list of car troubles is endless, the ways of
         # saying "park" (停, 搁, 车位, 罚单 …) are few.
         joined = _SPLITTERS.sub("", question)
-        near_miss = (any(word in question for word in self.kb.not_parking)
-                     or not any(word in question or word in joined for word in self.kb.parking_words))
-        floor = NEAR_MISS_CONFIDENCE if near_miss else MIN_CONFIDENCE
+        neighbouring = any(word in question for word in self.kb.not_parking)
+        says_parking = any(word in question or word in joined for word in self.kb.parking_words)
+        if neighbouring and not says_parking:
+            # About a neighbouring subject and not about parking at all: never ours, however well its other
+            # words match (车险到期了怎么续 covered 0.66 of its information with the permit's 到期 and 续).
+            floor = 2.0
+        elif neighbouring or not says_parking:
+            floor = NEAR_MISS_CONFIDENCE
+        else:
+            floor = MIN_CONFIDENCE
         if best is not None and best.confidence >= floor:
             topic = self.kb.topic(best.topic)
             assert topic is not None

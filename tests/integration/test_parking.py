@@ -66,6 +66,12 @@ def test_a_parking_word_said_in_pieces_still_counts_and_an_outage_is_not_parking
     assert rt.parking.ask("违停了会不会扣分", record_gap=False).topic == "violation"
 
 
+def test_a_neighbouring_subject_without_a_parking_word_is_never_answered(rt: Runtime) -> None:
+    # 到期 and 续 are the permit topic's words; the question is about insurance.
+    assert rt.parking.ask("车险到期了怎么续", record_gap=False).topic is None
+    assert rt.parking.ask("停车认证到期了怎么续", record_gap=False).topic == "resident_permit"
+
+
 def test_without_a_known_alley_the_citizen_hotline_is_given(chat: Simulator) -> None:
     reply = chat.text("残疾人停车有照顾吗") or ""
     assert "市民服务热线 12345" in reply and "街道的电话" not in reply
