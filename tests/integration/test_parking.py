@@ -72,6 +72,12 @@ def test_a_neighbouring_subject_without_a_parking_word_is_never_answered(rt: Run
     assert rt.parking.ask("停车认证到期了怎么续", record_gap=False).topic == "resident_permit"
 
 
+def test_a_vehicles_name_alone_does_not_make_a_parking_question(rt: Runtime) -> None:
+    assert rt.parking.ask("电动车头盔在哪买", record_gap=False).topic is None
+    assert rt.parking.ask("电动车能在楼道里充电吗", record_gap=False).topic == "nonmotor"
+    assert rt.parking.ask("共享单车挡着我家门了 怎么办", record_gap=False).topic == "nonmotor"
+
+
 def test_without_a_known_alley_the_citizen_hotline_is_given(chat: Simulator) -> None:
     reply = chat.text("残疾人停车有照顾吗") or ""
     assert "市民服务热线 12345" in reply and "街道的电话" not in reply
