@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -105,7 +106,7 @@ class ParkingAnswers:
         if neighbouring and not says_parking:
             # About a neighbouring subject and not about parking at all: never ours, however well its other
             # words match (车险到期了怎么续 covered 0.66 of its information with the permit's 到期 and 续).
-            floor = 2.0
+            floor = math.inf
         elif neighbouring or not says_parking:
             floor = NEAR_MISS_CONFIDENCE
         else:
