@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 
 # Each feature's jobs register themselves by name when imported: the runtime is where all are known.
 from bot.accounts import jobs as _account_jobs  # noqa: F401
+from bot.accounts.alley_rows import AlleyRows
 from bot.accounts.audit_log import AuditLog
 from bot.accounts.console_login import ConsoleLogins
 from bot.accounts.inbox import Inbox
@@ -134,6 +135,7 @@ class Runtime:
         nlu = nlu or LazyNLU(lambda: make_nlu(settings.nlu_options, vocabulary))
         parking_kb = parking_kb or load_parking(settings.config_dir / "parking.yml", set(config.street_offices),
                                                 frozenset(o.district for o in config.street_offices.values()))
+        alley_rows = AlleyRows(uow)
         rt = cls(
             settings=settings,
             config=config,
@@ -145,8 +147,8 @@ class Runtime:
             dialogue=DialogueStore(client, settings.dialogue_ttl_seconds),
             deduper=Deduper(client, settings.dedupe_ttl_seconds),
             replay_guard=ReplayGuard(),
-            accounts=Accounts(uow),
-            inbox=Inbox(uow),
+            accounts=Accounts(uow, alley_rows),
+            inbox=Inbox(uow, alley_rows),
             messenger=Messenger(uow, wechat, settings.wechat_notice_template_id),
             parking=ParkingAnswers(uow, parking_kb, config, settings.nlu_cache_dir),
         )

@@ -1,5 +1,9 @@
 """Count what a piece of work costs in round trips: SQL statements and transactions on every engine, Redis
-commands (a pipeline or a script is one round trip). Used to keep the per-message budget of docs/benchmarks.md."""
+commands (a pipeline or a script is one round trip). Used to keep the per-message budget of docs/benchmarks.md.
+
+On PostgreSQL the statements are counted where they leave for the server, at psycopg's cursor: the arrival is
+sent straight through the driver (UowFactory.bookkeeping_row), which SQLAlchemy's events would not see. On
+SQLite they are counted through SQLAlchemy's events."""
 
 from __future__ import annotations
 
@@ -9,8 +13,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 import pytest
 import redis
+from psycopg.pq import TransactionStatus
 from redis.client import Pipeline
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -43,7 +49,7 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Trips]:
 
     def on_begin(conn: Any) -> None:
         # Autocommit: SQLAlchemy's begin is a no-op there, each statement commits on its own.
-        if autocommit(conn) or threading.current_thread().name == BACKGROUND:
+        if conn.dialect.name == "postgresql" or autocommit(conn) or threading.current_thread().name == BACKGROUND:
             return
         with lock:
             trips.transactions += 1
@@ -52,14 +58,39 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Trips]:
     def on_end(conn: Any) -> None:
         in_transaction.discard(id(conn))
 
+    def note(statement: str) -> None:
+        trips.statements.append(statement.split()[0].upper() + " " + " ".join(statement.split()[1:6]))
+
     def on_statement(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        if threading.current_thread().name == BACKGROUND:
+        if conn.dialect.name == "postgresql" or threading.current_thread().name == BACKGROUND:
             return
         with lock:
-            trips.statements.append(statement.split()[0].upper() + " " + " ".join(statement.split()[1:6]))
+            note(statement)
             # A statement outside BEGIN (an autocommit connection) is a transaction of its own.
             if id(conn) not in in_transaction:
                 trips.transactions += 1
+
+    real_execute, real_executemany = psycopg.Cursor.execute, psycopg.Cursor.executemany
+
+    def on_pg_statement(cursor: psycopg.Cursor[Any], query: Any) -> None:
+        if threading.current_thread().name == BACKGROUND:
+            return
+        conn = cursor.connection
+        with lock:
+            note(query if isinstance(query, str) else bytes(query).decode() if isinstance(query, bytes)
+                 else query.as_string(conn))
+            # psycopg opens a transaction itself before a statement on an idle, non-autocommit connection;
+            # on an autocommit connection every statement is a transaction of its own.
+            if conn.autocommit or conn.info.transaction_status == TransactionStatus.IDLE:
+                trips.transactions += 1
+
+    def pg_execute(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        on_pg_statement(self, query)
+        return real_execute(self, query, *args, **kwargs)
+
+    def pg_executemany(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        on_pg_statement(self, query)
+        return real_executemany(self, query, *args, **kwargs)
 
     listeners = [("begin", on_begin), ("commit", on_end), ("rollback", on_end),
                  ("before_cursor_execute", on_statement)]
@@ -79,6 +110,8 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Trips]:
 
     monkeypatch.setattr(redis.Redis, "execute_command", command)
     monkeypatch.setattr(Pipeline, "execute", pipeline)
+    monkeypatch.setattr(psycopg.Cursor, "execute", pg_execute)
+    monkeypatch.setattr(psycopg.Cursor, "executemany", pg_executemany)
     try:
         yield trips
     finally:

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, text, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.accounts.alley_rows import AlleyRows
 from bot.accounts.service import AccountView, account_view, get_or_create_user
 from bot.core.db import UowFactory
-from bot.core.models import Alley, InboundMessage, User, utcnow
+from bot.core.models import InboundMessage, User, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -50,27 +51,29 @@ class LogEntry:
     detail: str | None
 
 
-# PostgreSQL: the outcomes of earlier messages, this message's log row and its sender, in one statement.
-_ARRIVE_PG = text("""
+# PostgreSQL: the outcomes of earlier messages, this message's log row and its sender, in one statement, sent
+# through the driver (UowFactory.bookkeeping_row), hence psycopg's placeholders.
+_ARRIVE_PG = """
 WITH settled AS (
     UPDATE inbound_messages AS m SET outcome = v.outcome, detail = v.detail
-    FROM unnest(CAST(:keys AS text[]), CAST(:outcomes AS text[]), CAST(:details AS text[]))
+    FROM unnest(CAST(%(keys)s AS text[]), CAST(%(outcomes)s AS text[]), CAST(%(details)s AS text[]))
          AS v(msg_key, outcome, detail)
     WHERE m.msg_key = v.msg_key AND m.outcome = 'processing'
     RETURNING 1
 ), arrived AS (
     INSERT INTO inbound_messages (openid, msg_key, msg_type, outcome, received_at)
-    VALUES (:openid, :msg_key, :msg_type, 'processing', :now)
+    VALUES (%(openid)s, %(msg_key)s, %(msg_type)s, 'processing', %(now)s)
     ON CONFLICT (msg_key) DO NOTHING
     RETURNING id
 ), touched AS (
-    UPDATE users SET last_message_at = :now, updated_at = :now
-    WHERE openid = :openid AND EXISTS (SELECT 1 FROM arrived)
+    UPDATE users SET last_message_at = %(now)s, updated_at = %(now)s
+    WHERE openid = %(openid)s AND EXISTS (SELECT 1 FROM arrived)
     RETURNING id, role, home_alley_id, duty_alley_id, subscribed, blocked, held_notices
 )
-SELECT (SELECT count(*) FROM arrived) AS arrived, (SELECT count(*) FROM settled) AS settled, touched.*
+SELECT (SELECT count(*) FROM arrived) AS arrived, touched.id, touched.role, touched.home_alley_id,
+       touched.duty_alley_id, touched.subscribed, touched.blocked, touched.held_notices
 FROM (SELECT 1) AS one LEFT JOIN touched ON true
-""")
+"""
 
 # Outcomes not yet written, (msg_key, outcome, detail), per database: a process has one in production, but an
 # inbox must never take outcomes it would write to another (a test's runtime beside an earlier one's, whose
@@ -89,10 +92,10 @@ class Inbox:
     48-hour window, the sender read back, and the outcomes of the messages before it (kept in memory until
     then, or for at most FLUSH_SECONDS). A failure or a late reply is written at once."""
 
-    def __init__(self, uow: UowFactory) -> None:
+    def __init__(self, uow: UowFactory, alleys: AlleyRows | None = None) -> None:
         self._uow = uow
         self._database = uow.database
-        self._alley_names: dict[int, str] = {}
+        self._alleys = alleys or AlleyRows(uow)
 
     def arrive(self, openid: str, msg_key: str, msg_type: str) -> AccountView | None:
         """Record the delivery and return its sender; None when this key was recorded before."""
@@ -101,16 +104,15 @@ class Inbox:
         account: AccountView | None = None
         try:
             if self._uow.dialect == "postgresql":
-                with self._uow.autocommit() as conn:
-                    row: Any = conn.execute(_ARRIVE_PG, {
-                        "keys": [k for k, _, _ in held], "outcomes": [o for _, o, _ in held],
-                        "details": [d for _, _, d in held], "openid": openid, "msg_key": msg_key,
-                        "msg_type": msg_type, "now": now}).one()
-                    account = self._account(conn, openid, row, now)
+                row: Any = _Arrival(*self._uow.bookkeeping_row(_ARRIVE_PG, {
+                    "keys": [k for k, _, _ in held], "outcomes": [o for _, o, _ in held],
+                    "details": [d for _, _, d in held], "openid": openid, "msg_key": msg_key,
+                    "msg_type": msg_type, "now": now}))
+                account = self._account(openid, row, now)
             else:
                 with self._uow.transaction() as conn:
                     row = self._arrive_one_transaction(conn, held, openid, msg_key, msg_type, now)
-                    account = self._account(conn, openid, row, now)
+                    account = self._account(openid, row, now)
             held = []
         finally:
             if held:  # not written: they go with the next arrival
@@ -124,11 +126,11 @@ class Inbox:
             user.last_message_at = now
             return account_view(user)
 
-    def _account(self, conn: Connection, openid: str, row: Any, now: datetime) -> AccountView | None:
+    def _account(self, openid: str, row: Any, now: datetime) -> AccountView | None:
         if not row.arrived or row.id is None:
             return None
-        return AccountView(row.id, openid, row.role, self._alley_name(conn, row.home_alley_id),
-                           self._alley_name(conn, row.duty_alley_id), row.subscribed, now, bool(row.blocked),
+        return AccountView(row.id, openid, row.role, self._alleys.name_of(row.home_alley_id),
+                           self._alleys.name_of(row.duty_alley_id), row.subscribed, now, bool(row.blocked),
                            row.held_notices or 0)
 
     @staticmethod
@@ -181,14 +183,6 @@ class Inbox:
             _give_back(self._database, held)
             raise
         return len(held)
-
-    def _alley_name(self, conn: Connection, alley_id: int | None) -> str | None:
-        # Alleys change only through `alleybot seed`; an id not yet cached reloads the names once.
-        if alley_id is None:
-            return None
-        if alley_id not in self._alley_names:
-            self._alley_names = {row.id: row.name for row in conn.execute(select(Alley.id, Alley.name))}
-        return self._alley_names.get(alley_id)
 
     def record(self, openid: str, msg_key: str, msg_type: str, outcome: str, detail: str | None = None) -> bool:
         """Record a delivery that is not processed (ignored, refused); False if the key was there already."""

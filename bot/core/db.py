@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
@@ -137,6 +137,26 @@ class UowFactory:
     def transaction(self) -> AbstractContextManager[Connection]:
         """A core connection inside one transaction (committed on leaving, rolled back on an exception)."""
         return self._engine.begin()
+
+    def bookkeeping_row(self, sql: str, params: Mapping[str, Any]) -> Any:
+        """Run one bookkeeping statement (PostgreSQL, psycopg placeholders) and return its first row or None.
+
+        It goes straight to the driver on a pooled connection: SQLAlchemy's work around a statement (execution
+        context, events, result metadata) costs ~165 µs of CPU against ~60 µs for psycopg alone, and the
+        arrival runs once per message. Autocommit with synchronous_commit=off, as all bookkeeping; a connection
+        the driver reports broken leaves the pool instead of being handed out again."""
+        if self._bookkeeping_engine is None:
+            raise RuntimeError("bookkeeping_row needs PostgreSQL")
+        pooled = self._bookkeeping_engine.raw_connection()
+        driver: Any = pooled.driver_connection
+        try:
+            return driver.execute(sql, params).fetchone()
+        except Exception:
+            if driver.broken or driver.closed:
+                pooled.invalidate()
+            raise
+        finally:
+            pooled.close()
 
     def autocommit(self) -> Connection:
         """A connection where each statement commits alone: one round trip, no BEGIN/COMMIT."""

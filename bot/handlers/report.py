@@ -283,7 +283,7 @@ class ReportChat:
 
     def just_reported(self, turn: Turn) -> bool:
         """The user reported something in the last few minutes (a location now belongs to it)."""
-        return self._issues.recent(turn.account.user_id) is not None
+        return self._issues.has_recent(turn.account.user_id)
 
     def location(self, turn: Turn) -> Reply:
         """Add the location to the report just made."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,7 @@ from bot.accounts.authority import answers_for
 from bot.core.audit import Audit, write_audit
 from bot.core.clock import BEIJING, aware, beijing_day
 from bot.core.config import AppConfig
-from bot.core.db import UnitOfWork
+from bot.core.db import UowFactory
 from bot.core.models import OPEN_STATUSES, Alley, Issue, IssueEvent, IssueFollower, IssuePhoto, User
 from bot.issues import texts
 from bot.issues.photo_files import CleanPhoto, PhotoError, PhotoStore, clean
@@ -178,7 +178,7 @@ def logged_events(logged: Logged) -> list[int]:
 
 
 class Issues:
-    def __init__(self, uow: Callable[[], UnitOfWork], config: AppConfig, enqueue: Enqueue,
+    def __init__(self, uow: UowFactory, config: AppConfig, enqueue: Enqueue,
                  store: PhotoStore | None = None) -> None:
         self._uow = uow
         self._config = config
@@ -380,16 +380,20 @@ class Issues:
             raise IssueError("unknown", f"no user {user_id}")
         return user
 
+    def _recent_where(self, user_id: int, now: datetime) -> tuple[ColumnElement[bool], ...]:
+        since = now - timedelta(minutes=self._config.issues.attach_minutes)
+        return Issue.reporter_id == user_id, Issue.created_at >= since, Issue.status.in_(OPEN_STATUSES)
+
     def _recent(self, s: Session, user_id: int, now: datetime) -> Issue | None:
         """The user's latest own report within the attach window (photos, location and 撤回 act on it)."""
-        since = now - timedelta(minutes=self._config.issues.attach_minutes)
-        return s.scalar(select(Issue).where(Issue.reporter_id == user_id, Issue.created_at >= since,
-                                            Issue.status.in_(OPEN_STATUSES)).order_by(Issue.id.desc()))
+        return s.scalar(select(Issue).where(*self._recent_where(user_id, now)).order_by(Issue.id.desc()))
 
-    def recent(self, user_id: int, now: datetime | None = None) -> IssueView | None:
-        with self._uow() as uow:
-            issue = self._recent(uow.session, user_id, now or datetime.now(UTC))
-            return self._view(uow.session, issue) if issue else None
+    def has_recent(self, user_id: int, now: datetime | None = None) -> bool:
+        """Whether the user made a report within the attach window. Asked of every location a resident sends,
+        so it reads one id and no issue (the full issue with its photos and reporter cost ~2 ms of CPU)."""
+        with self._uow.autocommit() as conn:
+            return conn.scalar(select(Issue.id).where(*self._recent_where(user_id, now or datetime.now(UTC)))
+                               .limit(1)) is not None
 
     def attach(self, user_id: int, photos: Sequence[str] = (), lat: float | None = None, lng: float | None = None,
                now: datetime | None = None) -> tuple[IssueView, int] | None:

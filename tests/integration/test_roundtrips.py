@@ -47,6 +47,23 @@ def test_a_message_that_changes_nothing_costs_two_redis_trips_and_one_transactio
     assert [e.outcome for e in rt.inbox.entries(chat.openid)] == ["handled", "handled"]
 
 
+@pytest.mark.parametrize("words", ["我住光明胡同儿", "/subscribe qrscene_东斜街"])
+def test_binding_an_alley_is_one_statement_beside_the_arrival(chat: Simulator, rt: Runtime, quiet_flusher: None,
+                                                             monkeypatch: pytest.MonkeyPatch, words: str) -> None:
+    # Every 我住… and every new follower by an alley's QR code: the user row is written by one statement, the
+    # alley known in memory (it cost a read of the user with both alleys, a read of the alley and an update).
+    chat.text("我住西斜街")  # the process reads the alleys once, at its first need
+    with counting(monkeypatch) as arrival_only:
+        chat.text("你好")
+    with counting(monkeypatch) as trips:
+        reply = chat.subscribe("东斜街") if words.startswith("/subscribe") else chat.text(words)
+    alley = "东斜街" if words.startswith("/subscribe") else "光明胡同"
+    assert reply and alley in reply
+    assert rt.accounts.get(chat.openid).home_alley == alley  # type: ignore[union-attr]
+    _within_budget(trips, redis=2, transactions=2)
+    assert trips.sql <= arrival_only.sql + 1, trips.statements
+
+
 def test_the_outcomes_of_earlier_messages_ride_with_the_next_arrival(chat: Simulator, rt: Runtime,
                                                                      quiet_flusher: None,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
