@@ -307,28 +307,30 @@ class Issues:
                 photos: list[str], lat: float | None, lng: float | None, now: datetime,
                 actor: str | None = None) -> tuple[Logged, list[int]]:
         triage = self._config.category(category).triage  # type: ignore[union-attr]
+        # Who handles it is known before the row is written, and a new issue has no photos or followers yet
+        # to read back: the row lock on the alley is held for as few statements as possible.
+        handlers = self.handlers(s, alley)
         issue = Issue(
-            reporter_id=user.id, source_key=source_key, alley=alley, street_office=office, category=category,
+            reporter=user, source_key=source_key, alley=alley, street_office=office, category=category,
             triage=triage, text=text, lat=lat, lng=lng, status="received", escalated=False,
+            handler_openid=handlers[0].openid if handlers else None, photos=[],
             due_at=now + timedelta(days=self._config.handling_days[triage]), created_at=now, updated_at=now)
         s.add(issue)
         s.flush()
         issue.ticket = f"{now.astimezone(BEIJING):%y%m%d}{issue.id:04d}"
-        handlers = self.handlers(s, alley)
-        issue.handler_openid = handlers[0].openid if handlers else None
         photo_ids = self._add_photos(s, issue, photos, "report")
         event = record_event(s, issue, "received", actor or user.openid, text[:500] or None)
         routed = "none" if not handlers else "chief" if handlers[0].role == "chief" else "office"
-        return Logged("created", self._view(s, issue), event_id=event, routed=routed), photo_ids
+        return Logged("created", self._make_view(issue, 0, None), event_id=event, routed=routed), photo_ids
 
     @staticmethod
     def _reports_in_last_hour(s: Session, user_id: int, now: datetime) -> int:
         since = now - timedelta(hours=1)
-        own = s.scalar(select(func.count()).select_from(Issue).where(Issue.reporter_id == user_id,
-                                                                      Issue.created_at >= since)) or 0
-        followed = s.scalar(select(func.count()).select_from(IssueFollower).where(
-            IssueFollower.user_id == user_id, IssueFollower.created_at >= since)) or 0
-        return int(own) + int(followed)
+        own = select(func.count()).select_from(Issue).where(Issue.reporter_id == user_id,
+                                                            Issue.created_at >= since).scalar_subquery()
+        followed = select(func.count()).select_from(IssueFollower).where(
+            IssueFollower.user_id == user_id, IssueFollower.created_at >= since).scalar_subquery()
+        return int(s.scalar(select(own + followed)) or 0)
 
     def _follow(self, s: Session, issue: Issue, user: User, text: str, photos: list[str],
                 now: datetime) -> tuple[Logged, list[int]]:
