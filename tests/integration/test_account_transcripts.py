@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select, update
+
+from bot.accounts import inbox
 from bot.accounts import texts as account_texts
+from bot.core.clock import aware
+from bot.core.models import User
 from bot.issues import texts as issue_texts
 from bot.parking import texts as parking_texts
 from bot.polls import texts as poll_texts
@@ -137,6 +143,27 @@ def test_every_message_opens_the_48_hour_window(chat: Simulator, rt: Runtime) ->
     chat.text("你好")
     seen = rt.accounts.get(chat.openid).last_message_at  # type: ignore[union-attr]
     assert seen is not None and seen.timestamp() >= before - 1
+
+
+def _last_seen(rt: Runtime, openid: str, at: datetime | None = None) -> datetime:
+    with rt.uow() as uow:
+        if at is not None:
+            uow.session.execute(update(User).where(User.openid == openid).values(last_message_at=at))
+        return aware(uow.session.scalar(select(User.last_message_at).where(User.openid == openid)))
+
+
+def test_the_window_is_written_to_within_a_minute_not_on_every_message(chat: Simulator, rt: Runtime) -> None:
+    chat.text("你好")
+    # The user wrote yesterday: a message now opens the window afresh.
+    _last_seen(rt, chat.openid, datetime.now(UTC) - timedelta(days=1))
+    chat.text("谢谢")
+    assert datetime.now(UTC) - _last_seen(rt, chat.openid) < timedelta(seconds=5)
+    # In a conversation the row is not rewritten for every message: the window may close up to a minute
+    # early, never late.
+    recent = _last_seen(rt, chat.openid, datetime.now(UTC) - timedelta(seconds=30))
+    chat.text("帮助")
+    assert _last_seen(rt, chat.openid) == recent
+    assert datetime.now(UTC) - recent < inbox.LAST_SEEN_PRECISION
 
 
 def test_every_menu_key_has_its_own_answer(chat: Simulator, rt: Runtime) -> None:
