@@ -73,14 +73,22 @@ def history_database(name: str, users: int, tickets: int, messages: int) -> tupl
 
 
 def counted(engine_events: list[str]) -> Any:
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
+    """Count the statements sent to PostgreSQL, at psycopg's cursor: the arrival goes through the driver
+    directly (UowFactory.bookkeeping_row), where SQLAlchemy's events would not see it."""
+    import psycopg
 
-    def on_statement(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        engine_events.append(statement.split()[0])
+    real = psycopg.Cursor.execute
 
-    event.listen(Engine, "before_cursor_execute", on_statement)
-    return lambda: event.remove(Engine, "before_cursor_execute", on_statement)
+    def execute(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        engine_events.append(str(query).split()[0])
+        return real(self, query, *args, **kwargs)
+
+    psycopg.Cursor.execute = execute  # type: ignore[method-assign]
+
+    def stop() -> None:
+        psycopg.Cursor.execute = real  # type: ignore[method-assign]
+
+    return stop
 
 
 def main() -> None:
@@ -150,6 +158,16 @@ def main() -> None:
         }.items():
             rows = conn.execute(sa.text("EXPLAIN " + sql), {"alley": alley, "aid": alley_id}).scalars()
             plans[label] = list(rows)[:6]
+    # The arrival itself, as the app sends it (its outcomes part finds earlier rows by the unique key).
+    from bot.accounts.inbox import _ARRIVE_PG, LAST_SEEN_PRECISION
+    from bot.core.models import utcnow
+
+    now = utcnow()
+    with engine.connect() as conn:  # EXPLAIN without ANALYZE plans the statement and writes nothing
+        driver: Any = conn.connection.driver_connection
+        plans["arrival (the whole statement)"] = [row[0] for row in driver.execute("EXPLAIN " + _ARRIVE_PG, {
+            "keys": ["k1", "k2"], "outcomes": ["handled", "handled"], "details": [None, None], "openid": "o_h7",
+            "msg_key": "explain-only", "msg_type": "text", "now": now, "seen_before": now - LAST_SEEN_PRECISION})]
     report["plans"] = plans
     engine.dispose()
     if args.json:
