@@ -404,6 +404,8 @@ class Issues:
         Returns the issue and how many of the photos were added (0 when it already holds the maximum).
         """
         now = now or datetime.now(UTC)
+        if not self.has_recent(user_id, now):  # most photos start a report: then no issue is loaded at all
+            return None
         with self._uow() as uow:
             s = uow.session
             issue = self._recent(s, user_id, now)

@@ -200,8 +200,9 @@ class Stewards:
 
     def alleys(self, user_id: int) -> list[str]:
         """The alleys this user patrols as an approved steward."""
-        with self._uow() as uow:
-            return [c.alley for c in self._approved(uow.session, user_id)]
+        with self._uow() as uow:  # names only: asked at every 签到, by residents too
+            return list(uow.session.scalars(select(StewardClaim.alley).where(
+                StewardClaim.user_id == user_id, StewardClaim.status == "approved").order_by(StewardClaim.id)))
 
     def find(self, status: str | None = None) -> list[ClaimView]:
         with self._uow() as uow:
