@@ -27,10 +27,15 @@ class Trips:
     statements: list[str] = field(default_factory=list)
     transactions: int = 0  # explicit BEGIN…COMMIT/ROLLBACK blocks and autocommit statements alike
     redis: list[str] = field(default_factory=list)
+    numbers: list[int] = field(default_factory=list)  # the transaction (1, 2, …) each statement ran in
 
     @property
     def sql(self) -> int:
         return len(self.statements)
+
+    def transaction(self, number: int) -> list[str]:
+        """The statements of the n-th transaction counted (1 is the first)."""
+        return [st for st, n in zip(self.statements, self.numbers, strict=True) if n == number]
 
 
 # The inbox's background writer (at most one batch a second, of outcomes no arrival has taken yet) is not part
@@ -42,7 +47,7 @@ BACKGROUND = "alleybot-inbox"
 def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Trips]:
     trips = Trips()
     lock = threading.Lock()
-    in_transaction: set[int] = set()
+    in_transaction: dict[int, int] = {}  # connection -> the number of the transaction it is in
 
     def autocommit(conn: Any) -> bool:
         return bool(conn._is_autocommit_isolation())  # reads options only (get_isolation_level would query)
@@ -53,22 +58,23 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Trips]:
             return
         with lock:
             trips.transactions += 1
-            in_transaction.add(id(conn))
+            in_transaction[id(conn)] = trips.transactions
 
     def on_end(conn: Any) -> None:
-        in_transaction.discard(id(conn))
+        in_transaction.pop(id(conn), None)
 
-    def note(statement: str) -> None:
+    def note(statement: str, number: int) -> None:
         trips.statements.append(statement.split()[0].upper() + " " + " ".join(statement.split()[1:6]))
+        trips.numbers.append(number)
 
     def on_statement(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         if conn.dialect.name == "postgresql" or threading.current_thread().name == BACKGROUND:
             return
         with lock:
-            note(statement)
             # A statement outside BEGIN (an autocommit connection) is a transaction of its own.
             if id(conn) not in in_transaction:
                 trips.transactions += 1
+            note(statement, in_transaction.get(id(conn), trips.transactions))
 
     real_execute, real_executemany = psycopg.Cursor.execute, psycopg.Cursor.executemany
 
@@ -77,12 +83,13 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Trips]:
             return
         conn = cursor.connection
         with lock:
-            note(query if isinstance(query, str) else bytes(query).decode() if isinstance(query, bytes)
-                 else query.as_string(conn))
             # psycopg opens a transaction itself before a statement on an idle, non-autocommit connection;
             # on an autocommit connection every statement is a transaction of its own.
             if conn.autocommit or conn.info.transaction_status == TransactionStatus.IDLE:
                 trips.transactions += 1
+                in_transaction[id(conn)] = trips.transactions
+            note(query if isinstance(query, str) else bytes(query).decode() if isinstance(query, bytes)
+                 else query.as_string(conn), in_transaction[id(conn)])
 
     def pg_execute(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
         on_pg_statement(self, query)

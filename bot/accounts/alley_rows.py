@@ -2,7 +2,8 @@
 
 Nearly every message needs an alley's id or name (the arrival names the sender's alleys, binding sets one), and
 the alleys change only through `alleybot seed`. A running webhook reads config/ at start, so an edited alley
-reaches it with a restart either way; a name or id not yet known (an alley seeded since) reloads the rows once.
+reaches it with a restart either way. A name or id not in memory (an alley seeded since, or a stale QR code's
+name) reads the rows again: one small query, on a path that is rare.
 """
 
 from __future__ import annotations

@@ -82,10 +82,11 @@ WITH settled AS (
     SELECT id, role, home_alley_id, duty_alley_id, subscribed, blocked, held_notices FROM users
     WHERE openid = %(openid)s AND EXISTS (SELECT 1 FROM arrived)
 )
-SELECT (SELECT count(*) FROM arrived) AS arrived, (SELECT count(*) FROM seen) AS seen, sender.id, sender.role,
-       sender.home_alley_id, sender.duty_alley_id, sender.subscribed, sender.blocked, sender.held_notices
+SELECT (SELECT count(*) FROM arrived) AS arrived, sender.id, sender.role, sender.home_alley_id,
+       sender.duty_alley_id, sender.subscribed, sender.blocked, sender.held_notices
 FROM (SELECT 1) AS one LEFT JOIN sender ON true
 """
+# (settled and seen need not be read: PostgreSQL runs every data-modifying WITH part to completion.)
 
 # Outcomes not yet written, (msg_key, outcome, detail), per database: a process has one in production, but an
 # inbox must never take outcomes it would write to another (a test's runtime beside an earlier one's, whose
@@ -116,11 +117,10 @@ class Inbox:
         account: AccountView | None = None
         try:
             if self._uow.dialect == "postgresql":
-                arrived, _seen, *sender = self._uow.bookkeeping_row(_ARRIVE_PG, {
+                row: Any = _Arrival(*self._uow.bookkeeping_row(_ARRIVE_PG, {
                     "keys": [k for k, _, _ in held], "outcomes": [o for _, o, _ in held],
                     "details": [d for _, _, d in held], "openid": openid, "msg_key": msg_key,
-                    "msg_type": msg_type, "now": now, "seen_before": now - LAST_SEEN_PRECISION})
-                row: Any = _Arrival(arrived, *sender)
+                    "msg_type": msg_type, "now": now, "seen_before": now - LAST_SEEN_PRECISION}))
                 account = self._account(openid, row, now)
             else:
                 with self._uow.transaction() as conn:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from bot.accounts.authority import answers_for_alley
@@ -18,6 +19,8 @@ from bot.core.db import UnitOfWork
 from bot.core.models import Alley, StewardClaim, User
 from bot.notices.service import owe
 from bot.stewards import texts
+
+T = TypeVar("T")
 
 Enqueue = Callable[..., None]
 
@@ -83,6 +86,11 @@ def _make_steward(s: Session, user: User, alley: str) -> None:
         user.duty_alley = s.scalar(select(Alley).where(Alley.name == alley))
 
 
+def _approved_claims(query: Select[T], user_id: int) -> Select[T]:
+    """The query limited to the user's approved memberships, oldest first."""
+    return query.where(StewardClaim.user_id == user_id, StewardClaim.status == "approved").order_by(StewardClaim.id)
+
+
 class Stewards:
     def __init__(self, uow: Callable[[], UnitOfWork], config: AppConfig, enqueue: Enqueue) -> None:
         self._uow = uow
@@ -91,8 +99,7 @@ class Stewards:
 
     @staticmethod
     def _approved(s: Session, user_id: int) -> list[StewardClaim]:
-        return list(s.scalars(select(StewardClaim).where(StewardClaim.user_id == user_id,
-                                                         StewardClaim.status == "approved").order_by(StewardClaim.id)))
+        return list(s.scalars(_approved_claims(select(StewardClaim), user_id)))
 
     def _member(self, s: Session, user: User | None, alley: str) -> tuple[User, StewardClaim | None]:
         """The user and their approved membership of ``alley`` (if any); refused for an unknown alley, or
@@ -201,8 +208,7 @@ class Stewards:
     def alleys(self, user_id: int) -> list[str]:
         """The alleys this user patrols as an approved steward."""
         with self._uow() as uow:  # names only: asked at every 签到, by residents too
-            return list(uow.session.scalars(select(StewardClaim.alley).where(
-                StewardClaim.user_id == user_id, StewardClaim.status == "approved").order_by(StewardClaim.id)))
+            return list(uow.session.scalars(_approved_claims(select(StewardClaim.alley), user_id)))
 
     def find(self, status: str | None = None) -> list[ClaimView]:
         with self._uow() as uow:
