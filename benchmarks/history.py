@@ -158,7 +158,7 @@ def main() -> None:
         }.items():
             rows = conn.execute(sa.text("EXPLAIN " + sql), {"alley": alley, "aid": alley_id}).scalars()
             plans[label] = list(rows)[:6]
-    # The arrival itself, as the app sends it (its outcomes part finds earlier rows by the unique key).
+    # The arrival itself, as the app sends it (its outcome part finds the earlier row by the unique key).
     from bot.accounts.inbox import _ARRIVE_PG, LAST_SEEN_PRECISION
     from bot.core.models import utcnow
 
@@ -166,7 +166,7 @@ def main() -> None:
     with engine.connect() as conn:  # EXPLAIN without ANALYZE plans the statement and writes nothing
         driver: Any = conn.connection.driver_connection
         plans["arrival (the whole statement)"] = [row[0] for row in driver.execute("EXPLAIN " + _ARRIVE_PG, {
-            "keys": ["k1", "k2"], "outcomes": ["handled", "handled"], "details": [None, None], "openid": "o_h7",
+            "settle_key": "k1", "outcome": "handled", "detail": None, "openid": "o_h7",
             "msg_key": "explain-only", "msg_type": "text", "now": now, "seen_before": now - LAST_SEEN_PRECISION})]
     report["plans"] = plans
     engine.dispose()

@@ -1,7 +1,7 @@
 """The inbox: every distinct WeChat delivery is recorded once, with what became of it.
 
 A message's arrival is one bookkeeping transaction (log row, the 48-hour window opened, the sender read, the
-outcomes of earlier messages written); a new user needs a second. Commits are non-durable because this is
+outcome of an earlier message written); a new user needs a second. Commits are non-durable because this is
 bookkeeping (see UnitOfWork). The unique key on the log row backs up the Redis dedupe: a delivery Redis forgot
 is still recognised and not processed twice. An ordinary outcome is held in memory until the next arrival (or
 a second); if the process dies first, its rows stay "processing": what became of them is not known.
@@ -58,15 +58,19 @@ class LogEntry:
 # early, never late.
 LAST_SEEN_PRECISION = timedelta(seconds=60)
 
-# PostgreSQL: the outcomes of earlier messages, this message's log row and its sender, in one statement, sent
-# through the driver (UowFactory.bookkeeping_row), hence psycopg's placeholders. The outcomes are found by the
-# log's unique key (= ANY): a join with unnest() was planned as a scan of the whole log on a small table.
+# PostgreSQL: the outcome of an earlier message, this message's log row and its sender, in one statement, sent
+# through the driver (UowFactory.bookkeeping_row), hence psycopg's placeholders.
+#
+# One outcome per arrival, found by equality on the log's unique key. The statement is prepared, and
+# PostgreSQL keeps the plan it chose while the log was small: for `msg_key = ANY(array)` that was a sequential
+# scan (the planner takes an array for ten keys), and an arrival's cost then grew with the log until the next
+# ANALYZE: 0.6 → 2.7 ms of PostgreSQL's CPU within 20,000 messages of a new database (docs/benchmarks.md).
+# Equality on a unique key is an index scan at any size. A sync worker holds one outcome at each arrival (its
+# previous message's); any more wait for the next arrival or the writer thread.
 _ARRIVE_PG = """
 WITH settled AS (
-    UPDATE inbound_messages AS m
-    SET outcome = (CAST(%(outcomes)s AS text[]))[array_position(CAST(%(keys)s AS text[]), m.msg_key::text)],
-        detail = (CAST(%(details)s AS text[]))[array_position(CAST(%(keys)s AS text[]), m.msg_key::text)]
-    WHERE m.msg_key = ANY(CAST(%(keys)s AS text[])) AND m.outcome = 'processing'
+    UPDATE inbound_messages SET outcome = %(outcome)s, detail = %(detail)s
+    WHERE msg_key = %(settle_key)s AND outcome = 'processing'
     RETURNING 1
 ), arrived AS (
     INSERT INTO inbound_messages (openid, msg_key, msg_type, outcome, received_at)
@@ -102,8 +106,8 @@ IDLE_ROUNDS = 10  # the writer thread stops after this many rounds with nothing 
 
 class Inbox:
     """Arrival is the one database transaction of a message that changes nothing else: the log row, the
-    48-hour window, the sender read back, and the outcomes of the messages before it (kept in memory until
-    then, or for at most FLUSH_SECONDS). A failure or a late reply is written at once."""
+    48-hour window, the sender read back, and the outcome of a message before it (kept in memory until then,
+    or for at most FLUSH_SECONDS). A failure or a late reply is written at once."""
 
     def __init__(self, uow: UowFactory, alleys: AlleyRows | None = None) -> None:
         self._uow = uow
@@ -113,13 +117,14 @@ class Inbox:
     def arrive(self, openid: str, msg_key: str, msg_type: str) -> AccountView | None:
         """Record the delivery and return its sender; None when this key was recorded before."""
         now = utcnow()
-        held = self._take_held()
+        held = self._take_held(1)
+        settle_key, outcome, detail = held[0] if held else (None, None, None)
         account: AccountView | None = None
         try:
             if self._uow.dialect == "postgresql":
                 row: Any = _Arrival(*self._uow.bookkeeping_row(_ARRIVE_PG, {
-                    "keys": [k for k, _, _ in held], "outcomes": [o for _, o, _ in held],
-                    "details": [d for _, _, d in held], "openid": openid, "msg_key": msg_key,
+                    "settle_key": settle_key, "outcome": outcome, "detail": detail, "openid": openid,
+                    "msg_key": msg_key,
                     "msg_type": msg_type, "now": now, "seen_before": now - LAST_SEEN_PRECISION}))
                 account = self._account(openid, row, now)
             else:
@@ -178,9 +183,16 @@ class Inbox:
                     target=_flush_while_busy, args=(weakref.ref(self),), name="alleybot-inbox", daemon=True)
                 flusher.start()
 
-    def _take_held(self) -> Held:
+    def _take_held(self, most: int | None = None) -> Held:
+        """The outcomes held (the oldest ``most`` of them), taken out to be written."""
         with _held_lock:
-            return _held.pop(self._database, [])
+            held = _held.get(self._database, [])
+            taken, rest = (held, []) if most is None else (held[:most], held[most:])
+            if rest:
+                _held[self._database] = rest
+            else:
+                _held.pop(self._database, None)
+            return taken
 
     def flush(self) -> int:
         """Write the held outcomes now (one transaction); how many were held."""

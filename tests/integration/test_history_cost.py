@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import insert, select
 
 from bot.broadcasts.service import Target
@@ -85,3 +87,40 @@ def test_the_inbound_log_is_pruned_by_age(rt: Runtime) -> None:
         left = sorted(uow.session.scalars(select(InboundMessage.msg_key)))
     assert left == ["k3", "k4", "k5"]
     assert json.loads(run_cli(["db", "prune-inbox", "--days", "30", "--json"], env).stdout)["deleted"] == 1
+
+
+def test_the_arrival_keeps_to_the_indexes_when_planned_on_a_new_log(rt: Runtime) -> None:
+    """The arrival is prepared, and PostgreSQL keeps the generic plan it made while the log was new: a plan
+    that scans the log then (cheap on one page) got dearer with every message until the next ANALYZE."""
+    if rt.uow.dialect != "postgresql":
+        pytest.skip("prepared plans are PostgreSQL's")
+    from bot.accounts.inbox import _ARRIVE_PG
+
+    names: list[str] = []
+
+    def placeholder(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    statement = re.sub(r"%\((\w+)\)s", placeholder, _ARRIVE_PG)
+    values = {"settle_key": "'k-earlier'", "outcome": "'handled'", "detail": "NULL", "openid": "'o_new'",
+              "msg_key": "'k-now'", "msg_type": "'text'", "now": "now()", "seen_before": "now()"}
+    engine = sa.create_engine(rt.settings.database_url)
+    try:
+        with engine.begin() as conn:  # rolled back below: nothing of this stays
+            # A log and a users table as a new database has them: empty, never analysed.
+            conn.execute(sa.text("CREATE SCHEMA plan_check"))
+            for table in ("inbound_messages", "users"):
+                conn.execute(sa.text(f"CREATE TABLE plan_check.{table} (LIKE public.{table} INCLUDING ALL)"))
+            conn.execute(sa.text("SET LOCAL search_path = plan_check"))
+            conn.execute(sa.text("SET LOCAL plan_cache_mode = force_generic_plan"))
+            conn.exec_driver_sql(f"PREPARE arrive AS {statement}")
+            plan = "\n".join(conn.exec_driver_sql(
+                f"EXPLAIN EXECUTE arrive({', '.join(values[n] for n in names)})").scalars())
+            conn.exec_driver_sql("DEALLOCATE arrive")
+            conn.rollback()
+    finally:
+        engine.dispose()
+    assert "Seq Scan" not in plan, plan
+    assert "inbound_messages_msg_key_key" in plan and "users_openid_key" in plan, plan
