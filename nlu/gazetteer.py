@@ -107,11 +107,9 @@ class Gazetteer:
         return found.value if found else None
 
     def find_alley(self, text: str) -> Match | None:
-        for spelling, name in self.alley_spellings:
-            at = text.find(spelling)
-            if at >= 0:
-                return Match(at, at + len(spelling), name)
-        return self._sounds_like(text)
+        # By one pass over the text (asked several times per message: ~90 spellings searched one by one were a
+        # quarter of the NLU's time).
+        return self._first_indexed(text, self.alley_spellings) or self._sounds_like(text)
 
     def _sounds_like(self, text: str) -> Match | None:
         """A window of the text that reads like an alley name, or differs from one by one character."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -175,6 +175,11 @@ def record_event(session: Session, issue: Issue, kind: str, actor: str | None, n
 
 def logged_events(logged: Logged) -> list[int]:
     return [logged.event_id] if logged.event_id is not None else []
+
+
+# Asked of every location and photo: built once (see Issues.has_recent).
+_HAS_RECENT = select(Issue.id).where(Issue.reporter_id == bindparam("user_id"), Issue.created_at >= bindparam("since"),
+                                     Issue.status.in_(OPEN_STATUSES)).limit(1)
 
 
 class Issues:
@@ -391,11 +396,12 @@ class Issues:
         return s.scalar(select(Issue).where(*self._recent_where(user_id, now)).order_by(Issue.id.desc()))
 
     def has_recent(self, user_id: int, now: datetime | None = None) -> bool:
-        """Whether the user made a report within the attach window. Asked of every location a resident sends,
-        so it reads one id and no issue (the full issue with its photos and reporter cost ~2 ms of CPU)."""
+        """Whether the user made a report within the attach window. Asked of every location and photo a
+        resident sends, so it reads one id and no issue (the full issue with its photos and reporter cost ~2 ms
+        of CPU), with a statement built once (building it took ~370 µs of the ~490 a call cost)."""
+        since = (now or datetime.now(UTC)) - timedelta(minutes=self._config.issues.attach_minutes)
         with self._uow.autocommit() as conn:
-            return conn.scalar(select(Issue.id).where(*self._recent_where(user_id, now or datetime.now(UTC)))
-                               .limit(1)) is not None
+            return conn.scalar(_HAS_RECENT, {"user_id": user_id, "since": since}) is not None
 
     def attach(self, user_id: int, photos: Sequence[str] = (), lat: float | None = None, lng: float | None = None,
                now: datetime | None = None) -> tuple[IssueView, int] | None:

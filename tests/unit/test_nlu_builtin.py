@@ -140,13 +140,15 @@ def test_the_indexed_word_search_finds_what_the_plain_one_does() -> None:
     from nlu.gazetteer import Gazetteer, _first
 
     gaz = Gazetteer.from_vocabulary(load_config(Path(__file__).resolve().parents[2] / "config").vocabulary())
-    pieces = [w for w, _ in gaz.category_keywords[::7]] + [w for w, _ in gaz.rating_words] + ["胡同", "门口", "了", " "]
+    pieces = [w for w, _ in gaz.category_keywords[::7]] + [w for w, _ in gaz.rating_words] + \
+        [w for w, _ in gaz.alley_spellings[::3]] + ["胡同", "门口", "了", " "]
 
     @settings(max_examples=300, deadline=None)
     @given(st.lists(st.sampled_from(pieces) | st.text(max_size=3), max_size=8).map("".join))
     def same(text: str) -> None:
         assert gaz._first_indexed(text, gaz.category_keywords) == _first(text, gaz.category_keywords)
         assert gaz._first_indexed(text, gaz.rating_words) == _first(text, gaz.rating_words)
+        assert gaz._first_indexed(text, gaz.alley_spellings) == _first(text, gaz.alley_spellings)
 
     same()
 
