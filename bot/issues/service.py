@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.accounts.authority import answers_for
@@ -177,6 +177,29 @@ def logged_events(logged: Logged) -> list[int]:
     return [logged.event_id] if logged.event_id is not None else []
 
 
+# Statements of every report, built once: building one cost as much CPU as running it.
+_BY_SOURCE = select(Issue.id).where(Issue.source_key == bindparam("source_key"))
+_LOCK_ALLEY = select(Alley.id).where(Alley.name == bindparam("alley")).with_for_update()
+_SAME_OPEN = select(Issue).where(Issue.alley == bindparam("alley"), Issue.category == bindparam("category"),
+                                 Issue.status.in_(OPEN_STATUSES), Issue.created_at >= bindparam("since")
+                                 ).order_by(Issue.id)
+_REPORTS_SINCE = select(
+    select(func.count()).select_from(Issue).where(Issue.reporter_id == bindparam("user_id"),
+                                                  Issue.created_at >= bindparam("since")).scalar_subquery()
+    + select(func.count()).select_from(IssueFollower).where(IssueFollower.user_id == bindparam("user_id"),
+                                                            IssueFollower.created_at >= bindparam("since"))
+    .scalar_subquery())
+_FOLLOW = {dialect: insert(IssueFollower).values(
+    issue_id=bindparam("issue_id"), user_id=bindparam("user_id"), text=bindparam("text"),
+    created_at=bindparam("created_at")).on_conflict_do_nothing().returning(IssueFollower.id)
+    for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
+
+
+def _follow_statement(s: Session) -> Any:
+    """Follow an issue unless already following it (the unique key decides; RETURNING says which)."""
+    return _FOLLOW[s.get_bind().dialect.name]
+
+
 # Asked of every location and photo: built once (see Issues.has_recent).
 _HAS_RECENT = select(Issue.id).where(Issue.reporter_id == bindparam("user_id"), Issue.created_at >= bindparam("since"),
                                      Issue.status.in_(OPEN_STATUSES)).limit(1)
@@ -287,19 +310,18 @@ class Issues:
         photo_ids: list[int]
         with self._uow() as uow:
             s = uow.session
-            earlier = s.scalar(select(Issue).where(Issue.source_key == source_key))
+            earlier = s.scalar(_BY_SOURCE, {"source_key": source_key})
             if earlier is not None:  # the same message again (Redis forgot the retry): the same answer
-                return Logged("created", self._view(s, earlier))
+                return Logged("created", self._view(s, s.get_one(Issue, earlier)))
             user = self._user(s, user_id)
             if user.blocked:
                 return Logged("blocked", None)
             if self._reports_in_last_hour(s, user.id, now) >= rules.reports_per_hour:
                 return Logged("limited", None)
             # One report at a time per alley: two neighbours reporting the same thing become one ticket.
-            s.execute(select(Alley.id).where(Alley.name == alley).with_for_update())
-            same = s.scalar(select(Issue).where(
-                Issue.alley == alley, Issue.category == category, Issue.status.in_(OPEN_STATUSES),
-                Issue.created_at >= now - timedelta(hours=rules.duplicate_window_hours)).order_by(Issue.id))
+            s.execute(_LOCK_ALLEY, {"alley": alley})
+            same = s.scalar(_SAME_OPEN, {"alley": alley, "category": category,
+                                         "since": now - timedelta(hours=rules.duplicate_window_hours)})
             if same is not None:
                 logged, photo_ids = self._follow(s, same, user, text, photos, now)
             else:
@@ -330,12 +352,7 @@ class Issues:
 
     @staticmethod
     def _reports_in_last_hour(s: Session, user_id: int, now: datetime) -> int:
-        since = now - timedelta(hours=1)
-        own = select(func.count()).select_from(Issue).where(Issue.reporter_id == user_id,
-                                                            Issue.created_at >= since).scalar_subquery()
-        followed = select(func.count()).select_from(IssueFollower).where(
-            IssueFollower.user_id == user_id, IssueFollower.created_at >= since).scalar_subquery()
-        return int(s.scalar(select(own + followed)) or 0)
+        return int(s.scalar(_REPORTS_SINCE, {"user_id": user_id, "since": now - timedelta(hours=1)}) or 0)
 
     def _follow(self, s: Session, issue: Issue, user: User, text: str, photos: list[str],
                 now: datetime) -> tuple[Logged, list[int]]:
@@ -343,12 +360,10 @@ class Issues:
         if issue.reporter_id == user.id:
             outcome = "again"
         else:
-            outcome = "followed"
-            try:
-                with s.begin_nested():
-                    s.add(IssueFollower(issue_id=issue.id, user_id=user.id, text=text, created_at=now))
-            except IntegrityError:
-                outcome = "again"  # they follow it already
+            # One statement where a savepoint around the insert took three.
+            added = s.scalar(_follow_statement(s), {"issue_id": issue.id, "user_id": user.id, "text": text,
+                                                     "created_at": now})
+            outcome = "followed" if added is not None else "again"  # else they follow it already
         view = self._view(s, issue)
         return Logged(outcome, view, view.followers + 1), photo_ids
 

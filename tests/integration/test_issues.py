@@ -174,6 +174,8 @@ def test_the_same_problem_twice_makes_a_follower_not_a_second_ticket(
     reply = neighbour.text("光明胡同又有车乱停了")
     assert reply and "已有2位居民反映" in reply and ticket in reply
     assert chat.text("光明胡同那辆车还在乱停") == issue_texts.report_again(rt.issues.show(ticket))
+    # A follower saying it again follows it still, once.
+    assert neighbour.text("光明胡同又有车乱停了") == issue_texts.report_again(rt.issues.show(ticket))
     assert len(issues(rt)) == 1 and rt.issues.show(ticket).followers == 1
     run_jobs()
     assert len(sent_to(fake_wechat, chief)) == 1  # the chief hears of the ticket once
