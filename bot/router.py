@@ -56,10 +56,6 @@ POLL_WORDS = frozenset({"满意度调查", "调查", "参加调查", "问卷"})
 PARKING_WORDS = frozenset({"停车问答", "停车"})
 
 
-def _words(turn: Turn) -> str:
-    return turn.text.strip().strip("。！!~～ ").lower()
-
-
 PHONE_QUESTION = re.compile(r"(街道|居委会?|社区|办事处|街巷长|你们).{0,6}(电话|号码|联系方式|怎么联系)")
 
 
@@ -83,7 +79,7 @@ def menu(*keys: str) -> Predicate:
 
 
 def said(words: frozenset[str]) -> Predicate:
-    return lambda t: t.msg.kind in ("text", "voice") and _words(t) in words
+    return lambda t: t.msg.kind in ("text", "voice") and t.words in words
 
 
 def intent(*names: str) -> Predicate:

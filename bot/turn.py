@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -55,6 +56,11 @@ class Turn:
     @property
     def text(self) -> str:
         return self.msg.text
+
+    @functools.cached_property
+    def words(self) -> str:
+        """The text as fixed words are compared with it (取消。, 帮助！, HELP): read once, asked by many routes."""
+        return self.msg.text.strip().strip("。！!~～ ").lower()
 
     @property
     def parsed(self) -> Parse | None:
