@@ -30,6 +30,8 @@ class Trips:
     transactions: int = 0  # explicit BEGIN…COMMIT/ROLLBACK blocks and autocommit statements alike
     redis: list[str] = field(default_factory=list)
     numbers: list[int] = field(default_factory=list)  # the transaction (1, 2, …) each statement ran in
+    # PostgreSQL: the round trips psycopg makes itself around statements (BEGIN, COMMIT, ROLLBACK, SAVEPOINT…)
+    commands: list[str] = field(default_factory=list)
 
     @property
     def sql(self) -> int:
@@ -101,6 +103,14 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Trips]:
         on_pg_statement(self, query)
         return real_executemany(self, query, *args, **kwargs)
 
+    real_command_pg = psycopg.Connection._exec_command
+
+    def pg_command(self: psycopg.Connection[Any], command: Any, *args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread().name != BACKGROUND:
+            with lock:
+                trips.commands.append(command.decode() if isinstance(command, bytes) else str(command))
+        return real_command_pg(self, command, *args, **kwargs)
+
     listeners = [("begin", on_begin), ("commit", on_end), ("rollback", on_end),
                  ("before_cursor_execute", on_statement)]
     for name, fn in listeners:
@@ -130,6 +140,7 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Trips]:
     monkeypatch.setattr(Pipeline, "execute", pipeline)
     monkeypatch.setattr(psycopg.Cursor, "execute", pg_execute)
     monkeypatch.setattr(psycopg.Cursor, "executemany", pg_executemany)
+    monkeypatch.setattr(psycopg.Connection, "_exec_command", pg_command)
     try:
         yield trips
     finally:

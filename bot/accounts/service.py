@@ -145,7 +145,7 @@ class Accounts:
 
     def subscribe(self, openid: str, scene_alley: str | None) -> tuple[AccountView, AlleyView | None]:
         """Start (or restart) following; a QR code of an alley binds the user to it."""
-        with self._uow.transaction() as conn:
+        with self._uow.one_statement() as conn:  # _write_user: one statement (two for a new user)
             # An unknown scene is a stale QR code: welcome without binding.
             alley = self._alleys.by_name(scene_alley) if scene_alley else None
             values: dict[str, Any] = {"subscribed": True, "unsubscribed_at": None}
@@ -175,7 +175,7 @@ class Accounts:
 
     def bind_alley(self, openid: str, alley_name: str) -> tuple[AccountView, AlleyView]:
         """Make the alley the user's home alley (a user not yet known is created)."""
-        with self._uow.transaction() as conn:
+        with self._uow.one_statement() as conn:  # _write_user: one statement (two for a new user)
             alley = self._alleys.by_name(alley_name)
             if alley is None:
                 raise AccountError(f"unknown alley: {alley_name} (run `alleybot seed` after editing config/alleys.yml)")

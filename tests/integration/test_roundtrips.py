@@ -63,6 +63,7 @@ def test_binding_an_alley_is_one_statement_beside_the_arrival(chat: Simulator, r
     assert rt.accounts.get(chat.openid).home_alley == alley  # type: ignore[union-attr]
     _within_budget(trips, redis=2, transactions=2)
     assert trips.sql <= arrival_only.sql + 1, trips.statements
+    assert trips.commands == [], trips.commands  # it commits alone: no BEGIN and COMMIT round trips around it
 
 
 def test_a_new_report_is_one_transaction_of_nine_statements(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
