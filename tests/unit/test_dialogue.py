@@ -1,5 +1,6 @@
 """Dialogue state: JSON-safe, TTL, expiry noticed once, one lock holder per user."""
 
+import dataclasses
 import time
 
 import fakeredis
@@ -71,3 +72,14 @@ def test_flow_data_reads_back_typed_and_survives_a_release_that_changed_its_fiel
     # Saved by an older release: a field it did not have takes its default; one it had and we dropped is ignored.
     older = {"alleys": ["光明胡同"], "alley": "光明胡同", "minutes": 40, "earlier": [30, 1, 0, None]}
     assert CheckinDraft.from_dict(older) == CheckinDraft(alleys=["光明胡同"], alley="光明胡同", minutes=40)
+
+
+def test_flow_data_is_copied_into_the_state_not_shared_with_it() -> None:
+    # A handler that changes its draft after moving the flow on must not change what was saved.
+    from bot.handlers.report import ReportDraft
+
+    draft = ReportDraft(photos=["m1"], offered=["光明胡同", "东斜街"])
+    saved = draft.to_dict()
+    draft.photos.append("m2")
+    assert saved["photos"] == ["m1"] and saved == {**dataclasses.asdict(draft), "photos": ["m1"]}
+    assert ReportDraft.from_dict(saved) == ReportDraft(photos=["m1"], offered=["光明胡同", "东斜街"])
