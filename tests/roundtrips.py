@@ -21,7 +21,7 @@ from redis.client import Pipeline
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from bot.core.thread_script import ThreadScript
+from bot.core.redis_scripts import Script
 
 
 @dataclass
@@ -127,16 +127,16 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Trips]:
             trips.redis.append(f"PIPELINE({len(self.command_stack)})")
         return real_pipeline(self, raise_on_error)
 
-    real_script = ThreadScript._run
+    real_script = Script._run
 
-    def script(self: ThreadScript, keys: Any, args: Any) -> Any:
-        # The per-message scripts go over a thread's own connection, past execute_command: one round trip.
+    def script(self: Script, keys: Any, args: Any) -> Any:
+        # The per-message scripts go straight over a connection, past execute_command: one round trip.
         with lock:
             trips.redis.append("EVALSHA")
         return real_script(self, keys, args)
 
     monkeypatch.setattr(redis.Redis, "execute_command", command)
-    monkeypatch.setattr(ThreadScript, "_run", script)
+    monkeypatch.setattr(Script, "_run", script)
     monkeypatch.setattr(Pipeline, "execute", pipeline)
     monkeypatch.setattr(psycopg.Cursor, "execute", pg_execute)
     monkeypatch.setattr(psycopg.Cursor, "executemany", pg_executemany)

@@ -21,7 +21,7 @@ import redis
 
 from bot.core.dedupe import DONE, PROCESSING, Deduper, Record
 from bot.core.dialogue import TRACE_TTL_SECONDS, DialogueStore, FlowState
-from bot.core.thread_script import ThreadConnections
+from bot.core.redis_scripts import ScriptConnections
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class MessageGate:
         self._r = client
         self._deduper = deduper
         self._dialogue = dialogue
-        lane = ThreadConnections(client)  # see thread_script.py: a third of the CPU of redis-py's path
+        lane = ScriptConnections(client)  # see redis_scripts.py: a third of the CPU of redis-py's path
         self._begin = lane.script(_BEGIN)
         self._lock = lane.script(_LOCK)
         self._end = lane.script(_END)
