@@ -56,9 +56,9 @@ class ScriptConnections:
         """After a failed call: the idle connections are likely broken as well (Redis restarted, say)."""
         with self._lock:
             idle, self._idle = self._idle, []
-        for conn in idle:
-            if self._pid == os.getpid():
-                conn.disconnect()  # type: ignore[no-untyped-call]
+            ours = self._pid == os.getpid()
+        for conn in idle if ours else ():
+            conn.disconnect()  # type: ignore[no-untyped-call]
 
     def give_back(self, conn: AbstractConnection) -> None:
         with self._lock:
